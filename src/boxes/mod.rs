@@ -1,0 +1,1 @@
+//! The box decoders: one per box type, grouped by family, each describing its fields to an inspector.

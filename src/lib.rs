@@ -1,0 +1,20 @@
+//! DashGet: download MPEG-DASH presentations segment by segment, and dump the ISO-BMFF box tree
+//! of their representations.
+//!
+//! Data flows one way through the modules:
+//! `mpd` (parse) → `plan` (every segment, with its URL and local path from `layout`) →
+//! `fetch` (HTTP, retries, resume) → `store` (part files, journal); and for the dumper
+//! `discover` (manifest → local files) → `isobmff` (box reader) → `boxes` (decoders) →
+//! `render` (text and JSON inspectors), driven by `dump`.
+#![deny(clippy::unwrap_used)]
+
+pub mod boxes;
+pub mod discover;
+pub mod dump;
+pub mod fetch;
+pub mod isobmff;
+pub mod layout;
+pub mod mpd;
+pub mod plan;
+pub mod render;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Reading a manifest (URL or file) and parsing it into a typed model.

@@ -1,0 +1,1 @@
+//! Inspectors that render the box tree: text in Bento4's layout (plus offsets), and JSON.
