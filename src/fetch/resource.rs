@@ -358,8 +358,10 @@ async fn download(
         }
         StatusCode::RANGE_NOT_SATISFIABLE if resume.is_some() => {
             let total = content_range.and_then(|c| c.total);
-            if total == Some(have) && state.total == Some(have) {
-                // The part already holds every byte (killed between the last write and the rename).
+            if total == Some(have) {
+                // The server evaluated the range, so If-Range matched: the part is the current
+                // version and already holds every byte (a run killed before the rename, or a
+                // body cut just after its last byte).
                 let file =
                     store::open_part(part, true).map_err(|e| Failure::fatal(e.to_string()))?;
                 return finish(ctx, res, key, part, final_path, file, have, state).await;
