@@ -59,7 +59,100 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _ = args;
-    eprintln!("dashget: not implemented yet");
-    ExitCode::from(2)
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dashget: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dashget: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs_f64(args.timeout))
+        .build()?;
+    let loaded = dashget::mpd::load(&args.mpd, args.base_url.as_deref(), &client).await?;
+    let mut plan = dashget::plan::plan(&loaded.bytes, &loaded.url)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.mpd))?;
+    let unknown = plan.retain_representations(&args.reps);
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "{}: no representation with id {}",
+            args.mpd,
+            unknown.join(", ")
+        );
+    }
+    if args.list {
+        match print_plan(&plan, args.json) {
+            // `dashget --list ... | head` is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("dashget: downloading is not available in this build");
+    Ok(ExitCode::from(2))
+}
+
+/// `--list`: one line per segment, in plan order; with `--json`, one JSON object per line.
+fn print_plan(plan: &dashget::plan::Plan, json: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (rep, segment) in plan.segments() {
+        let path = segment.path.to_string_lossy();
+        if json {
+            let mut object = serde_json::json!({
+                "period": rep.period,
+                "representation": rep.id,
+                "kind": segment.kind.as_str(),
+                "url": segment.url.as_str(),
+                "range": segment.range.map(|r| r.to_string()),
+                "path": path,
+            });
+            if let Some(map) = object.as_object_mut() {
+                if let Some(n) = segment.number {
+                    map.insert("number".into(), n.into());
+                }
+                if let Some(t) = segment.time {
+                    map.insert("time".into(), t.into());
+                }
+                if let Some(d) = segment.duration {
+                    map.insert("duration".into(), d.into());
+                }
+            }
+            writeln!(out, "{object}")?;
+        } else {
+            write!(
+                out,
+                "{:<6} {:<12} {:<5}",
+                rep.period,
+                rep.id,
+                segment.kind.as_str()
+            )?;
+            if let Some(n) = segment.number {
+                write!(out, " #{n}")?;
+            }
+            if let (Some(t), Some(d)) = (segment.time, segment.duration) {
+                write!(out, " t={t} d={d}")?;
+            }
+            write!(out, " {}", segment.url)?;
+            if let Some(r) = segment.range {
+                write!(out, " bytes={r}")?;
+            }
+            writeln!(out, " -> {path}")?;
+        }
+    }
+    out.flush()
 }

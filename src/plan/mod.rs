@@ -1,10 +1,25 @@
 //! From a parsed manifest to the exact, ordered list of every segment of every representation.
 //! Pure functions, no I/O.
+//!
+//! Conventions (DESIGN.md): periods in order, representations in document order within each,
+//! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
 
+mod addressing;
+pub mod template;
+mod timing;
+
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 use url::Url;
+
+pub use addressing::MAX_SEGMENTS;
+use addressing::{AddressingError, Context};
+pub use timing::{PeriodTiming, period_timings};
+
+use crate::layout;
+use crate::mpd::{Mpd, ParseError, PresentationType, parse_mpd};
 
 /// Whether a segment is a representation's initialization segment or one of its media segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,3 +93,261 @@ pub struct Plan {
     /// Representations: periods in order, representations in document order within each.
     pub representations: Vec<RepresentationPlan>,
 }
+
+impl ByteRange {
+    /// Number of bytes in the range.
+    pub fn len(&self) -> u64 {
+        self.last - self.first + 1
+    }
+
+    /// Always false: a range holds at least one byte.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
+impl SegmentKind {
+    /// `"init"` or `"media"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SegmentKind::Init => "init",
+            SegmentKind::Media => "media",
+        }
+    }
+}
+
+impl Plan {
+    /// Every segment, in plan order, with the representation it belongs to.
+    pub fn segments(&self) -> impl Iterator<Item = (&RepresentationPlan, &Segment)> {
+        self.representations
+            .iter()
+            .flat_map(|r| r.segments.iter().map(move |s| (r, s)))
+    }
+
+    /// Keeps only the representations whose id is in `ids` (all of them when `ids` is empty).
+    /// Returns the ids that matched nothing.
+    pub fn retain_representations(&mut self, ids: &[String]) -> Vec<String> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let unknown = ids
+            .iter()
+            .filter(|id| !self.representations.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        self.representations.retain(|r| ids.contains(&r.id));
+        unknown
+    }
+}
+
+/// Why a manifest cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The manifest could not be parsed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// A live manifest whose segments depend on the wall clock.
+    #[error(
+        "live manifests are not supported yet: period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {reason}"
+    )]
+    Live {
+        /// The Period (id or index).
+        period: String,
+        /// Index of the AdaptationSet in its Period.
+        adaptation_set: usize,
+        /// The Representation's id.
+        representation: String,
+        /// Why the wall clock is needed.
+        reason: String,
+    },
+    /// A Representation whose addressing cannot be resolved.
+    #[error(
+        "period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {message}"
+    )]
+    Representation {
+        /// The Period (id or index).
+        period: String,
+        /// Index of the AdaptationSet in its Period.
+        adaptation_set: usize,
+        /// The Representation's id.
+        representation: String,
+        /// What is wrong, naming the attribute at fault.
+        message: String,
+    },
+    /// More segments than [`MAX_SEGMENTS`].
+    #[error("the manifest describes more than {MAX_SEGMENTS} segments; refusing to plan it")]
+    TooManySegments,
+    /// A BaseURL that cannot be resolved.
+    #[error("{element}: BaseURL \"{value}\" is not a valid URL reference: {message}")]
+    BadBaseUrl {
+        /// Where it is.
+        element: String,
+        /// The BaseURL.
+        value: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Plans a manifest from its bytes; relative URLs resolve against `manifest_url`.
+pub fn plan(manifest: &[u8], manifest_url: &Url) -> Result<Plan, PlanError> {
+    let mpd = parse_mpd(manifest)?;
+    plan_mpd(&mpd, manifest_url)
+}
+
+/// Resolves the first non-empty BaseURL of a level against `parent`.
+fn resolve_base(
+    parent: &Url,
+    base_urls: &[String],
+    element: &str,
+) -> Result<(Url, bool), PlanError> {
+    // Several BaseURLs are alternatives (failover): the first is used.
+    match base_urls.iter().find(|b| !b.is_empty()) {
+        None => Ok((parent.clone(), false)),
+        Some(b) => parent
+            .join(b)
+            .map(|u| (u, true))
+            .map_err(|e| PlanError::BadBaseUrl {
+                element: element.to_string(),
+                value: b.clone(),
+                message: e.to_string(),
+            }),
+    }
+}
+
+/// Plans a parsed manifest.
+pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
+    let timings = period_timings(mpd);
+    let dynamic = mpd.presentation_type == PresentationType::Dynamic;
+    let (mpd_base, mpd_has_base) = resolve_base(manifest_url, &mpd.base_urls, "MPD")?;
+    let mut representations = Vec::new();
+    let mut planned = 0usize;
+    for (period_index, (period, timing)) in mpd.periods.iter().zip(&timings).enumerate() {
+        let period_label = period
+            .id
+            .clone()
+            .unwrap_or_else(|| period_index.to_string());
+        let at = format!("Period {period_label}");
+        let (period_base, period_has_base) = resolve_base(&mpd_base, &period.base_urls, &at)?;
+        for (as_index, adaptation_set) in period.adaptation_sets.iter().enumerate() {
+            let at = format!("{at}, AdaptationSet {as_index}");
+            let (as_base, as_has_base) =
+                resolve_base(&period_base, &adaptation_set.base_urls, &at)?;
+            for (rep_index, rep) in adaptation_set.representations.iter().enumerate() {
+                let id = rep
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("{as_index}.{rep_index}"));
+                let (base, rep_has_base) = resolve_base(
+                    &as_base,
+                    &rep.base_urls,
+                    &format!("{at}, Representation {id}"),
+                )?;
+                let addressing = addressing::merge([
+                    &period.segment_info,
+                    &adaptation_set.segment_info,
+                    &rep.segment_info,
+                ]);
+                let ctx = Context {
+                    base: &base,
+                    has_own_base_url: mpd_has_base
+                        || period_has_base
+                        || as_has_base
+                        || rep_has_base,
+                    representation_id: &id,
+                    bandwidth: rep.bandwidth,
+                    period_duration: timing.duration,
+                    dynamic,
+                    planned_before: planned,
+                };
+                let (timescale, addressed) =
+                    addressing::resolve(&addressing, &ctx).map_err(|e| match e {
+                        AddressingError::Invalid(message) => PlanError::Representation {
+                            period: period_label.clone(),
+                            adaptation_set: as_index,
+                            representation: id.clone(),
+                            message,
+                        },
+                        AddressingError::Live(reason) => PlanError::Live {
+                            period: period_label.clone(),
+                            adaptation_set: as_index,
+                            representation: id.clone(),
+                            reason,
+                        },
+                        AddressingError::TooMany => PlanError::TooManySegments,
+                    })?;
+                planned += addressed.len();
+                let segments = addressed
+                    .into_iter()
+                    .map(|a| Segment {
+                        kind: a.kind,
+                        path: layout::local_path(manifest_url, &a.url),
+                        url: a.url,
+                        range: a.range,
+                        number: a.number,
+                        time: a.time,
+                        duration: a.duration,
+                    })
+                    .collect();
+                representations.push(RepresentationPlan {
+                    period: period_label.clone(),
+                    period_index,
+                    adaptation_set_index: as_index,
+                    id,
+                    mime_type: rep
+                        .mime_type
+                        .clone()
+                        .or_else(|| adaptation_set.mime_type.clone()),
+                    codecs: rep.codecs.clone().or_else(|| adaptation_set.codecs.clone()),
+                    content_type: adaptation_set.content_type.clone(),
+                    bandwidth: rep.bandwidth,
+                    timescale,
+                    segments,
+                });
+            }
+        }
+    }
+    let mut plan = Plan {
+        manifest_url: manifest_url.clone(),
+        representations,
+    };
+    separate_colliding_paths(&mut plan);
+    Ok(plan)
+}
+
+/// Different URLs that map to one local path (they differ only in their query, say) get the
+/// query, or a hash, in their file names, so that no file overwrites another.
+fn separate_colliding_paths(plan: &mut Plan) {
+    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
+    let mut colliding: HashSet<PathBuf> = HashSet::new();
+    for (_, segment) in plan.segments() {
+        let first = owner.entry(&segment.path).or_insert(&segment.url);
+        if !same_resource(first, &segment.url) {
+            colliding.insert(segment.path.clone());
+        }
+    }
+    if colliding.is_empty() {
+        return;
+    }
+    for rep in &mut plan.representations {
+        for segment in &mut rep.segments {
+            if colliding.contains(&segment.path) {
+                segment.path = layout::with_query_suffix(&segment.path, &segment.url);
+            }
+        }
+    }
+}
+
+/// Same resource: equal URLs apart from the fragment.
+fn same_resource(a: &Url, b: &Url) -> bool {
+    a.as_str().split('#').next() == b.as_str().split('#').next()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! The typed model of a manifest: just what planning and discovery need, with every
+//! attribute kept optional as written, so that inheritance can merge them level by level.
+
+/// `MPD@type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresentationType {
+    /// On-demand: every segment exists.
+    Static,
+    /// Live: segments appear over time.
+    Dynamic,
+}
+
+/// The `MPD` element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mpd {
+    /// `@type` (default static).
+    pub presentation_type: PresentationType,
+    /// `@mediaPresentationDuration`, in nanoseconds.
+    pub media_presentation_duration: Option<u64>,
+    /// `BaseURL` children, in document order.
+    pub base_urls: Vec<String>,
+    /// The Periods, in document order.
+    pub periods: Vec<Period>,
+}
+
+/// A `Period`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Period {
+    /// `@id`.
+    pub id: Option<String>,
+    /// `@start`, in nanoseconds.
+    pub start: Option<u64>,
+    /// `@duration`, in nanoseconds.
+    pub duration: Option<u64>,
+    /// `@xlink:href`, for remote Periods (not resolved).
+    pub xlink_href: Option<String>,
+    /// `BaseURL` children.
+    pub base_urls: Vec<String>,
+    /// Segment information at this level.
+    pub segment_info: SegmentInfo,
+    /// The AdaptationSets, in document order.
+    pub adaptation_sets: Vec<AdaptationSet>,
+}
+
+/// An `AdaptationSet`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdaptationSet {
+    /// `@id`.
+    pub id: Option<String>,
+    /// `@contentType`.
+    pub content_type: Option<String>,
+    /// `@mimeType`.
+    pub mime_type: Option<String>,
+    /// `@codecs`.
+    pub codecs: Option<String>,
+    /// `BaseURL` children.
+    pub base_urls: Vec<String>,
+    /// Segment information at this level.
+    pub segment_info: SegmentInfo,
+    /// The Representations, in document order.
+    pub representations: Vec<Representation>,
+}
+
+/// A `Representation`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Representation {
+    /// `@id` (mandatory in the schema; `None` when a manifest leaves it out).
+    pub id: Option<String>,
+    /// `@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// `@mimeType`.
+    pub mime_type: Option<String>,
+    /// `@codecs`.
+    pub codecs: Option<String>,
+    /// `BaseURL` children.
+    pub base_urls: Vec<String>,
+    /// Segment information at this level.
+    pub segment_info: SegmentInfo,
+}
+
+/// The segment information elements of one level (at most one of each).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentInfo {
+    /// `SegmentBase`.
+    pub base: Option<SegmentBase>,
+    /// `SegmentList`.
+    pub list: Option<SegmentList>,
+    /// `SegmentTemplate`.
+    pub template: Option<SegmentTemplate>,
+}
+
+/// A URL with an optional byte range (`Initialization`, `RepresentationIndex`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UrlWithRange {
+    /// `@sourceURL`.
+    pub source_url: Option<String>,
+    /// `@range`, as written (`first-last`).
+    pub range: Option<String>,
+}
+
+/// Attributes shared by SegmentBase, SegmentList and SegmentTemplate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommonSegmentAttributes {
+    /// `@timescale`.
+    pub timescale: Option<u64>,
+    /// `@presentationTimeOffset`.
+    pub presentation_time_offset: Option<u64>,
+    /// `@indexRange`.
+    pub index_range: Option<String>,
+    /// `Initialization` child.
+    pub initialization: Option<UrlWithRange>,
+    /// `@duration`, in timescale units, as a decimal scaled by 10^9 (vendors write fractions).
+    pub duration_e9: Option<u128>,
+    /// `@startNumber`.
+    pub start_number: Option<u64>,
+    /// `@endNumber`.
+    pub end_number: Option<u64>,
+    /// `SegmentTimeline` child.
+    pub timeline: Option<Vec<TimelineEntry>>,
+}
+
+/// `SegmentBase`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentBase {
+    /// Its attributes.
+    pub common: CommonSegmentAttributes,
+}
+
+/// `SegmentList`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentList {
+    /// Its attributes.
+    pub common: CommonSegmentAttributes,
+    /// `SegmentURL` children, in order.
+    pub segment_urls: Vec<SegmentUrl>,
+}
+
+/// A `SegmentURL`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentUrl {
+    /// `@media`.
+    pub media: Option<String>,
+    /// `@mediaRange`.
+    pub media_range: Option<String>,
+}
+
+/// `SegmentTemplate`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentTemplate {
+    /// Its attributes.
+    pub common: CommonSegmentAttributes,
+    /// `@media`.
+    pub media: Option<String>,
+    /// `@initialization`.
+    pub initialization: Option<String>,
+}
+
+/// An `S` element of a `SegmentTimeline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimelineEntry {
+    /// `@t` (may be negative).
+    pub t: Option<i64>,
+    /// `@n`: the number of the first segment of this entry.
+    pub n: Option<u64>,
+    /// `@d`.
+    pub d: u64,
+    /// `@r` (`-1`: repeat to the next `@t` or the end of the Period).
+    pub r: i64,
+    /// `@k`: segments in the sequence that share `$Number$`/`$Time$` (`$SubNumber$` 1..k).
+    pub k: Option<u64>,
+}

@@ -1,0 +1,407 @@
+//! From manifest bytes to the typed model, with roxmltree (DTDs, hence entity expansion,
+//! are refused).
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+use super::duration::parse_duration;
+use super::model::*;
+
+/// Why a manifest could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The bytes are not UTF-8 text.
+    #[error("not a text document (invalid UTF-8 at byte {0})")]
+    NotText(usize),
+    /// Not well-formed XML (or it has a DTD).
+    #[error("not valid XML: {0}")]
+    NotXml(String),
+    /// Well-formed XML whose root is not `MPD`.
+    #[error("not a DASH manifest: the root element is <{0}>, not <MPD>")]
+    NoMpdRoot(String),
+    /// An attribute with a value of the wrong form.
+    #[error("{element}@{attribute}: {message}")]
+    BadAttribute {
+        /// Where the element is (`Period[0]/AdaptationSet[1]/SegmentTemplate`).
+        element: String,
+        /// The attribute's name.
+        attribute: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Parses manifest bytes into the model.
+pub fn parse_mpd(bytes: &[u8]) -> Result<Mpd, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotText(e.valid_up_to()))?;
+    // A UTF-8 byte order mark is legal before the XML declaration.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Real manifests use namespace prefixes they never declare (`scte35:` in SCTE-35 events):
+    // declare such prefixes on the root element and parse again.
+    let mut patched: Option<String> = None;
+    for _ in 0..32 {
+        let current = patched.as_deref().unwrap_or(text);
+        let options = ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 5_000_000,
+            ..ParsingOptions::default()
+        };
+        let undeclared = match Document::parse_with_options(current, options) {
+            Ok(doc) => return build_mpd(&doc),
+            Err(roxmltree::Error::UnknownNamespace(prefix, pos)) => (prefix, pos),
+            Err(e) => return Err(ParseError::NotXml(e.to_string())),
+        };
+        let (prefix, pos) = undeclared;
+        let declared = declare_prefix(current, &prefix).ok_or_else(|| {
+            ParseError::NotXml(format!("an unknown namespace prefix '{prefix}' at {pos}"))
+        })?;
+        patched = Some(declared);
+    }
+    Err(ParseError::NotXml(
+        "too many undeclared namespace prefixes".into(),
+    ))
+}
+
+/// Adds `xmlns:PREFIX="..."` to the root element's start tag.
+fn declare_prefix(text: &str, prefix: &str) -> Option<String> {
+    if prefix.is_empty()
+        || !prefix
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.".contains(c))
+    {
+        return None;
+    }
+    let mut pos = 0;
+    loop {
+        let lt = pos + text[pos..].find('<')?;
+        let rest = &text[lt..];
+        pos = if rest.starts_with("<?") {
+            lt + rest.find("?>")? + 2
+        } else if rest.starts_with("<!--") {
+            lt + rest.find("-->")? + 3
+        } else if rest.starts_with("<!") {
+            lt + rest.find('>')? + 1
+        } else {
+            let name_len = rest[1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            let insert_at = lt + 1 + name_len;
+            let mut out = String::with_capacity(text.len() + 64);
+            out.push_str(&text[..insert_at]);
+            out.push_str(&format!(
+                " xmlns:{prefix}=\"urn:dashget:undeclared:{prefix}\""
+            ));
+            out.push_str(&text[insert_at..]);
+            return Some(out);
+        };
+    }
+}
+
+fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
+    let root = doc.root_element();
+    if root.tag_name().name() != "MPD" {
+        return Err(ParseError::NoMpdRoot(root.tag_name().name().to_string()));
+    }
+    let at = Ctx("MPD".to_string());
+    let presentation_type = match root.attribute("type").map(str::trim) {
+        None | Some("static") => PresentationType::Static,
+        Some("dynamic") => PresentationType::Dynamic,
+        Some(other) => {
+            return Err(at.bad("type", format!("\"{other}\" is neither static nor dynamic")));
+        }
+    };
+    let mut periods = Vec::new();
+    for (index, node) in children(root, "Period").enumerate() {
+        periods.push(parse_period(node, &at.child(format!("Period[{index}]")))?);
+    }
+    Ok(Mpd {
+        presentation_type,
+        media_presentation_duration: duration_attr(root, "mediaPresentationDuration", &at)?,
+        base_urls: base_urls(root),
+        periods,
+    })
+}
+
+/// Location of an element, for messages.
+struct Ctx(String);
+
+impl Ctx {
+    fn child(&self, name: String) -> Ctx {
+        Ctx(format!("{}/{name}", self.0))
+    }
+    fn bad(&self, attribute: &str, message: String) -> ParseError {
+        ParseError::BadAttribute {
+            element: self.0.clone(),
+            attribute: attribute.to_string(),
+            message,
+        }
+    }
+}
+
+fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+fn first_child<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> Option<Node<'a, 'i>> {
+    children(node, name).next()
+}
+
+fn base_urls(node: Node) -> Vec<String> {
+    children(node, "BaseURL")
+        .map(|b| b.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+fn string_attr(node: Node, name: &str) -> Option<String> {
+    node.attribute(name).map(|v| v.trim().to_string())
+}
+
+fn uint_attr(node: Node, name: &str, at: &Ctx) -> Result<Option<u64>, ParseError> {
+    let Some(value) = node.attribute(name) else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    value
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| at.bad(name, format!("\"{value}\" is not an unsigned integer")))
+}
+
+fn int_attr(node: Node, name: &str, at: &Ctx) -> Result<Option<i64>, ParseError> {
+    let Some(value) = node.attribute(name) else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    value
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| at.bad(name, format!("\"{value}\" is not an integer")))
+}
+
+fn duration_attr(node: Node, name: &str, at: &Ctx) -> Result<Option<u64>, ParseError> {
+    let Some(value) = node.attribute(name) else {
+        return Ok(None);
+    };
+    parse_duration(value)
+        .map(Some)
+        .map_err(|e| at.bad(name, e.to_string()))
+}
+
+/// A non-negative decimal (`@duration` of segment templates: `2000`, vendors' `2002.5`),
+/// scaled by 10^9 and exact.
+fn decimal_e9_attr(node: Node, name: &str, at: &Ctx) -> Result<Option<u128>, ParseError> {
+    let Some(value) = node.attribute(name) else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    let bad = || at.bad(name, format!("\"{value}\" is not a non-negative number"));
+    let (int_part, frac_part) = value.split_once('.').unwrap_or((value, ""));
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let int: u128 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().map_err(|_| bad())?
+    };
+    let mut frac: u128 = 0;
+    for i in 0..9 {
+        frac = frac * 10
+            + frac_part
+                .as_bytes()
+                .get(i)
+                .map_or(0, |b| u128::from(b - b'0'));
+    }
+    int.checked_mul(1_000_000_000)
+        .and_then(|v| v.checked_add(frac))
+        .map(Some)
+        .ok_or_else(bad)
+}
+
+fn parse_period(node: Node, at: &Ctx) -> Result<Period, ParseError> {
+    let mut adaptation_sets = Vec::new();
+    for (index, child) in children(node, "AdaptationSet").enumerate() {
+        adaptation_sets.push(parse_adaptation_set(
+            child,
+            &at.child(format!("AdaptationSet[{index}]")),
+        )?);
+    }
+    Ok(Period {
+        id: string_attr(node, "id"),
+        start: duration_attr(node, "start", at)?,
+        duration: duration_attr(node, "duration", at)?,
+        xlink_href: node
+            .attributes()
+            .find(|a| a.name() == "href")
+            .map(|a| a.value().to_string()),
+        base_urls: base_urls(node),
+        segment_info: parse_segment_info(node, at)?,
+        adaptation_sets,
+    })
+}
+
+fn parse_adaptation_set(node: Node, at: &Ctx) -> Result<AdaptationSet, ParseError> {
+    let mut representations = Vec::new();
+    for (index, child) in children(node, "Representation").enumerate() {
+        representations.push(parse_representation(
+            child,
+            &at.child(format!("Representation[{index}]")),
+        )?);
+    }
+    Ok(AdaptationSet {
+        id: string_attr(node, "id"),
+        content_type: string_attr(node, "contentType"),
+        mime_type: string_attr(node, "mimeType"),
+        codecs: string_attr(node, "codecs"),
+        base_urls: base_urls(node),
+        segment_info: parse_segment_info(node, at)?,
+        representations,
+    })
+}
+
+fn parse_representation(node: Node, at: &Ctx) -> Result<Representation, ParseError> {
+    Ok(Representation {
+        id: string_attr(node, "id"),
+        bandwidth: uint_attr(node, "bandwidth", at)?,
+        mime_type: string_attr(node, "mimeType"),
+        codecs: string_attr(node, "codecs"),
+        base_urls: base_urls(node),
+        segment_info: parse_segment_info(node, at)?,
+    })
+}
+
+fn parse_segment_info(node: Node, at: &Ctx) -> Result<SegmentInfo, ParseError> {
+    let mut info = SegmentInfo::default();
+    if let Some(n) = first_child(node, "SegmentBase") {
+        info.base = Some(SegmentBase {
+            common: parse_common(n, &at.child("SegmentBase".into()))?,
+        });
+    }
+    if let Some(n) = first_child(node, "SegmentList") {
+        let at = at.child("SegmentList".into());
+        let segment_urls = children(n, "SegmentURL")
+            .map(|u| SegmentUrl {
+                media: string_attr(u, "media"),
+                media_range: string_attr(u, "mediaRange"),
+            })
+            .collect();
+        info.list = Some(SegmentList {
+            common: parse_common(n, &at)?,
+            segment_urls,
+        });
+    }
+    if let Some(n) = first_child(node, "SegmentTemplate") {
+        let at = at.child("SegmentTemplate".into());
+        info.template = Some(SegmentTemplate {
+            common: parse_common(n, &at)?,
+            media: string_attr(n, "media"),
+            initialization: string_attr(n, "initialization"),
+        });
+    }
+    Ok(info)
+}
+
+fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseError> {
+    let initialization = first_child(node, "Initialization").map(|i| UrlWithRange {
+        source_url: string_attr(i, "sourceURL"),
+        range: string_attr(i, "range"),
+    });
+    let timeline = match first_child(node, "SegmentTimeline") {
+        None => None,
+        Some(tl) => {
+            let mut entries = Vec::new();
+            for (index, s) in children(tl, "S").enumerate() {
+                let at = at.child(format!("SegmentTimeline/S[{index}]"));
+                let d = uint_attr(s, "d", &at)?.ok_or_else(|| at.bad("d", "is missing".into()))?;
+                let r = int_attr(s, "r", &at)?.unwrap_or(0);
+                if r < -1 {
+                    return Err(at.bad("r", format!("{r} is below -1")));
+                }
+                entries.push(TimelineEntry {
+                    t: int_attr(s, "t", &at)?,
+                    n: uint_attr(s, "n", &at)?,
+                    d,
+                    r,
+                    k: uint_attr(s, "k", &at)?,
+                });
+            }
+            Some(entries)
+        }
+    };
+    Ok(CommonSegmentAttributes {
+        timescale: uint_attr(node, "timescale", at)?,
+        presentation_time_offset: uint_attr(node, "presentationTimeOffset", at)?,
+        index_range: string_attr(node, "indexRange"),
+        initialization,
+        duration_e9: decimal_e9_attr(node, "duration", at)?,
+        start_number: uint_attr(node, "startNumber", at)?,
+        end_number: uint_attr(node, "endNumber", at)?,
+        timeline,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_non_mpd_and_dtd() {
+        assert!(matches!(parse_mpd(b"<html/>"), Err(ParseError::NoMpdRoot(r)) if r == "html"));
+        assert!(matches!(
+            parse_mpd(b"not xml at all"),
+            Err(ParseError::NotXml(_))
+        ));
+        let bomb = br#"<?xml version="1.0"?><!DOCTYPE MPD [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><MPD>&b;</MPD>"#;
+        assert!(matches!(parse_mpd(bomb), Err(ParseError::NotXml(_))));
+        assert!(matches!(
+            parse_mpd(&[0xff, 0xfe, 0x00]),
+            Err(ParseError::NotText(0))
+        ));
+    }
+
+    #[test]
+    fn undeclared_prefixes_are_tolerated() {
+        let mpd = br#"<?xml version="1.0"?><!-- c --><MPD><Period><EventStream><Event><scte35:Signal><x:y/></scte35:Signal></Event></EventStream></Period></MPD>"#;
+        assert_eq!(parse_mpd(mpd).map(|m| m.periods.len()), Ok(1));
+    }
+
+    #[test]
+    fn negative_t_and_bad_attributes() {
+        let mpd = br#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period><AdaptationSet><SegmentTemplate media="m$Time$"><SegmentTimeline><S t="-100" d="10" r="2"/></SegmentTimeline></SegmentTemplate><Representation id="a"/></AdaptationSet></Period></MPD>"#;
+        let parsed = parse_mpd(mpd).expect("parses");
+        let tl = parsed.periods[0].adaptation_sets[0]
+            .segment_info
+            .template
+            .as_ref()
+            .and_then(|t| t.common.timeline.clone());
+        assert_eq!(
+            tl,
+            Some(vec![TimelineEntry {
+                t: Some(-100),
+                n: None,
+                d: 10,
+                r: 2,
+                k: None
+            }])
+        );
+        let bad = br#"<MPD><Period><AdaptationSet><Representation id="a" bandwidth="lots"/></AdaptationSet></Period></MPD>"#;
+        let err = parse_mpd(bad).expect_err("bad bandwidth");
+        assert_eq!(
+            err.to_string(),
+            "MPD/Period[0]/AdaptationSet[0]/Representation[0]@bandwidth: \"lots\" is not an unsigned integer"
+        );
+    }
+
+    #[test]
+    fn fractional_template_duration() {
+        let mpd = br#"<MPD><Period><AdaptationSet><SegmentTemplate duration="2002.5" media="x"/></AdaptationSet></Period></MPD>"#;
+        let parsed = parse_mpd(mpd).expect("parses");
+        let d = parsed.periods[0].adaptation_sets[0]
+            .segment_info
+            .template
+            .as_ref()
+            .and_then(|t| t.common.duration_e9);
+        assert_eq!(d, Some(2_002_500_000_000));
+    }
+}

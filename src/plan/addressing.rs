@@ -1,0 +1,515 @@
+//! One Representation's segments, from its merged segment information (ISO/IEC 23009-1 §5.3.9).
+
+use url::Url;
+
+use super::template::{Identifier, Template, Values};
+use super::{ByteRange, SegmentKind};
+use crate::mpd::{
+    CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, TimelineEntry, UrlWithRange,
+};
+
+/// Most segments one plan may hold; a manifest asking for more is refused, not obeyed.
+pub const MAX_SEGMENTS: usize = 10_000_000;
+
+/// A segment before its local path is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Addressed {
+    pub kind: SegmentKind,
+    pub url: Url,
+    pub range: Option<ByteRange>,
+    pub number: Option<u64>,
+    pub time: Option<i64>,
+    pub duration: Option<u64>,
+}
+
+/// What went wrong with one Representation's addressing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressingError {
+    /// Cannot be resolved: the message names the attribute at fault.
+    Invalid(String),
+    /// Needs the wall clock (a live presentation's moving edge).
+    Live(String),
+    /// Over [`MAX_SEGMENTS`].
+    TooMany,
+}
+
+/// The addressing mode of a Representation, its inherited elements merged attribute by attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Addressing {
+    /// `SegmentTemplate`.
+    Template(SegmentTemplate),
+    /// `SegmentList`.
+    List(SegmentList),
+    /// `SegmentBase`.
+    Base(CommonSegmentAttributes),
+    /// Nothing but a BaseURL: the whole resource is the one segment.
+    BaseUrlOnly,
+}
+
+/// Merges segment information from Period, AdaptationSet and Representation (lowest last).
+/// The lowest level that has any of SegmentBase/SegmentList/SegmentTemplate decides the mode;
+/// elements of that kind from the levels above supply the attributes it leaves out.
+pub fn merge(levels: [&SegmentInfo; 3]) -> Addressing {
+    let lowest = levels
+        .iter()
+        .rev()
+        .find(|l| l.template.is_some() || l.list.is_some() || l.base.is_some());
+    let Some(lowest) = lowest else {
+        return Addressing::BaseUrlOnly;
+    };
+    if lowest.template.is_some() {
+        let mut merged = SegmentTemplate::default();
+        for t in levels.iter().filter_map(|l| l.template.as_ref()) {
+            merged.common = merge_common(&merged.common, &t.common);
+            merged.media = t.media.clone().or(merged.media);
+            merged.initialization = t.initialization.clone().or(merged.initialization);
+        }
+        Addressing::Template(merged)
+    } else if lowest.list.is_some() {
+        let mut merged = SegmentList::default();
+        for l in levels.iter().filter_map(|l| l.list.as_ref()) {
+            merged.common = merge_common(&merged.common, &l.common);
+            if !l.segment_urls.is_empty() {
+                merged.segment_urls = l.segment_urls.clone();
+            }
+        }
+        Addressing::List(merged)
+    } else {
+        let mut merged = CommonSegmentAttributes::default();
+        for b in levels.iter().filter_map(|l| l.base.as_ref()) {
+            merged = merge_common(&merged, &b.common);
+        }
+        Addressing::Base(merged)
+    }
+}
+
+fn merge_common(
+    upper: &CommonSegmentAttributes,
+    lower: &CommonSegmentAttributes,
+) -> CommonSegmentAttributes {
+    CommonSegmentAttributes {
+        timescale: lower.timescale.or(upper.timescale),
+        presentation_time_offset: lower
+            .presentation_time_offset
+            .or(upper.presentation_time_offset),
+        index_range: lower
+            .index_range
+            .clone()
+            .or_else(|| upper.index_range.clone()),
+        initialization: lower
+            .initialization
+            .clone()
+            .or_else(|| upper.initialization.clone()),
+        duration_e9: lower.duration_e9.or(upper.duration_e9),
+        start_number: lower.start_number.or(upper.start_number),
+        end_number: lower.end_number.or(upper.end_number),
+        // A SegmentTimeline at a lower level replaces the inherited one.
+        timeline: lower.timeline.clone().or_else(|| upper.timeline.clone()),
+    }
+}
+
+/// What a Representation's segments are resolved with.
+pub struct Context<'a> {
+    /// The Representation's resolved BaseURL.
+    pub base: &'a Url,
+    /// Whether a BaseURL was given at some level below the MPD's own location.
+    pub has_own_base_url: bool,
+    pub representation_id: &'a str,
+    pub bandwidth: Option<u64>,
+    /// The Period's duration in nanoseconds, when known.
+    pub period_duration: Option<u64>,
+    /// Whether the presentation is live (`type="dynamic"`).
+    pub dynamic: bool,
+    /// Segments already planned for other representations (for the global cap).
+    pub planned_before: usize,
+}
+
+/// Resolves a Representation's segments, init first. Returns the timescale too.
+pub fn resolve(
+    addressing: &Addressing,
+    ctx: &Context,
+) -> Result<(u64, Vec<Addressed>), AddressingError> {
+    match addressing {
+        Addressing::Template(t) => resolve_template(t, ctx),
+        Addressing::List(l) => resolve_list(l, ctx),
+        Addressing::Base(b) => {
+            let mut out = Vec::new();
+            if let Some(init) = &b.initialization {
+                out.push(init_segment(init, ctx, "SegmentBase/Initialization")?);
+            }
+            out.push(whole(ctx.base.clone()));
+            Ok((timescale(b)?, out))
+        }
+        Addressing::BaseUrlOnly => {
+            if !ctx.has_own_base_url || ctx.base.path().ends_with('/') {
+                return Err(AddressingError::Invalid(
+                    "no SegmentTemplate, SegmentList or SegmentBase, and no BaseURL naming a media file".into(),
+                ));
+            }
+            Ok((1, vec![whole(ctx.base.clone())]))
+        }
+    }
+}
+
+fn whole(url: Url) -> Addressed {
+    Addressed {
+        kind: SegmentKind::Media,
+        url,
+        range: None,
+        number: None,
+        time: None,
+        duration: None,
+    }
+}
+
+fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
+    match common.timescale {
+        Some(0) => Err(AddressingError::Invalid("@timescale is 0".into())),
+        Some(t) => Ok(t),
+        None => Ok(1),
+    }
+}
+
+fn join(base: &Url, reference: &str, attribute: &str) -> Result<Url, AddressingError> {
+    base.join(reference).map_err(|e| {
+        AddressingError::Invalid(format!(
+            "{attribute} \"{reference}\" is not a valid URL reference: {e}"
+        ))
+    })
+}
+
+/// Parses `first-last` (inclusive).
+pub fn parse_range(text: &str, attribute: &str) -> Result<ByteRange, AddressingError> {
+    let bad = || {
+        AddressingError::Invalid(format!(
+            "{attribute} \"{text}\" is not a byte range first-last"
+        ))
+    };
+    let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
+    let first: u64 = first.trim().parse().map_err(|_| bad())?;
+    let last: u64 = last.trim().parse().map_err(|_| bad())?;
+    if last < first {
+        return Err(bad());
+    }
+    Ok(ByteRange { first, last })
+}
+
+fn init_segment(
+    init: &UrlWithRange,
+    ctx: &Context,
+    element: &str,
+) -> Result<Addressed, AddressingError> {
+    // 23009-1: an Initialization without @sourceURL refers to the BaseURL's resource.
+    let url = match &init.source_url {
+        Some(source) => join(ctx.base, source, &format!("{element}@sourceURL"))?,
+        None => ctx.base.clone(),
+    };
+    let range = init
+        .range
+        .as_deref()
+        .map(|r| parse_range(r, &format!("{element}@range")))
+        .transpose()?;
+    Ok(Addressed {
+        kind: SegmentKind::Init,
+        url,
+        range,
+        number: None,
+        time: None,
+        duration: None,
+    })
+}
+
+/// One media segment's position: number, time, duration, sub-number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub number: u64,
+    pub time: i64,
+    pub duration: u64,
+    pub sub_number: Option<u64>,
+}
+
+fn check_cap(ctx: &Context, planned: usize, more: u128) -> Result<(), AddressingError> {
+    if (ctx.planned_before as u128) + (planned as u128) + more > MAX_SEGMENTS as u128 {
+        return Err(AddressingError::TooMany);
+    }
+    Ok(())
+}
+
+/// The media timeline's end of the Period (`presentationTimeOffset` + duration × timescale),
+/// in timescale units.
+fn period_end_media_time(common: &CommonSegmentAttributes, ts: u64, ctx: &Context) -> Option<i128> {
+    let duration = ctx.period_duration?;
+    let pto = i128::from(common.presentation_time_offset.unwrap_or(0));
+    Some(pto + ceil_div(i128::from(duration) * i128::from(ts), 1_000_000_000))
+}
+
+fn ceil_div(a: i128, b: i128) -> i128 {
+    let q = a / b;
+    if a % b != 0 && ((a > 0) == (b > 0)) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// Expands a SegmentTimeline into slots. `$Number$` counts entries from `startNumber`
+/// (an `S@n` restarts the count); `S@t` may be negative and may jump forward (a gap).
+pub fn timeline_slots(
+    entries: &[TimelineEntry],
+    common: &CommonSegmentAttributes,
+    ts: u64,
+    ctx: &Context,
+) -> Result<Vec<Slot>, AddressingError> {
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut number = common.start_number.unwrap_or(1);
+    let mut time: i128 = 0;
+    for (i, s) in entries.iter().enumerate() {
+        if s.d == 0 {
+            return Err(AddressingError::Invalid(format!(
+                "SegmentTimeline/S[{i}]@d is 0"
+            )));
+        }
+        if let Some(t) = s.t {
+            time = i128::from(t);
+        }
+        if let Some(n) = s.n {
+            number = n;
+        }
+        let d = i128::from(s.d);
+        let count: i128 = if s.r >= 0 {
+            i128::from(s.r) + 1
+        } else {
+            // 23009-1 §5.3.9.6: r = -1 repeats up to the next S@t, or to the end of the Period.
+            let end = match entries.get(i + 1).and_then(|next| next.t) {
+                Some(next_t) => i128::from(next_t),
+                None => match period_end_media_time(common, ts, ctx) {
+                    Some(end) => end,
+                    None if ctx.dynamic => {
+                        return Err(AddressingError::Live(
+                            "its SegmentTimeline repeats (r=-1) up to the live edge".into(),
+                        ));
+                    }
+                    None => {
+                        return Err(AddressingError::Invalid(format!(
+                            "SegmentTimeline/S[{i}]@r=-1 repeats to the end of a Period whose duration is unknown"
+                        )));
+                    }
+                },
+            };
+            ceil_div(end - time, d).max(0)
+        };
+        let k = s.k.unwrap_or(1).max(1);
+        check_cap(ctx, slots.len(), count.unsigned_abs() * u128::from(k))?;
+        for _ in 0..count {
+            let start = i64::try_from(time)
+                .map_err(|_| AddressingError::Invalid("SegmentTimeline times overflow".into()))?;
+            for sub in 1..=k {
+                slots.push(Slot {
+                    number,
+                    time: start,
+                    duration: s.d,
+                    sub_number: s.k.map(|_| sub),
+                });
+            }
+            number = number.saturating_add(1);
+            time += d;
+        }
+    }
+    Ok(slots)
+}
+
+/// Slots of a `@duration`-addressed representation: ceil(Period duration × timescale / duration)
+/// segments numbered from `startNumber`, bounded by `endNumber`.
+fn duration_slots(
+    duration_e9: u128,
+    common: &CommonSegmentAttributes,
+    ts: u64,
+    ctx: &Context,
+) -> Result<Vec<Slot>, AddressingError> {
+    if duration_e9 == 0 {
+        return Err(AddressingError::Invalid("@duration is 0".into()));
+    }
+    let start_number = common.start_number.unwrap_or(1);
+    let by_end_number = common
+        .end_number
+        .map(|end| u128::from(end.saturating_add(1).saturating_sub(start_number)));
+    let count: u128 = match (ctx.period_duration, by_end_number) {
+        (_, _) if ctx.dynamic => {
+            return Err(AddressingError::Live(
+                "its segments are numbered by @duration from the live edge".into(),
+            ));
+        }
+        (Some(period), end) => {
+            // period[ns] × ts / (duration × 10^9 / 10^9): both sides are scaled by 10^9.
+            let num = u128::from(period) * u128::from(ts);
+            let by_duration = num.div_ceil(duration_e9);
+            end.map_or(by_duration, |e| by_duration.min(e))
+        }
+        (None, Some(end)) => end,
+        (None, None) => {
+            return Err(AddressingError::Invalid(
+                "@duration addressing needs the Period's duration (no Period@duration, next Period@start or MPD@mediaPresentationDuration)".into(),
+            ));
+        }
+    };
+    check_cap(ctx, 0, count)?;
+    // Fractional @duration values are rounded down in `duration`/`time`.
+    let segment_duration = u64::try_from(duration_e9 / 1_000_000_000).unwrap_or(u64::MAX);
+    let mut slots = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        // $Time$ of the i-th segment: i × @duration.
+        let time = i64::try_from(i * duration_e9 / 1_000_000_000).unwrap_or(i64::MAX);
+        slots.push(Slot {
+            number: start_number.saturating_add(i as u64),
+            time,
+            duration: segment_duration,
+            sub_number: None,
+        });
+    }
+    Ok(slots)
+}
+
+fn compile(text: &str, attribute: &str) -> Result<Template, AddressingError> {
+    Template::compile(text).map_err(|e| {
+        AddressingError::Invalid(format!("SegmentTemplate@{attribute} \"{text}\": {e}"))
+    })
+}
+
+fn resolve_template(
+    t: &SegmentTemplate,
+    ctx: &Context,
+) -> Result<(u64, Vec<Addressed>), AddressingError> {
+    let ts = timescale(&t.common)?;
+    let values = Values {
+        representation_id: ctx.representation_id,
+        bandwidth: ctx.bandwidth,
+        ..Values::default()
+    };
+    let mut out = Vec::new();
+    // Initialization: @initialization (a template), else an Initialization element.
+    if let Some(init) = &t.initialization {
+        let template = compile(init, "initialization")?;
+        let expanded = template.expand(&values).map_err(|e| {
+            AddressingError::Invalid(format!("SegmentTemplate@initialization \"{init}\": {e}"))
+        })?;
+        let url = join(ctx.base, &expanded, "SegmentTemplate@initialization")?;
+        let range = t
+            .common
+            .initialization
+            .as_ref()
+            .and_then(|i| i.range.as_deref())
+            .map(|r| parse_range(r, "SegmentTemplate/Initialization@range"))
+            .transpose()?;
+        out.push(Addressed {
+            kind: SegmentKind::Init,
+            url,
+            range,
+            number: None,
+            time: None,
+            duration: None,
+        });
+    } else if let Some(init) = &t.common.initialization {
+        out.push(init_segment(init, ctx, "SegmentTemplate/Initialization")?);
+    }
+    let media_text = t
+        .media
+        .as_deref()
+        .ok_or_else(|| AddressingError::Invalid("SegmentTemplate has no @media".into()))?;
+    let media = compile(media_text, "media")?;
+    let slots = match (&t.common.timeline, t.common.duration_e9) {
+        (Some(entries), _) => timeline_slots(entries, &t.common, ts, ctx)?,
+        (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
+        (None, None) => {
+            if media.uses(Identifier::Number) || media.uses(Identifier::Time) {
+                return Err(AddressingError::Invalid(format!(
+                    "SegmentTemplate@media \"{media_text}\" uses $Number$/$Time$ but there is neither @duration nor a SegmentTimeline"
+                )));
+            }
+            let url = join(
+                ctx.base,
+                &media
+                    .expand(&values)
+                    .map_err(|e| AddressingError::Invalid(e.to_string()))?,
+                "SegmentTemplate@media",
+            )?;
+            out.push(whole(url));
+            return Ok((ts, out));
+        }
+    };
+    out.reserve(slots.len());
+    for slot in slots {
+        let v = Values {
+            number: Some(slot.number),
+            time: Some(slot.time),
+            sub_number: Some(slot.sub_number.unwrap_or(1)),
+            ..values
+        };
+        let expanded = media.expand(&v).map_err(|e| {
+            AddressingError::Invalid(format!("SegmentTemplate@media \"{media_text}\": {e}"))
+        })?;
+        let url = join(ctx.base, &expanded, "SegmentTemplate@media")?;
+        out.push(Addressed {
+            kind: SegmentKind::Media,
+            url,
+            range: None,
+            number: Some(slot.number),
+            time: Some(slot.time),
+            duration: Some(slot.duration),
+        });
+    }
+    Ok((ts, out))
+}
+
+fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>), AddressingError> {
+    let ts = timescale(&l.common)?;
+    let mut out = Vec::with_capacity(l.segment_urls.len() + 1);
+    if let Some(init) = &l.common.initialization {
+        out.push(init_segment(init, ctx, "SegmentList/Initialization")?);
+    }
+    check_cap(ctx, 0, l.segment_urls.len() as u128)?;
+    // Times: from the timeline when there is one, else from @duration.
+    let slots = match (&l.common.timeline, l.common.duration_e9) {
+        (Some(entries), _) => Some(timeline_slots(entries, &l.common, ts, ctx)?),
+        _ => None,
+    };
+    let start_number = l.common.start_number.unwrap_or(1);
+    for (i, segment_url) in l.segment_urls.iter().enumerate() {
+        let url = match &segment_url.media {
+            Some(media) => join(
+                ctx.base,
+                media,
+                &format!("SegmentList/SegmentURL[{i}]@media"),
+            )?,
+            None => ctx.base.clone(),
+        };
+        let range = segment_url
+            .media_range
+            .as_deref()
+            .map(|r| parse_range(r, &format!("SegmentList/SegmentURL[{i}]@mediaRange")))
+            .transpose()?;
+        let (number, time, duration) = match slots.as_ref().and_then(|s| s.get(i)) {
+            Some(slot) => (slot.number, Some(slot.time), Some(slot.duration)),
+            None => {
+                let n = start_number.saturating_add(i as u64);
+                match l
+                    .common
+                    .duration_e9
+                    .filter(|d| d.is_multiple_of(1_000_000_000))
+                    .map(|d| (d / 1_000_000_000) as u64)
+                {
+                    Some(d) => (n, i64::try_from(u128::from(d) * i as u128).ok(), Some(d)),
+                    None => (n, None, None),
+                }
+            }
+        };
+        out.push(Addressed {
+            kind: SegmentKind::Media,
+            url,
+            range,
+            number: Some(number),
+            time,
+            duration,
+        });
+    }
+    Ok((ts, out))
+}

@@ -1,0 +1,272 @@
+//! SegmentTemplate identifiers (ISO/IEC 23009-1 §5.3.9.4.4): `$RepresentationID$`, `$Number$`,
+//! `$Time$`, `$Bandwidth$`, `$SubNumber$`, `$$`, with printf format tags (`$Number%05d$`).
+//! A template is compiled once per representation, then expanded per segment.
+
+use std::fmt::Write as _;
+
+/// An identifier of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identifier {
+    /// `$RepresentationID$`.
+    RepresentationId,
+    /// `$Number$`.
+    Number,
+    /// `$Time$`.
+    Time,
+    /// `$Bandwidth$`.
+    Bandwidth,
+    /// `$SubNumber$`.
+    SubNumber,
+}
+
+impl Identifier {
+    fn name(self) -> &'static str {
+        match self {
+            Identifier::RepresentationId => "RepresentationID",
+            Identifier::Number => "Number",
+            Identifier::Time => "Time",
+            Identifier::Bandwidth => "Bandwidth",
+            Identifier::SubNumber => "SubNumber",
+        }
+    }
+}
+
+/// How a number is written: printf's `%0<width><conversion>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Format {
+    width: usize,
+    conversion: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Value(Identifier, Format),
+}
+
+/// A compiled template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+/// Why a template is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `$Something$` that the standard does not define.
+    #[error("unknown identifier ${0}$")]
+    UnknownIdentifier(String),
+    /// A `$` with no closing `$`.
+    #[error("unterminated identifier (a '$' without its closing '$')")]
+    Unterminated,
+    /// A format tag other than `%0<width>d` and its printf relatives.
+    #[error("invalid format tag in ${0}$")]
+    BadFormat(String),
+    /// An identifier whose value does not exist where it is used.
+    #[error("${0}$ cannot be used here")]
+    NoValue(&'static str),
+}
+
+/// The values a template is expanded with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Values<'a> {
+    /// `Representation@id`.
+    pub representation_id: &'a str,
+    /// `Representation@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// The segment's number.
+    pub number: Option<u64>,
+    /// The segment's time.
+    pub time: Option<i64>,
+    /// The segment's sub-number.
+    pub sub_number: Option<u64>,
+}
+
+impl Template {
+    /// Compiles a template string, checking every identifier.
+    pub fn compile(text: &str) -> Result<Template, TemplateError> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('$') {
+            literal.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let end = after.find('$').ok_or(TemplateError::Unterminated)?;
+            let tag = &after[..end];
+            rest = &after[end + 1..];
+            if tag.is_empty() {
+                literal.push('$'); // `$$` is a literal dollar
+                continue;
+            }
+            let (name, format) = match tag.split_once('%') {
+                Some((name, fmt)) => (
+                    name,
+                    parse_format(fmt).ok_or_else(|| TemplateError::BadFormat(tag.to_string()))?,
+                ),
+                None => (
+                    tag,
+                    Format {
+                        width: 1,
+                        conversion: b'd',
+                    },
+                ),
+            };
+            let identifier = match name {
+                "RepresentationID" => Identifier::RepresentationId,
+                "Number" => Identifier::Number,
+                "Time" => Identifier::Time,
+                "Bandwidth" => Identifier::Bandwidth,
+                "SubNumber" => Identifier::SubNumber,
+                _ => return Err(TemplateError::UnknownIdentifier(tag.to_string())),
+            };
+            if identifier == Identifier::RepresentationId && tag.contains('%') {
+                // 23009-1: the format tag shall not be present with $RepresentationID$.
+                return Err(TemplateError::BadFormat(tag.to_string()));
+            }
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Value(identifier, format));
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Whether the template uses an identifier.
+    pub fn uses(&self, identifier: Identifier) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Value(i, _) if *i == identifier))
+    }
+
+    /// Expands the template with the values of one segment.
+    pub fn expand(&self, values: &Values) -> Result<String, TemplateError> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Value(Identifier::RepresentationId, _) => {
+                    out.push_str(values.representation_id)
+                }
+                Part::Value(identifier, format) => {
+                    let value: i128 = match identifier {
+                        Identifier::Number => values.number.map(i128::from),
+                        Identifier::Time => values.time.map(i128::from),
+                        Identifier::Bandwidth => values.bandwidth.map(i128::from),
+                        Identifier::SubNumber => values.sub_number.map(i128::from),
+                        Identifier::RepresentationId => None,
+                    }
+                    .ok_or(TemplateError::NoValue(identifier.name()))?;
+                    write_number(&mut out, value, *format);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `0<width>d` and friends (the part after `%`): flags `0` only, conversions d i u x X o.
+fn parse_format(fmt: &str) -> Option<Format> {
+    let conversion = *fmt.as_bytes().last()?;
+    if !b"diuxXo".contains(&conversion) {
+        return None;
+    }
+    let digits = &fmt[..fmt.len() - 1];
+    let digits = digits.strip_prefix('0').unwrap_or(digits);
+    let width = if digits.is_empty() {
+        1
+    } else {
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<usize>().ok().filter(|w| *w <= 64)?
+    };
+    Some(Format { width, conversion })
+}
+
+/// Writes `value` zero-padded to the format's width, like C's printf (`%05d` of -5 is `-0005`).
+fn write_number(out: &mut String, value: i128, format: Format) {
+    let width = format.width;
+    let _ = match format.conversion {
+        b'x' => write!(out, "{value:0width$x}"),
+        b'X' => write!(out, "{value:0width$X}"),
+        b'o' => write!(out, "{value:0width$o}"),
+        _ => write!(out, "{value:0width$}"),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(template: &str, values: Values) -> Result<String, TemplateError> {
+        Template::compile(template)?.expand(&values)
+    }
+
+    #[test]
+    fn identifiers_and_widths() {
+        let v = Values {
+            representation_id: "v1",
+            bandwidth: Some(500000),
+            number: Some(42),
+            time: Some(90000),
+            sub_number: Some(2),
+        };
+        let rows: &[(&str, &str)] = &[
+            ("$RepresentationID$/$Number$.m4s", "v1/42.m4s"),
+            ("seg-$Number%05d$.m4s", "seg-00042.m4s"),
+            ("t$Time%010d$", "t0000090000"),
+            ("$Bandwidth$-$Number%3d$", "500000-042"),
+            ("price$$$Number$$$", "price$42$"),
+            ("$$", "$"),
+            ("x$SubNumber$", "x2"),
+            ("h$Number%04x$", "h002a"),
+            ("plain.mp4", "plain.mp4"),
+            ("n$Number%1d$", "n42"),
+            ("n$Number%01d$", "n42"),
+        ];
+        for (template, want) in rows {
+            assert_eq!(expand(template, v).as_deref(), Ok(*want), "{template}");
+        }
+    }
+
+    #[test]
+    fn negative_time_is_padded_like_printf() {
+        let v = Values {
+            time: Some(-5),
+            ..Values::default()
+        };
+        assert_eq!(expand("$Time%05d$", v).as_deref(), Ok("-0005"));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            Template::compile("a$Foo$b"),
+            Err(TemplateError::UnknownIdentifier("Foo".into()))
+        );
+        assert_eq!(
+            Template::compile("a$Number"),
+            Err(TemplateError::Unterminated)
+        );
+        assert_eq!(
+            Template::compile("$Number%5s$"),
+            Err(TemplateError::BadFormat("Number%5s".into()))
+        );
+        assert_eq!(
+            Template::compile("$RepresentationID%05d$"),
+            Err(TemplateError::BadFormat("RepresentationID%05d".into()))
+        );
+        assert_eq!(
+            expand("$Number$", Values::default()),
+            Err(TemplateError::NoValue("Number"))
+        );
+        assert_eq!(
+            TemplateError::UnknownIdentifier("Foo".into()).to_string(),
+            "unknown identifier $Foo$"
+        );
+    }
+}
