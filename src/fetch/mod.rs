@@ -9,7 +9,7 @@
 
 mod events;
 mod http;
-// mod mirror;
+mod mirror;
 mod resource;
 
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ use url::Url;
 
 pub use events::{Event, FileStatus, NoProgress, ProgressSink};
 pub use http::{build_client, parse_header};
-// pub use mirror::{MirrorError, MirrorOptions, mirror};
+pub use mirror::{MirrorError, MirrorOptions, load_plan, mirror};
 
 use crate::plan::Plan;
 use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
