@@ -145,7 +145,10 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
         verify: args.verify,
         ..fetch::FetchOptions::default()
     };
-    if let Some(ms) = std::env::var(ENV_BACKOFF_MS).ok().and_then(|v| v.parse().ok()) {
+    if let Some(ms) = std::env::var(ENV_BACKOFF_MS)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         options.backoff_base = Duration::from_millis(ms);
     }
     if std::env::var_os(ENV_NO_FSYNC).is_some_and(|v| v == "1") {
@@ -158,7 +161,8 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Verbosity::Normal
     };
-    let use_bar = verbosity >= Verbosity::Normal && !args.no_progress && std::io::stderr().is_terminal();
+    let use_bar =
+        verbosity >= Verbosity::Normal && !args.no_progress && std::io::stderr().is_terminal();
     let bar = use_bar.then(|| Arc::new(progress::BarSink::new(verbosity)));
     let sink: Arc<dyn fetch::ProgressSink> = match &bar {
         Some(bar) => bar.clone(),

@@ -62,8 +62,10 @@ pub async fn load_plan(
     client: &reqwest::Client,
 ) -> Result<(mpd::LoadedManifest, Plan), MirrorError> {
     let loaded = mpd::load(&options.source, options.base_url.as_deref(), client).await?;
-    let mut plan = plan::plan(&loaded.bytes, &loaded.url)
-        .map_err(|error| MirrorError::Plan { source_name: options.source.clone(), error })?;
+    let mut plan = plan::plan(&loaded.bytes, &loaded.url).map_err(|error| MirrorError::Plan {
+        source_name: options.source.clone(),
+        error,
+    })?;
     let known: Vec<String> = plan.representations.iter().map(|r| r.id.clone()).collect();
     let unknown = plan.retain_representations(&options.reps);
     if !unknown.is_empty() {
@@ -87,7 +89,10 @@ pub async fn mirror(
     let (loaded, plan) = load_plan(options, &client).await?;
     let out = OutputDir::create(&options.output)?;
     let name = Path::new(&loaded.file_name);
-    let current = out.resolve(name).ok().and_then(|path| std::fs::read(path).ok());
+    let current = out
+        .resolve(name)
+        .ok()
+        .and_then(|path| std::fs::read(path).ok());
     if current.as_deref() != Some(loaded.bytes.as_slice()) {
         out.write_atomic(name, &loaded.bytes)?;
     }

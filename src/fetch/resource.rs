@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -22,6 +22,9 @@ use crate::store::{self, ENTRY_DONE, ENTRY_PART, JournalEntry};
 /// Bytes gathered before each write to the part file: few system calls, bounded memory
 /// (one buffer per request in flight).
 const WRITE_BUFFER: usize = 256 * 1024;
+
+/// Longest time received bytes wait in the buffer before being written to the part file.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How a resource ended in this run.
 #[derive(Debug)]
@@ -418,6 +421,7 @@ async fn download(
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
     let mut written = offset;
     let mut body = response.bytes_stream();
+    let mut last_flush = Instant::now();
     let io_failure = |e: std::io::Error| Failure::fatal(format!("{}: {e}", part.display()));
     loop {
         let next = tokio::select! {
@@ -441,6 +445,11 @@ async fn download(
                 }
                 writer.write_all(&chunk).await.map_err(io_failure)?;
                 written += len;
+                // On a slow link, do not let a kill lose seconds of received bytes.
+                if last_flush.elapsed() >= FLUSH_INTERVAL {
+                    writer.flush().await.map_err(io_failure)?;
+                    last_flush = Instant::now();
+                }
                 ctx.received.fetch_add(len, Ordering::Relaxed);
                 ctx.sink.event(&Event::Received { bytes: len });
             }

@@ -48,12 +48,19 @@ impl Counters {
         let now = self.started.elapsed().as_millis() as u64;
         let last = self.last_update.load(Ordering::Relaxed);
         now >= last + period.as_millis() as u64
-            && self.last_update.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self
+                .last_update
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     fn rate(&self) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
-        if secs > 0.0 { self.received.load(Ordering::Relaxed) as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            self.received.load(Ordering::Relaxed) as f64 / secs
+        } else {
+            0.0
+        }
     }
 
     fn bytes_text(&self) -> String {
@@ -80,7 +87,13 @@ impl Counters {
                 self.received.fetch_add(*bytes, Ordering::Relaxed);
                 None
             }
-            Event::FileDone { path, segments, size, status, .. } => {
+            Event::FileDone {
+                path,
+                segments,
+                size,
+                status,
+                ..
+            } => {
                 self.segments_done.fetch_add(*segments, Ordering::Relaxed);
                 (verbosity >= Verbosity::Verbose).then(|| {
                     let how = match status {
@@ -91,14 +104,30 @@ impl Counters {
                     format!("{how} {} ({})", path.display(), human_bytes(*size))
                 })
             }
-            Event::Retrying { url, attempt, delay, reason, .. } => (verbosity >= Verbosity::Normal)
-                .then(|| format!("retry {attempt} of {url} in {:.1} s: {reason}", delay.as_secs_f64())),
+            Event::Retrying {
+                url,
+                attempt,
+                delay,
+                reason,
+                ..
+            } => (verbosity >= Verbosity::Normal).then(|| {
+                format!(
+                    "retry {attempt} of {url} in {:.1} s: {reason}",
+                    delay.as_secs_f64()
+                )
+            }),
             Event::Mismatch { path, reason, .. } => {
                 (verbosity >= Verbosity::Normal).then(|| format!("{}: {reason}", path.display()))
             }
-            Event::Failed { path, url, segments, reason } => {
+            Event::Failed {
+                path,
+                url,
+                segments,
+                reason,
+            } => {
                 self.segments_done.fetch_add(*segments, Ordering::Relaxed);
-                (verbosity >= Verbosity::Normal).then(|| format!("error: {} ({url}): {reason}", path.display()))
+                (verbosity >= Verbosity::Normal)
+                    .then(|| format!("error: {} ({url}): {reason}", path.display()))
             }
         }
     }
@@ -113,7 +142,11 @@ pub struct LineSink {
 
 impl LineSink {
     pub fn new(verbosity: Verbosity) -> LineSink {
-        LineSink { verbosity, counters: Counters::new(), out: Mutex::new(std::io::stderr()) }
+        LineSink {
+            verbosity,
+            counters: Counters::new(),
+            out: Mutex::new(std::io::stderr()),
+        }
     }
 
     fn line(&self, text: &str) {
@@ -158,7 +191,11 @@ impl BarSink {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        BarSink { verbosity, counters: Counters::new(), bar }
+        BarSink {
+            verbosity,
+            counters: Counters::new(),
+            bar,
+        }
     }
 
     /// Removes the bar (before the summary is printed).
@@ -176,12 +213,15 @@ impl ProgressSink for BarSink {
         match event {
             Event::Planned { segments, .. } => self.bar.set_length(*segments as u64),
             Event::FileDone { .. } | Event::Failed { .. } => {
-                self.bar.set_position(c.segments_done.load(Ordering::Relaxed) as u64);
+                self.bar
+                    .set_position(c.segments_done.load(Ordering::Relaxed) as u64);
                 if c.due(Duration::from_millis(200)) {
                     self.bar.set_message(c.bytes_text());
                 }
             }
-            Event::Received { .. } if c.due(Duration::from_millis(200)) => self.bar.set_message(c.bytes_text()),
+            Event::Received { .. } if c.due(Duration::from_millis(200)) => {
+                self.bar.set_message(c.bytes_text())
+            }
             _ => {}
         }
     }
@@ -196,7 +236,11 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// The end-of-run summary as text: counts and bytes on standard output (unless quiet), the
@@ -212,7 +256,10 @@ pub fn print_summary(summary: &Summary, output: &std::path::Path, verbosity: Ver
             summary.complete_files,
         );
         if summary.verified_files > 0 {
-            text.push_str(&format!(" ({} checked against the server)", summary.verified_files));
+            text.push_str(&format!(
+                " ({} checked against the server)",
+                summary.verified_files
+            ));
         }
         text.push_str(&format!(", {} failed", summary.failed_files));
         if summary.pending_files > 0 {
@@ -226,7 +273,9 @@ pub fn print_summary(summary: &Summary, output: &std::path::Path, verbosity: Ver
             human_bytes(summary.bytes_per_second as u64)
         );
         if summary.interrupted {
-            println!("dashget: interrupted; run the same command again to resume (partial files are kept)");
+            println!(
+                "dashget: interrupted; run the same command again to resume (partial files are kept)"
+            );
         }
     }
     if !summary.failures.is_empty() {
