@@ -244,6 +244,9 @@ pub(crate) struct Context {
     sink: Arc<dyn ProgressSink>,
     cancel: Cancel,
     received: AtomicU64,
+    /// Bounds the files being flushed and renamed at once (their downloads no longer count
+    /// against `threads`).
+    commits: Arc<Semaphore>,
 }
 
 /// Makes every resource of `plan` complete under `out`, `options.threads` at a time, and
@@ -279,6 +282,7 @@ pub async fn download(
         sink,
         cancel: cancel.clone(),
         received: AtomicU64::new(0),
+        commits: Arc::new(Semaphore::new(options.threads.max(1) * 4)),
     });
 
     // Two URLs must not share a local file: the later one fails instead of overwriting.
@@ -315,8 +319,7 @@ pub async fn download(
                     Some(res) if !cancel.is_cancelled() => {
                         let ctx = ctx.clone();
                         tasks.spawn(async move {
-                            let outcome = resource::complete(&ctx, &res).await;
-                            drop(permit);
+                            let outcome = resource::complete(&ctx, &res, Some(permit)).await;
                             (res, outcome)
                         });
                     }

@@ -7,6 +7,7 @@
 //! never stands for a truncated file, whatever moment the process or the machine dies at.
 
 mod journal;
+mod part;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -15,6 +16,7 @@ use std::path::{Component, Path, PathBuf};
 pub use journal::{
     ENTRY_DONE, ENTRY_PART, JOURNAL_DIR, JOURNAL_FILE, Journal, JournalEntry, JournalWriter,
 };
+pub use part::PartWriter;
 
 /// Errors of the output tree.
 #[derive(Debug, thiserror::Error)]
