@@ -1,7 +1,7 @@
 //! One download unit (a resource: one URL, one local file) from "maybe on disk" to "complete
 //! under its final name": journal check, server size check, resume, retries, verification.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -316,7 +316,7 @@ async fn download(
     ctx: &Context,
     res: &Resource,
     key: &str,
-    part: &PathBuf,
+    part: &Path,
     final_path: &Path,
     state: &mut PartState,
     permit: &mut Option<OwnedSemaphorePermit>,
@@ -386,14 +386,14 @@ async fn download(
         }
         _ => return Err(Failure::status(&response, ctx.options.retry_after_cap).into()),
     };
-    if let Some(total) = total {
-        if total < res.min_size {
-            return Err(Failure::fatal(format!(
-                "the resource is {total} bytes but the manifest addresses bytes up to {}",
-                res.min_size
-            ))
-            .into());
-        }
+    if let Some(total) = total
+        && total < res.min_size
+    {
+        return Err(Failure::fatal(format!(
+            "the resource is {total} bytes but the manifest addresses bytes up to {}",
+            res.min_size
+        ))
+        .into());
     }
     let (etag, last_modified) = validators(response.headers());
     let fresh = offset == 0;
@@ -409,11 +409,10 @@ async fn download(
         };
         recorded = state.if_range().is_none();
     }
-    match total {
-        Some(t) => ctx.sink.event(&Event::Expected {
+    if let Some(t) = total {
+        ctx.sink.event(&Event::Expected {
             bytes: t.saturating_sub(offset),
-        }),
-        None => {}
+        });
     }
     ctx.out
         .prepare(&res.path)

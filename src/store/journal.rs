@@ -258,6 +258,7 @@ impl Drop for JournalWriter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -122,16 +122,16 @@ impl OutputDir {
     /// every symlink followed, is still inside the output folder.
     pub fn prepare(&self, relative: &Path) -> Result<PathBuf, StoreError> {
         let path = self.resolve(relative)?;
-        if let Some(parent) = path.parent() {
-            if parent != self.root {
-                fs::create_dir_all(parent).map_err(io_err(parent))?;
-                let real = fs::canonicalize(parent).map_err(io_err(parent))?;
-                if !real.starts_with(&self.root) {
-                    return Err(StoreError::UnsafePath {
-                        path: relative.to_path_buf(),
-                        reason: "its folder is a symlink that leads outside the output folder",
-                    });
-                }
+        if let Some(parent) = path.parent()
+            && parent != self.root
+        {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+            let real = fs::canonicalize(parent).map_err(io_err(parent))?;
+            if !real.starts_with(&self.root) {
+                return Err(StoreError::UnsafePath {
+                    path: relative.to_path_buf(),
+                    reason: "its folder is a symlink that leads outside the output folder",
+                });
             }
         }
         Ok(path)
@@ -205,6 +205,7 @@ pub fn journal_key(relative: &Path) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
