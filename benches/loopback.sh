@@ -10,8 +10,8 @@
 #
 # For each tool and presentation: RUNS timed runs into a fresh folder, median wall time, peak
 # RSS (/usr/bin/time), segments/s and MB/s. Then dashget's no-op re-run of the small one (time
-# and requests counted in nginx's access log), and the cost of the fsync before each rename
-# (DASHGET_NO_FSYNC=1; and curl followed by `sync`, for the same durability as dashget's).
+# and requests counted in nginx's access log), and the cost of an fsync before each rename
+# (DASHGET_FSYNC=1; compare with curl followed by `sync`, which gives the same durability).
 #
 # Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
 # Environment: WORK (default target/loopback-bench), PORT (default 18090).
@@ -139,7 +139,7 @@ for line in sys.stdin:
 ' > "$WORK/$pres.urls"
   awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/$pres.urls" > "$WORK/$pres.curl"
   awk '{print $1 "\n  out=" $2}' "$WORK/$pres.urls" > "$WORK/$pres.aria2"
-  tools=("dashget -t $N" "dashget -t $N, no fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
+  tools=("dashget -t $N" "dashget -t $N, fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
   need yt-dlp && tools+=("yt-dlp -N $N")
   need dash-mpd-cli && tools+=("dash-mpd-cli")
   for run in $(seq "$RUNS"); do
@@ -147,7 +147,7 @@ for line in sys.stdin:
     for tool in "${tools[@]}"; do
       case $tool in
         "dashget -t $N") once "$tool" "$pres" $check "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
-        "dashget -t $N, no fsync") once "$tool" "$pres" $check env DASHGET_NO_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
+        "dashget -t $N, fsync") once "$tool" "$pres" $check env DASHGET_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
         "curl --parallel") once "$tool" "$pres" $check curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl" ;;
         "curl --parallel; sync") once "$tool" "$pres" $check sh -c 'curl -s --fail --parallel --parallel-max "$1" -K "$2" && sync' sh "$N" "$WORK/$pres.curl" ;;
         "aria2c -j $N") once "$tool" "$pres" $check aria2c -q -j "$N" -x 1 --file-allocation=none --allow-overwrite=true \
