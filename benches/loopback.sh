@@ -92,7 +92,7 @@ requests() { wc -l < "$WORK/nginx/logs/access.log"; }
 (cd "$here" && cargo build --release --quiet --bin dashget)
 dashget=$here/target/release/dashget
 
-# --- helpers ---------------------------------------------------------------------------------
+# --- timing and reporting ----------------------------------------------------------------
 out=$WORK/out
 results=$WORK/results.txt
 : > "$results"
