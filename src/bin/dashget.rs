@@ -11,6 +11,7 @@ use clap::Parser;
 #[command(name = "dashget", version, about)]
 struct Args {
     /// The manifest: an http(s) URL or a local file.
+    #[arg(default_value = "", hide_default_value = true)]
     mpd: String,
     /// Requests in flight at once.
     #[arg(short = 't', long = "threads", visible_alias = "max-threads", default_value_t = 4,
@@ -58,7 +59,17 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    // `-r a b URL`: the repeatable -r swallows the manifest; it is the last value.
+    if args.mpd.is_empty() {
+        match args.reps.pop() {
+            Some(last) => args.mpd = last,
+            None => {
+                eprintln!("dashget: missing the manifest (an MPD URL or file); see dashget --help");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
