@@ -85,9 +85,14 @@ pub struct Presentation {
 pub fn find_manifest(folder: &Path, mpd_name: Option<&str>) -> Result<PathBuf, DiscoverError> {
     if let Some(name) = mpd_name {
         let path = folder.join(name);
-        return if path.is_file() { Ok(path) } else { Err(DiscoverError::MissingManifest(path)) };
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(DiscoverError::MissingManifest(path))
+        };
     }
-    let entries = std::fs::read_dir(folder).map_err(|e| DiscoverError::Folder(folder.to_path_buf(), e))?;
+    let entries =
+        std::fs::read_dir(folder).map_err(|e| DiscoverError::Folder(folder.to_path_buf(), e))?;
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
@@ -98,7 +103,10 @@ pub fn find_manifest(folder: &Path, mpd_name: Option<&str>) -> Result<PathBuf, D
     match names.len() {
         0 => Err(DiscoverError::NoManifest(folder.to_path_buf())),
         1 => Ok(folder.join(&names[0])),
-        _ => Err(DiscoverError::SeveralManifests { folder: folder.to_path_buf(), names }),
+        _ => Err(DiscoverError::SeveralManifests {
+            folder: folder.to_path_buf(),
+            names,
+        }),
     }
 }
 
@@ -107,25 +115,40 @@ pub fn find_manifest(folder: &Path, mpd_name: Option<&str>) -> Result<PathBuf, D
 /// Falls back to the manifest's own `file://` URL, which gives the same paths for every
 /// segment below the manifest's folder.
 pub fn manifest_url(manifest: &Path) -> Result<Url, DiscoverError> {
-    let absolute = std::path::absolute(manifest).map_err(|e| DiscoverError::Read(manifest.to_path_buf(), e))?;
-    if let (Some(folder), Some(name)) = (absolute.parent(), absolute.file_name().and_then(|n| n.to_str())) {
+    let absolute = std::path::absolute(manifest)
+        .map_err(|e| DiscoverError::Read(manifest.to_path_buf(), e))?;
+    if let (Some(folder), Some(name)) = (
+        absolute.parent(),
+        absolute.file_name().and_then(|n| n.to_str()),
+    ) {
         if let Some(url) = crate::store::recorded_manifest_url(folder, name) {
             return Ok(url);
         }
     }
-    Url::from_file_path(&absolute)
-        .map_err(|()| DiscoverError::Read(manifest.to_path_buf(), std::io::Error::other("not an absolute path")))
+    Url::from_file_path(&absolute).map_err(|()| {
+        DiscoverError::Read(
+            manifest.to_path_buf(),
+            std::io::Error::other("not an absolute path"),
+        )
+    })
 }
 
 /// Plans the manifest of `folder` and sorts its representations into dump and skip.
-pub fn discover(folder: &Path, mpd_name: Option<&str>, reps: &[String]) -> Result<Presentation, DiscoverError> {
+pub fn discover(
+    folder: &Path,
+    mpd_name: Option<&str>,
+    reps: &[String],
+) -> Result<Presentation, DiscoverError> {
     let manifest = find_manifest(folder, mpd_name)?;
     let bytes = std::fs::read(&manifest).map_err(|e| DiscoverError::Read(manifest.clone(), e))?;
     let url = manifest_url(&manifest)?;
     let mut plan = plan(&bytes, &url).map_err(|e| DiscoverError::Plan(manifest.clone(), e))?;
     let unknown = plan.retain_representations(reps);
     if !unknown.is_empty() {
-        return Err(DiscoverError::UnknownRepresentations(manifest, unknown.join(", ")));
+        return Err(DiscoverError::UnknownRepresentations(
+            manifest,
+            unknown.join(", "),
+        ));
     }
     let folder = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut ids: Vec<&str> = Vec::new();
@@ -137,11 +160,23 @@ pub fn discover(folder: &Path, mpd_name: Option<&str>, reps: &[String]) -> Resul
     let representations = ids
         .iter()
         .map(|id| {
-            let parts: Vec<&RepresentationPlan> = plan.representations.iter().filter(|r| r.id == *id).collect();
-            Discovered { id: (*id).to_string(), verdict: verdict(&parts, &folder) }
+            let parts: Vec<&RepresentationPlan> = plan
+                .representations
+                .iter()
+                .filter(|r| r.id == *id)
+                .collect();
+            Discovered {
+                id: (*id).to_string(),
+                verdict: verdict(&parts, &folder),
+            }
         })
         .collect();
-    Ok(Presentation { manifest, folder, plan, representations })
+    Ok(Presentation {
+        manifest,
+        folder,
+        plan,
+        representations,
+    })
 }
 
 /// The local files of a representation (all its Periods), each once, in plan order.
@@ -150,8 +185,16 @@ pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<LocalFil
     let mut files = Vec::new();
     for segment in parts.iter().flat_map(|r| &r.segments) {
         if seen.insert(&segment.path) {
-            let display_path = segment.path.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/");
-            files.push(LocalFile { display_path, fs_path: folder.join(&segment.path) });
+            let display_path = segment
+                .path
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push(LocalFile {
+                display_path,
+                fs_path: folder.join(&segment.path),
+            });
         }
     }
     files
@@ -199,7 +242,9 @@ fn declared_non_mp4(rep: &RepresentationPlan) -> Option<String> {
     match extension.as_str() {
         "webm" | "weba" | "mkv" => Some(format!("WebM (.{extension} files)")),
         "ts" | "m2ts" => Some(format!("MPEG-TS (.{extension} files)")),
-        "vtt" | "webvtt" | "ttml" | "xml" | "srt" | "dfxp" => Some(format!("text (.{extension} files)")),
+        "vtt" | "webvtt" | "ttml" | "xml" | "srt" | "dfxp" => {
+            Some(format!("text (.{extension} files)"))
+        }
         "jpg" | "jpeg" | "png" => Some(format!("images (.{extension} files)")),
         _ => None,
     }
@@ -221,7 +266,9 @@ fn non_mp4_bytes(path: &Path) -> Option<String> {
         return Some(format!("only {filled} bytes, not an ISO-BMFF file"));
     }
     let kind = &head[4..8];
-    const STARTS: [&[u8; 4]; 8] = [b"ftyp", b"styp", b"moof", b"sidx", b"moov", b"free", b"emsg", b"prft"];
+    const STARTS: [&[u8; 4]; 8] = [
+        b"ftyp", b"styp", b"moof", b"sidx", b"moov", b"free", b"emsg", b"prft",
+    ];
     if STARTS.iter().any(|s| kind == *s) {
         return None;
     }
@@ -231,7 +278,10 @@ fn non_mp4_bytes(path: &Path) -> Option<String> {
     if head[0] == 0x47 {
         return Some("MPEG-TS content".into());
     }
-    Some(format!("content is not ISO-BMFF (starts with {:02x?})", &head))
+    Some(format!(
+        "content is not ISO-BMFF (starts with {:02x?})",
+        &head
+    ))
 }
 
 /// The file name a representation's dump or concatenation gets: every character that is not
@@ -239,9 +289,19 @@ fn non_mp4_bytes(path: &Path) -> Option<String> {
 pub fn file_stem(rep_id: &str) -> String {
     let stem: String = rep_id
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.=+,@".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.=+,@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if stem.is_empty() || stem.bytes().all(|b| b == b'.') { format!("_{}", stem.replace('.', "_")) } else { stem }
+    if stem.is_empty() || stem.bytes().all(|b| b == b'.') {
+        format!("_{}", stem.replace('.', "_"))
+    } else {
+        stem
+    }
 }
 
 #[cfg(test)]
@@ -250,7 +310,14 @@ mod tests {
 
     #[test]
     fn file_stems() {
-        let rows = [("video/avc1/1", "video_avc1_1"), ("a\\b", "a_b"), ("audio=128000", "audio=128000"), ("..", "___"), ("", "_"), ("v 1:x", "v_1_x")];
+        let rows = [
+            ("video/avc1/1", "video_avc1_1"),
+            ("a\\b", "a_b"),
+            ("audio=128000", "audio=128000"),
+            ("..", "___"),
+            ("", "_"),
+            ("v 1:x", "v_1_x"),
+        ];
         for (id, want) in rows {
             assert_eq!(file_stem(id), want, "{id}");
         }
@@ -259,13 +326,30 @@ mod tests {
     #[test]
     fn manifest_choice() {
         let dir = tempfile::tempdir().expect("tmp");
-        assert!(matches!(find_manifest(dir.path(), None), Err(DiscoverError::NoManifest(_))));
+        assert!(matches!(
+            find_manifest(dir.path(), None),
+            Err(DiscoverError::NoManifest(_))
+        ));
         std::fs::write(dir.path().join("a.mpd"), "x").expect("w");
-        assert_eq!(find_manifest(dir.path(), None).expect("one"), dir.path().join("a.mpd"));
+        assert_eq!(
+            find_manifest(dir.path(), None).expect("one"),
+            dir.path().join("a.mpd")
+        );
         std::fs::write(dir.path().join("b.MPD"), "x").expect("w");
-        let err = find_manifest(dir.path(), None).expect_err("two").to_string();
-        assert!(err.contains("several manifests (a.mpd, b.MPD); choose one with --mpd NAME"), "{err}");
-        assert_eq!(find_manifest(dir.path(), Some("b.MPD")).expect("named"), dir.path().join("b.MPD"));
-        assert!(matches!(find_manifest(dir.path(), Some("c.mpd")), Err(DiscoverError::MissingManifest(_))));
+        let err = find_manifest(dir.path(), None)
+            .expect_err("two")
+            .to_string();
+        assert!(
+            err.contains("several manifests (a.mpd, b.MPD); choose one with --mpd NAME"),
+            "{err}"
+        );
+        assert_eq!(
+            find_manifest(dir.path(), Some("b.MPD")).expect("named"),
+            dir.path().join("b.MPD")
+        );
+        assert!(matches!(
+            find_manifest(dir.path(), Some("c.mpd")),
+            Err(DiscoverError::MissingManifest(_))
+        ));
     }
 }

@@ -23,7 +23,11 @@ fn serve(status: &'static str, body: &'static str) -> u16 {
             let Ok(mut stream) = stream else { continue };
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf);
-            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
         }
     });
     port
@@ -33,10 +37,19 @@ fn serve(status: &'static str, body: &'static str) -> u16 {
 fn lists_over_http_with_absolute_urls_and_paths() {
     let port = serve("200 OK", MPD);
     let url = format!("http://127.0.0.1:{port}/show/manifest.mpd");
-    let out = dashget().args(["--list", "--json", &url]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let out = dashget()
+        .args(["--list", "--json", &url])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(lines.len(), 6);
     assert_eq!(
         lines[0],
@@ -50,7 +63,10 @@ fn lists_over_http_with_absolute_urls_and_paths() {
             "number": 2, "time": 2000, "duration": 2000})
     );
     // -r keeps only the named representations; plain text has one line per segment.
-    let out = dashget().args(["--list", "-r", "v2", &url]).output().expect("run");
+    let out = dashget()
+        .args(["--list", "-r", "v2", &url])
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 3);
     assert!(text.lines().all(|l| l.contains(" v2 ")), "{text}");
@@ -62,12 +78,22 @@ fn base_url_applies_to_a_local_file() {
     let file = dir.path().join("m.mpd");
     std::fs::write(&file, MPD).expect("write");
     let out = dashget()
-        .args(["--list", "--json", "--base-url", "https://cdn.example/a/b.mpd"])
+        .args([
+            "--list",
+            "--json",
+            "--base-url",
+            "https://cdn.example/a/b.mpd",
+        ])
         .arg(&file)
         .output()
         .expect("run");
-    let first: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().expect("line")).expect("json");
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .expect("line"),
+    )
+    .expect("json");
     assert_eq!(first["url"], "https://cdn.example/a/v1/init.mp4");
     assert_eq!(first["path"], "v1/init.mp4");
 }
@@ -90,22 +116,50 @@ fn fails_with(args: &[&str], file: Option<&Path>, expected: &[&str]) {
 #[test]
 fn errors_are_one_line_with_exit_code_2() {
     let dir = tempfile::tempdir().expect("tmp");
-    fails_with(&["--list", "/nonexistent/dir/m.mpd"], None, &["/nonexistent/dir/m.mpd", "cannot read"]);
+    fails_with(
+        &["--list", "/nonexistent/dir/m.mpd"],
+        None,
+        &["/nonexistent/dir/m.mpd", "cannot read"],
+    );
     let not_xml = dir.path().join("notxml.mpd");
     std::fs::write(&not_xml, "hello {").expect("write");
-    fails_with(&["--list"], Some(&not_xml), &["notxml.mpd", "not valid XML"]);
+    fails_with(
+        &["--list"],
+        Some(&not_xml),
+        &["notxml.mpd", "not valid XML"],
+    );
     let html = dir.path().join("page.mpd");
     std::fs::write(&html, "<html><body/></html>").expect("write");
-    fails_with(&["--list"], Some(&html), &["page.mpd", "root element is <html>"]);
+    fails_with(
+        &["--list"],
+        Some(&html),
+        &["page.mpd", "root element is <html>"],
+    );
     let bad = dir.path().join("bad.mpd");
     std::fs::write(&bad, MPD.replace("$Number%03d$", "$Numbr$")).expect("write");
-    fails_with(&["--list"], Some(&bad), &["bad.mpd", "representation \"v1\"", "unknown identifier $Numbr$"]);
+    fails_with(
+        &["--list"],
+        Some(&bad),
+        &[
+            "bad.mpd",
+            "representation \"v1\"",
+            "unknown identifier $Numbr$",
+        ],
+    );
     let good = dir.path().join("good.mpd");
     std::fs::write(&good, MPD).expect("write");
-    fails_with(&["--list", "-r", "nope"], Some(&good), &["no representation with id nope"]);
+    fails_with(
+        &["--list", "-r", "nope"],
+        Some(&good),
+        &["no representation with id nope"],
+    );
     let port = serve("404 Not Found", "gone");
     let url = format!("http://127.0.0.1:{port}/m.mpd");
     fails_with(&["--list", &url], None, &[&url, "HTTP 404"]);
     // Nothing listens on port 9 of 127.0.0.1.
-    fails_with(&["--list", "http://127.0.0.1:9/m.mpd"], None, &["127.0.0.1:9/m.mpd", "cannot fetch"]);
+    fails_with(
+        &["--list", "http://127.0.0.1:9/m.mpd"],
+        None,
+        &["127.0.0.1:9/m.mpd", "cannot fetch"],
+    );
 }

@@ -1,9 +1,18 @@
 //! `dashget`: download every segment of every representation of a DASH presentation.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
+use dashget::fetch;
+
+#[path = "dashget/progress.rs"]
+mod progress;
+
+use progress::Verbosity;
 
 /// Download every segment of every representation of an MPEG-DASH presentation, in parallel,
 /// resumably, into a local tree that mirrors the manifest's layout.
@@ -90,6 +99,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.list {
+        return list(args).await;
+    }
+    download(args).await
+}
+
+/// `--list`: plan the manifest and print it.
+async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let client = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs_f64(args.timeout))
         .build()?;
@@ -104,16 +121,102 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             unknown.join(", ")
         );
     }
-    if args.list {
-        match print_plan(&plan, args.json) {
-            // `dashget --list ... | head` is not an error.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            other => other?,
-        }
-        return Ok(ExitCode::SUCCESS);
+    match print_plan(&plan, args.json) {
+        // `dashget --list ... | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
     }
-    eprintln!("dashget: downloading is not available in this build");
-    Ok(ExitCode::from(2))
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Environment overrides, for tests and benchmarks: the first retry delay in milliseconds, and
+/// skipping the fsync before each rename (to measure what it costs).
+const ENV_BACKOFF_MS: &str = "DASHGET_BACKOFF_MS";
+const ENV_NO_FSYNC: &str = "DASHGET_NO_FSYNC";
+
+/// The download: mirror the presentation, print the summary, exit 0 / 1 (failures) / 130
+/// (interrupted).
+async fn download(args: Args) -> anyhow::Result<ExitCode> {
+    let mut headers = Vec::new();
+    for text in &args.headers {
+        match fetch::parse_header(text) {
+            Some(header) => headers.push(header),
+            None => anyhow::bail!("invalid header {text:?} (expected \"Name: value\")"),
+        }
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!("--timeout must be a positive number of seconds");
+    }
+    let mut options = fetch::FetchOptions {
+        threads: args.threads as usize,
+        retries: args.retries,
+        timeout: Duration::from_secs_f64(args.timeout),
+        headers,
+        user_agent: args.user_agent.clone(),
+        verify: args.verify,
+        ..fetch::FetchOptions::default()
+    };
+    if let Some(ms) = std::env::var(ENV_BACKOFF_MS)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.backoff_base = Duration::from_millis(ms);
+    }
+    if std::env::var_os(ENV_NO_FSYNC).is_some_and(|v| v == "1") {
+        options.sync = false;
+    }
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else if args.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let use_bar =
+        verbosity >= Verbosity::Normal && !args.no_progress && std::io::stderr().is_terminal();
+    let bar = use_bar.then(|| Arc::new(progress::BarSink::new(verbosity)));
+    let sink: Arc<dyn fetch::ProgressSink> = match &bar {
+        Some(bar) => bar.clone(),
+        None => Arc::new(progress::LineSink::new(verbosity)),
+    };
+    let cancel = fetch::Cancel::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+            // A second Ctrl-C does not wait for the writes in flight.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let mirror = fetch::MirrorOptions {
+        source: args.mpd.clone(),
+        base_url: args.base_url.clone(),
+        output: args.output.clone(),
+        reps: args.reps.clone(),
+        fetch: options,
+    };
+    let result = fetch::mirror(&mirror, sink, &cancel).await;
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let summary = result?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+        if !summary.failures.is_empty() && verbosity >= Verbosity::Quiet {
+            progress::print_summary(&summary, &args.output, Verbosity::Quiet);
+        }
+    } else {
+        progress::print_summary(&summary, &args.output, verbosity);
+    }
+    Ok(if summary.interrupted {
+        ExitCode::from(130)
+    } else if summary.failed_files > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `--list`: one line per segment, in plan order; with `--json`, one JSON object per line.

@@ -1,1 +1,392 @@
-//! The download engine: concurrency, connection reuse, retries, timeouts, resume, size verification, progress events.
+//! The download engine: concurrency, connection reuse, retries, timeouts, resume, size
+//! verification, progress events.
+//!
+//! The unit of work is a *resource*: one URL stored at one local path. Segments that are byte
+//! ranges of one resource (SegmentList `@mediaRange`, SegmentBase) share it, and the resource is
+//! fetched whole, so the local file is identical to the origin's, bytes between or after the
+//! addressed ranges included. [`download`] runs `threads` resources at once over one pooled
+//! [`reqwest::Client`]; [`mirror`] is the whole `dashget` command (manifest, plan, download).
+
+mod events;
+mod http;
+mod mirror;
+mod resource;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use url::Url;
+
+pub use events::{Event, FileStatus, NoProgress, ProgressSink};
+pub use http::{build_client, parse_header};
+pub use mirror::{MirrorError, MirrorOptions, load_plan, mirror};
+
+use crate::plan::Plan;
+use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
+use resource::Outcome;
+
+/// Errors that stop a whole download (a single file's failure does not: it is in the
+/// [`Summary`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// A `-H` header that is not `Name: value`.
+    #[error("invalid header {0:?} (expected \"Name: value\")")]
+    Header(String),
+    /// The HTTP client could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+    /// The output folder or the journal cannot be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How the engine behaves.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Requests in flight at once (at least 1).
+    pub threads: usize,
+    /// Attempts after the first, per file, for retryable failures.
+    pub retries: u32,
+    /// Connect timeout, and idle-read timeout (longest wait for the next byte).
+    pub timeout: Duration,
+    /// Extra request headers (name, value).
+    pub headers: Vec<(String, String)>,
+    /// User-Agent (default `dashget/VERSION`).
+    pub user_agent: Option<String>,
+    /// Re-check the size of journalled files against the server; download mismatches again.
+    pub verify: bool,
+    /// First retry delay; doubles on each retry (capped at 30 s), with jitter.
+    pub backoff_base: Duration,
+    /// Longest `Retry-After` honoured.
+    pub retry_after_cap: Duration,
+    /// fsync each file before renaming it to its final name (see `store`).
+    pub sync: bool,
+}
+
+impl Default for FetchOptions {
+    fn default() -> FetchOptions {
+        FetchOptions {
+            threads: 4,
+            retries: 5,
+            timeout: Duration::from_secs(30),
+            headers: Vec::new(),
+            user_agent: None,
+            verify: false,
+            backoff_base: Duration::from_millis(500),
+            retry_after_cap: Duration::from_secs(60),
+            sync: true,
+        }
+    }
+}
+
+impl FetchOptions {
+    /// The delay before retry `n` (1 = first retry).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        resource::backoff_delay(self.backoff_base, retry)
+    }
+}
+
+/// A cancellation flag shared by the engine's tasks (Ctrl-C): in-flight writes are flushed to
+/// their part files, nothing more is started, and [`download`] returns its summary.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    inner: Arc<CancelInner>,
+}
+
+#[derive(Debug, Default)]
+struct CancelInner {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl Cancel {
+    /// A flag that is not raised.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Raises the flag and wakes every waiter.
+    pub fn cancel(&self) {
+        self.inner.flag.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Whether the flag is raised.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.flag.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the flag is raised.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// One download unit: a resource (URL) and the local file it becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Absolute URL.
+    pub url: Url,
+    /// Path relative to the output folder.
+    pub path: PathBuf,
+    /// The plan's segments it holds.
+    pub segments: usize,
+    /// The smallest size consistent with the plan: one past the last byte a segment addresses
+    /// (0 when no segment names a range).
+    pub min_size: u64,
+}
+
+/// The plan's distinct resources, in plan order of first appearance.
+pub fn resources(plan: &Plan) -> Vec<Resource> {
+    let mut index: HashMap<(&Url, &PathBuf), usize> = HashMap::new();
+    let mut out: Vec<Resource> = Vec::new();
+    for rep in &plan.representations {
+        for segment in &rep.segments {
+            let end = segment.range.map_or(0, |r| r.last.saturating_add(1));
+            match index.get(&(&segment.url, &segment.path)) {
+                Some(&i) => {
+                    out[i].segments += 1;
+                    out[i].min_size = out[i].min_size.max(end);
+                }
+                None => {
+                    index.insert((&segment.url, &segment.path), out.len());
+                    out.push(Resource {
+                        url: segment.url.clone(),
+                        path: segment.path.clone(),
+                        segments: 1,
+                        min_size: end,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A file that failed, for the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedFile {
+    /// The URL.
+    pub url: String,
+    /// Local path, relative to the output folder.
+    pub path: String,
+    /// The plan's segments it holds.
+    pub segments: usize,
+    /// Why it failed.
+    pub reason: String,
+}
+
+/// What a download did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Files (resources) in the plan.
+    pub files: usize,
+    /// Segments in the plan.
+    pub segments: usize,
+    /// Files fetched in this run.
+    pub downloaded_files: usize,
+    /// Segments held by the files fetched in this run.
+    pub downloaded_segments: usize,
+    /// Files already complete (journal, or size confirmed by the server).
+    pub complete_files: usize,
+    /// Segments held by those.
+    pub complete_segments: usize,
+    /// Of the complete files, those whose size was checked against the server in this run.
+    pub verified_files: usize,
+    /// Files that failed.
+    pub failed_files: usize,
+    /// Segments held by those.
+    pub failed_segments: usize,
+    /// Files neither complete nor failed (the run was interrupted).
+    pub pending_files: usize,
+    /// Each failure, with its URL and reason.
+    pub failures: Vec<FailedFile>,
+    /// Bytes received in this run.
+    pub bytes: u64,
+    /// Size of every complete file.
+    pub complete_bytes: u64,
+    /// Wall time of the download, in seconds.
+    pub elapsed_seconds: f64,
+    /// `bytes / elapsed_seconds`.
+    pub bytes_per_second: f64,
+    /// Whether the run was stopped by cancellation (Ctrl-C).
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// True when every file is complete.
+    pub fn is_complete(&self) -> bool {
+        self.failed_files == 0 && self.pending_files == 0 && !self.interrupted
+    }
+}
+
+/// What every task of a download shares.
+pub(crate) struct Context {
+    client: reqwest::Client,
+    options: FetchOptions,
+    out: OutputDir,
+    journal: Journal,
+    writer: JournalWriter,
+    sink: Arc<dyn ProgressSink>,
+    cancel: Cancel,
+    received: AtomicU64,
+}
+
+/// Makes every resource of `plan` complete under `out`, `options.threads` at a time, and
+/// returns what happened. Failures of single files are in the summary; only an unusable output
+/// folder or journal is an error.
+pub async fn download(
+    client: &reqwest::Client,
+    plan: &Plan,
+    out: &OutputDir,
+    options: &FetchOptions,
+    sink: Arc<dyn ProgressSink>,
+    cancel: &Cancel,
+) -> Result<Summary, FetchError> {
+    let started = Instant::now();
+    let all = resources(plan);
+    let journal = Journal::load(out.root())?;
+    let writer = JournalWriter::open(out.root())?;
+    let mut summary = Summary {
+        files: all.len(),
+        segments: all.iter().map(|r| r.segments).sum(),
+        ..Summary::default()
+    };
+    sink.event(&Event::Planned {
+        files: summary.files,
+        segments: summary.segments,
+    });
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        options: options.clone(),
+        out: out.clone(),
+        journal,
+        writer,
+        sink,
+        cancel: cancel.clone(),
+        received: AtomicU64::new(0),
+    });
+
+    // Two URLs must not share a local file: the later one fails instead of overwriting.
+    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
+    let mut work = Vec::with_capacity(all.len());
+    for res in &all {
+        match owner.get(&res.path) {
+            Some(first) => {
+                let reason = format!("the local path is also that of {first}");
+                record(&ctx, &mut summary, res, Outcome::Failed(reason));
+            }
+            None => {
+                owner.insert(&res.path, &res.url);
+                work.push(res.clone());
+            }
+        }
+    }
+
+    let permits = Arc::new(Semaphore::new(options.threads.max(1)));
+    let mut tasks: JoinSet<(Resource, Outcome)> = JoinSet::new();
+    let mut queue = work.into_iter();
+    let mut started_all = false;
+    while !started_all || !tasks.is_empty() {
+        tokio::select! {
+            biased;
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok((res, outcome)) = joined {
+                    record(&ctx, &mut summary, &res, outcome);
+                }
+            }
+            permit = permits.clone().acquire_owned(), if !started_all => {
+                let Ok(permit) = permit else { break };
+                match queue.next() {
+                    Some(res) if !cancel.is_cancelled() => {
+                        let ctx = ctx.clone();
+                        tasks.spawn(async move {
+                            let outcome = resource::complete(&ctx, &res).await;
+                            drop(permit);
+                            (res, outcome)
+                        });
+                    }
+                    Some(res) => {
+                        record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                        for res in queue.by_ref() {
+                            record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                        }
+                        started_all = true;
+                    }
+                    None => started_all = true,
+                }
+            }
+        }
+    }
+    // The journal is only a shortcut (a lost line costs one HEAD request), so one flush at the
+    // end is enough.
+    let _ = ctx.writer.sync();
+    summary.interrupted = cancel.is_cancelled() || summary.pending_files > 0;
+    summary.bytes = ctx.received.load(Ordering::Relaxed);
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.bytes_per_second = if summary.elapsed_seconds > 0.0 {
+        summary.bytes as f64 / summary.elapsed_seconds
+    } else {
+        0.0
+    };
+    Ok(summary)
+}
+
+fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome) {
+    match outcome {
+        Outcome::Complete { status, size } => {
+            match status {
+                FileStatus::Downloaded => {
+                    summary.downloaded_files += 1;
+                    summary.downloaded_segments += res.segments;
+                }
+                FileStatus::AlreadyComplete | FileStatus::Verified => {
+                    summary.complete_files += 1;
+                    summary.complete_segments += res.segments;
+                    if status == FileStatus::Verified {
+                        summary.verified_files += 1;
+                    }
+                }
+            }
+            summary.complete_bytes += size;
+            ctx.sink.event(&Event::FileDone {
+                path: &res.path,
+                url: &res.url,
+                segments: res.segments,
+                size,
+                status,
+            });
+        }
+        Outcome::Failed(reason) => {
+            summary.failed_files += 1;
+            summary.failed_segments += res.segments;
+            ctx.sink.event(&Event::Failed {
+                path: &res.path,
+                url: &res.url,
+                segments: res.segments,
+                reason: &reason,
+            });
+            summary.failures.push(FailedFile {
+                url: res.url.to_string(),
+                path: crate::store::journal_key(&res.path),
+                segments: res.segments,
+                reason,
+            });
+        }
+        Outcome::Interrupted => summary.pending_files += 1,
+    }
+}

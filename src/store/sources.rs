@@ -8,7 +8,7 @@ use std::path::Path;
 use url::Url;
 
 /// The metadata folder inside an output folder.
-pub const META_DIR: &str = ".dashget";
+pub use super::journal::JOURNAL_DIR as META_DIR;
 const SOURCES: &str = "sources.json";
 
 /// The URL recorded for the manifest `file_name` of `folder`, if any.
@@ -24,11 +24,16 @@ pub fn record_manifest_url(folder: &Path, file_name: &str, url: &Url) -> std::io
     let dir = folder.join(META_DIR);
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(SOURCES);
-    let mut map: BTreeMap<String, String> =
-        std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let mut map: BTreeMap<String, String> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
     map.insert(file_name.to_string(), url.to_string());
     let tmp = dir.join(format!("{SOURCES}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&map).map_err(std::io::Error::other)?)?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&map).map_err(std::io::Error::other)?,
+    )?;
     std::fs::rename(tmp, path)
 }
 
@@ -42,7 +47,12 @@ mod tests {
         assert_eq!(recorded_manifest_url(dir.path(), "m.mpd"), None);
         let url = Url::parse("https://cdn.example/show/m.mpd").expect("url");
         record_manifest_url(dir.path(), "m.mpd", &url).expect("record");
-        record_manifest_url(dir.path(), "other.mpd", &Url::parse("https://x/o.mpd").expect("u")).expect("record");
+        record_manifest_url(
+            dir.path(),
+            "other.mpd",
+            &Url::parse("https://x/o.mpd").expect("u"),
+        )
+        .expect("record");
         assert_eq!(recorded_manifest_url(dir.path(), "m.mpd"), Some(url));
     }
 }

@@ -1,0 +1,112 @@
+//! The whole `dashget` download: read the manifest, plan it, save it byte-identical in the
+//! output folder under its own file name, and make every planned file complete.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Cancel, FetchError, FetchOptions, ProgressSink, Summary, build_client, download};
+use crate::mpd::{self, LoadError};
+use crate::plan::{self, Plan, PlanError};
+use crate::store::{OutputDir, StoreError};
+
+/// What to mirror, and how.
+#[derive(Debug, Clone)]
+pub struct MirrorOptions {
+    /// The manifest: an http(s) URL or a local file.
+    pub source: String,
+    /// The URL the manifest is resolved against instead of its own location.
+    pub base_url: Option<String>,
+    /// The output folder.
+    pub output: PathBuf,
+    /// Only these representations (all when empty).
+    pub reps: Vec<String>,
+    /// Engine settings.
+    pub fetch: FetchOptions,
+}
+
+/// Why a mirror could not start (single files failing are in the [`Summary`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    /// Bad settings (a header, the client).
+    #[error(transparent)]
+    Setup(#[from] FetchError),
+    /// The manifest could not be read.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The manifest could not be planned.
+    #[error("{source_name}: {error}")]
+    Plan {
+        /// The manifest as given.
+        source_name: String,
+        /// What is wrong with it.
+        error: PlanError,
+    },
+    /// `-r` named representations the manifest does not have.
+    #[error("{source_name}: no representation with id {ids} (the manifest has: {known})")]
+    UnknownReps {
+        /// The manifest as given.
+        source_name: String,
+        /// The unknown ids, comma-separated.
+        ids: String,
+        /// The ids the manifest has.
+        known: String,
+    },
+    /// The output folder or the manifest's copy cannot be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads and plans the manifest of `options`, keeping the `-r` representations.
+pub async fn load_plan(
+    options: &MirrorOptions,
+    client: &reqwest::Client,
+) -> Result<(mpd::LoadedManifest, Plan), MirrorError> {
+    let loaded = mpd::load(&options.source, options.base_url.as_deref(), client).await?;
+    let mut plan = plan::plan(&loaded.bytes, &loaded.url).map_err(|error| MirrorError::Plan {
+        source_name: options.source.clone(),
+        error,
+    })?;
+    let known: Vec<String> = plan.representations.iter().map(|r| r.id.clone()).collect();
+    let unknown = plan.retain_representations(&options.reps);
+    if !unknown.is_empty() {
+        return Err(MirrorError::UnknownReps {
+            source_name: options.source.clone(),
+            ids: unknown.join(", "),
+            known: known.join(", "),
+        });
+    }
+    Ok((loaded, plan))
+}
+
+/// Mirrors a presentation: the manifest is saved as `OUTPUT/<its file name>` (atomically, and
+/// only rewritten when its bytes changed), then every file of the plan is made complete.
+pub async fn mirror(
+    options: &MirrorOptions,
+    sink: Arc<dyn ProgressSink>,
+    cancel: &Cancel,
+) -> Result<Summary, MirrorError> {
+    let client = build_client(&options.fetch)?;
+    let (loaded, plan) = load_plan(options, &client).await?;
+    let out = OutputDir::create(&options.output)?;
+    let name = Path::new(&loaded.file_name);
+    let current = out
+        .resolve(name)
+        .ok()
+        .and_then(|path| std::fs::read(path).ok());
+    if current.as_deref() != Some(loaded.bytes.as_slice()) {
+        out.write_atomic(name, &loaded.bytes)?;
+    }
+    // mp4dump re-plans the saved manifest against the URL it was planned with here.
+    if crate::store::recorded_manifest_url(out.root(), &loaded.file_name).as_ref()
+        != Some(&loaded.url)
+    {
+        crate::store::record_manifest_url(out.root(), &loaded.file_name, &loaded.url).map_err(
+            |source| crate::store::StoreError::Io {
+                path: out.root().join(crate::store::META_DIR),
+                source,
+            },
+        )?;
+    }
+    let summary = download(&client, &plan, &out, &options.fetch, sink, cancel).await?;
+    Ok(summary)
+}

@@ -1,0 +1,551 @@
+//! A real HTTP/1.1 server for the download tests, on 127.0.0.1 and a free port, serving a
+//! fixture folder (plus files put in memory), counting requests per path, with fault modes per
+//! file: drop the connection mid-body, stall, answer an error status, ignore `Range`, lie about
+//! `Content-Length`, refuse `HEAD`, send slowly.
+//!
+//! Hand-written on tokio sockets rather than hyper so that every byte on the wire is under the
+//! test's control (a hyper server would refuse to send a body shorter than its Content-Length).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A way to misbehave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Headers with the full Content-Length, half the body, then the connection is closed.
+    DropMidBody,
+    /// Headers and half the body, then silence for this long (then close).
+    StallBody(Duration),
+    /// Nothing at all for this long (then close).
+    StallHeaders(Duration),
+    /// This status, with a short body.
+    Status(u16),
+    /// 429 with this `Retry-After` value.
+    TooManyRequests(String),
+    /// 503 with this `Retry-After` value.
+    Unavailable(String),
+    /// Answer every GET with 200 and the whole file, whatever `Range` says.
+    IgnoreRange,
+    /// Announce this many bytes more than the file has, send the file, close.
+    LongContentLength(u64),
+    /// Announce this many bytes fewer than the file has, send the file, close.
+    ShortContentLength(u64),
+    /// HEAD answers 405.
+    RefuseHead,
+    /// HEAD answers 200 without Content-Length.
+    HeadWithoutLength,
+    /// Send the body at about this many bytes per second.
+    Slow(u64),
+}
+
+/// When a fault applies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum When {
+    /// The first GET of each file.
+    FirstGet,
+    /// Every request.
+    Always,
+}
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+}
+
+#[derive(Default)]
+struct State {
+    root: PathBuf,
+    memory: HashMap<String, Vec<u8>>,
+    any: Option<Vec<u8>>,
+    faults: HashMap<String, (Fault, When)>,
+    default_fault: Option<(Fault, When)>,
+    ignore_range: bool,
+    /// Paths exempt from the default fault (the manifest).
+    exempt_suffix: Vec<String>,
+    gets: HashMap<String, usize>,
+    log: Vec<Request>,
+}
+
+/// The running server. It stops with the test process.
+#[derive(Clone)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl TestServer {
+    /// Serves `root` (a folder) on 127.0.0.1.
+    pub fn start(root: impl AsRef<Path>) -> TestServer {
+        let state = Arc::new(Mutex::new(State {
+            root: root.as_ref().to_path_buf(),
+            exempt_suffix: vec![".mpd".into()],
+            ..State::default()
+        }));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let state = shared.clone();
+                    tokio::spawn(async move {
+                        let _ = serve_connection(socket, state).await;
+                    });
+                }
+            });
+        });
+        TestServer { addr, state }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    /// Serves `bytes` at `path` (as sent on the wire, without the query).
+    pub fn put(&self, path: &str, bytes: impl Into<Vec<u8>>) {
+        self.state
+            .lock()
+            .unwrap()
+            .memory
+            .insert(path.to_string(), bytes.into());
+    }
+
+    /// Serves `bytes` at every path that has no file.
+    pub fn serve_any(&self, bytes: impl Into<Vec<u8>>) {
+        self.state.lock().unwrap().any = Some(bytes.into());
+    }
+
+    /// A fault for one path.
+    pub fn fault(&self, path: &str, fault: Fault, when: When) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(path.to_string(), (fault, when));
+    }
+
+    /// A fault for every path without its own (manifests, `*.mpd`, exempt).
+    pub fn fault_all(&self, fault: Fault, when: When) {
+        self.state.lock().unwrap().default_fault = Some((fault, when));
+    }
+
+    /// Whether every GET ignores `Range` (200 with the whole file).
+    pub fn ignore_range(&self, on: bool) {
+        self.state.lock().unwrap().ignore_range = on;
+    }
+
+    /// No faults any more.
+    pub fn clear_faults(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.faults.clear();
+        state.default_fault = None;
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// Requests (any method) whose path does not end with `.mpd`.
+    pub fn segment_requests(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| !r.path.ends_with(".mpd"))
+            .collect()
+    }
+
+    /// Forgets the request log and counts (faults "on first GET" apply again).
+    pub fn reset(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.log.clear();
+        state.gets.clear();
+    }
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+async fn serve_connection(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let _ = socket.set_nodelay(true);
+    let mut buf = Vec::new();
+    loop {
+        let head_end = loop {
+            if let Some(end) = find_head_end(&buf) {
+                break end;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.len() > 64 * 1024 {
+                return Ok(());
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        buf.drain(..head_end);
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let method = first.next().unwrap_or("").to_string();
+        let target = first.next().unwrap_or("/").to_string();
+        let mut headers = HashMap::new();
+        for line in lines {
+            if let Some((name, value)) = line.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+            }
+        }
+        let path = target.split('?').next().unwrap_or("/").to_string();
+        let request = Request {
+            method: method.clone(),
+            path: path.clone(),
+            headers: headers.clone(),
+        };
+        let keep_alive = !headers
+            .get("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let done = respond(&mut socket, &state, request).await?;
+        if !done || !keep_alive {
+            socket.shutdown().await.ok();
+            return Ok(());
+        }
+    }
+}
+
+/// Stable validators for a body.
+fn etag_of(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for &b in bytes {
+        hash = (hash ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    format!("\"{:x}-{:x}\"", bytes.len(), hash)
+}
+
+const LAST_MODIFIED: &str = "Tue, 03 Nov 2026 10:00:00 GMT";
+
+fn lookup(state: &State, path: &str) -> Option<Vec<u8>> {
+    if let Some(bytes) = state.memory.get(path) {
+        return Some(bytes.clone());
+    }
+    let decoded = percent_decode(path);
+    let relative = decoded.trim_start_matches('/');
+    let safe = !relative.is_empty()
+        && relative
+            .split('/')
+            .all(|c| !c.is_empty() && c != ".." && c != ".");
+    if safe {
+        if let Ok(bytes) = std::fs::read(state.root.join(relative)) {
+            return Some(bytes);
+        }
+    }
+    state.any.clone()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+/// `Range: bytes=a-b | a- | -n` against a length: Some((first, last)) or Err(()) when not
+/// satisfiable; None when absent or not understood.
+fn parse_range(value: Option<&String>, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value?.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let first: u64 = a.parse().ok()?;
+        let last: u64 = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            b.parse().ok()?
+        };
+        if first >= len || last < first {
+            return Some(Err(()));
+        }
+        (first, last.min(len - 1))
+    };
+    Some(Ok(range))
+}
+
+/// Answers one request. Returns false when the connection must be closed.
+async fn respond(
+    socket: &mut TcpStream,
+    state: &Arc<Mutex<State>>,
+    request: Request,
+) -> std::io::Result<bool> {
+    let (body, fault, ignore_range) = {
+        let mut s = state.lock().unwrap();
+        s.log.push(request.clone());
+        let is_get = request.method == "GET";
+        let nth_get = if is_get {
+            let n = s.gets.entry(request.path.clone()).or_insert(0);
+            *n += 1;
+            *n
+        } else {
+            0
+        };
+        let rule = s.faults.get(&request.path).cloned().or_else(|| {
+            let exempt = s
+                .exempt_suffix
+                .iter()
+                .any(|suffix| request.path.ends_with(suffix.as_str()));
+            if exempt {
+                None
+            } else {
+                s.default_fault.clone()
+            }
+        });
+        let fault = match rule {
+            Some((fault, When::Always)) => Some(fault),
+            Some((fault, When::FirstGet)) if nth_get == 1 => Some(fault),
+            _ => None,
+        };
+        (lookup(&s, &request.path), fault, s.ignore_range)
+    };
+    let is_head = request.method == "HEAD";
+    if request.method != "GET" && !is_head {
+        socket
+            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+            .await?;
+        return Ok(true);
+    }
+    match &fault {
+        Some(Fault::Status(code)) => {
+            let text = format!("error {code}\n");
+            let head = format!(
+                "HTTP/1.1 {code} Fault\r\ncontent-length: {}\r\n\r\n",
+                text.len()
+            );
+            socket.write_all(head.as_bytes()).await?;
+            if !is_head {
+                socket.write_all(text.as_bytes()).await?;
+            }
+            return Ok(true);
+        }
+        Some(Fault::TooManyRequests(after)) | Some(Fault::Unavailable(after)) => {
+            let code = if matches!(fault, Some(Fault::TooManyRequests(_))) {
+                "429 Too Many Requests"
+            } else {
+                "503 Service Unavailable"
+            };
+            let head =
+                format!("HTTP/1.1 {code}\r\nretry-after: {after}\r\ncontent-length: 0\r\n\r\n");
+            socket.write_all(head.as_bytes()).await?;
+            return Ok(true);
+        }
+        Some(Fault::StallHeaders(d)) => {
+            tokio::time::sleep(*d).await;
+            return Ok(false);
+        }
+        Some(Fault::RefuseHead) if is_head => {
+            socket
+                .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+                .await?;
+            return Ok(true);
+        }
+        Some(Fault::HeadWithoutLength) if is_head => {
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            return Ok(true);
+        }
+        _ => {}
+    }
+    let Some(body) = body else {
+        socket
+            .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 10\r\n\r\nnot found\n")
+            .await?;
+        return Ok(true);
+    };
+    let len = body.len() as u64;
+    let etag = etag_of(&body);
+    let mut range = parse_range(request.headers.get("range"), len);
+    if let Some(validator) = request.headers.get("if-range") {
+        if validator != &etag && validator != LAST_MODIFIED {
+            range = None;
+        }
+    }
+    if ignore_range || fault == Some(Fault::IgnoreRange) {
+        range = None;
+    }
+    let (status, first, last) = match range {
+        Some(Err(())) => {
+            let head = format!(
+                "HTTP/1.1 416 Range Not Satisfiable\r\ncontent-range: bytes */{len}\r\ncontent-length: 0\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await?;
+            return Ok(true);
+        }
+        Some(Ok((first, last))) => ("206 Partial Content", first, last),
+        None => ("200 OK", 0, len.saturating_sub(1)),
+    };
+    let slice: &[u8] = if len == 0 {
+        &[]
+    } else {
+        &body[first as usize..=last as usize]
+    };
+    let mut announced = slice.len() as u64;
+    match &fault {
+        Some(Fault::LongContentLength(extra)) => announced += extra,
+        Some(Fault::ShortContentLength(less)) => announced = announced.saturating_sub(*less),
+        _ => {}
+    }
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {announced}\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\naccept-ranges: bytes\r\ncontent-type: application/octet-stream\r\n"
+    );
+    if status.starts_with("206") {
+        head.push_str(&format!("content-range: bytes {first}-{last}/{len}\r\n"));
+    }
+    head.push_str("\r\n");
+    socket.write_all(head.as_bytes()).await?;
+    if is_head {
+        return Ok(true);
+    }
+    match fault {
+        Some(Fault::DropMidBody) => {
+            socket.write_all(&slice[..slice.len() / 2]).await?;
+            socket.flush().await?;
+            Ok(false)
+        }
+        Some(Fault::StallBody(d)) => {
+            socket.write_all(&slice[..slice.len() / 2]).await?;
+            socket.flush().await?;
+            tokio::time::sleep(d).await;
+            Ok(false)
+        }
+        Some(Fault::LongContentLength(_)) | Some(Fault::ShortContentLength(_)) => {
+            socket.write_all(slice).await?;
+            socket.flush().await?;
+            Ok(false)
+        }
+        Some(Fault::Slow(rate)) => {
+            let step = (rate / 20).max(1) as usize;
+            for chunk in slice.chunks(step) {
+                socket.write_all(chunk).await?;
+                socket.flush().await?;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(true)
+        }
+        _ => {
+            socket.write_all(slice).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The crate's fixture folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// Every regular file under `dir`, as `/`-separated relative paths, sorted.
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path.strip_prefix(base).unwrap();
+                out.push(
+                    rel.components()
+                        .map(|c| c.as_os_str().to_string_lossy().to_string())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Asserts that `out` holds exactly the files of `origin`, byte for byte, besides the journal.
+pub fn assert_same_tree(origin: &Path, out: &Path) {
+    let expected = tree(origin);
+    let got: Vec<String> = tree(out)
+        .into_iter()
+        .filter(|p| !p.starts_with(".dashget/"))
+        .collect();
+    assert_eq!(
+        got,
+        expected,
+        "files of {} differ from {}",
+        out.display(),
+        origin.display()
+    );
+    for rel in &expected {
+        let a = std::fs::read(origin.join(rel)).unwrap();
+        let b = std::fs::read(out.join(rel)).unwrap();
+        assert!(
+            a == b,
+            "{rel}: {} bytes downloaded, {} at the origin, or different bytes",
+            b.len(),
+            a.len()
+        );
+    }
+}
+
+/// Seconds since the epoch (for unique names).
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
