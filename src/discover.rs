@@ -120,10 +120,9 @@ pub fn manifest_url(manifest: &Path) -> Result<Url, DiscoverError> {
     if let (Some(folder), Some(name)) = (
         absolute.parent(),
         absolute.file_name().and_then(|n| n.to_str()),
-    ) {
-        if let Some(url) = crate::store::recorded_manifest_url(folder, name) {
-            return Ok(url);
-        }
+    ) && let Some(url) = crate::store::recorded_manifest_url(folder, name)
+    {
+        return Ok(url);
     }
     Url::from_file_path(&absolute).map_err(|()| {
         DiscoverError::Read(
@@ -207,10 +206,10 @@ fn verdict(parts: &[&RepresentationPlan], folder: &Path) -> Verdict {
     }
     let files = local_files(parts, folder);
     // The bytes have the last word: the first file that exists must start with an ISO-BMFF box.
-    if let Some(existing) = files.iter().find(|f| f.fs_path.is_file()) {
-        if let Some(reason) = non_mp4_bytes(&existing.fs_path) {
-            return Verdict::Skip(format!("{}: {reason}", existing.display_path));
-        }
+    if let Some(existing) = files.iter().find(|f| f.fs_path.is_file())
+        && let Some(reason) = non_mp4_bytes(&existing.fs_path)
+    {
+        return Verdict::Skip(format!("{}: {reason}", existing.display_path));
     }
     Verdict::Dump(files)
 }
