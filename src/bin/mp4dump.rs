@@ -1,9 +1,11 @@
 //! `mp4dump`: dump the ISO-BMFF box tree of DASH representations (or of MP4 files).
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use dashget::dump::{self, DumpError, DumpOptions};
 
 /// Output format of the dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,7 +45,32 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _ = args;
-    eprintln!("mp4dump: not implemented yet");
-    ExitCode::from(2)
+    let opts = DumpOptions {
+        verbosity: args.verbosity,
+        format: match args.format {
+            Format::Text => dump::Format::Text,
+            Format::Json => dump::Format::Json,
+        },
+    };
+    if args.files.is_empty() {
+        eprintln!("mp4dump: directory mode not available");
+        return ExitCode::from(2);
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = if args.files.len() == 1 {
+        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| true)
+    } else {
+        dump::dump_paths(&args.files, &mut out, &opts)
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("mp4dump: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
