@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use crate::dump::SegmentFile;
 use crate::plan::{Plan, PlanError, RepresentationPlan, plan};
 
 /// Why a presentation folder cannot be used.
@@ -41,20 +42,11 @@ pub enum DiscoverError {
     UnknownRepresentations(PathBuf, String),
 }
 
-/// One local file of a representation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalFile {
-    /// Path relative to the manifest's folder, `/`-separated, as shown in dumps.
-    pub display_path: String,
-    /// Path on disk.
-    pub fs_path: PathBuf,
-}
-
 /// What mp4dump does with a representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// ISO-BMFF: dump these files, in plan order (a byte-range representation is one file).
-    Dump(Vec<LocalFile>),
+    Dump(Vec<SegmentFile>),
     /// Not ISO-BMFF: skipped, for this reason.
     Skip(String),
 }
@@ -179,7 +171,7 @@ pub fn discover(
 }
 
 /// The local files of a representation (all its Periods), each once, in plan order.
-pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<LocalFile> {
+pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<SegmentFile> {
     let mut seen = HashSet::new();
     let mut files = Vec::new();
     for segment in parts.iter().flat_map(|r| &r.segments) {
@@ -190,7 +182,7 @@ pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<LocalFil
                 .map(|c| c.to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            files.push(LocalFile {
+            files.push(SegmentFile {
                 display_path,
                 fs_path: folder.join(&segment.path),
             });
