@@ -8,6 +8,7 @@
 //! `render` (text and JSON inspectors), driven by `dump` (one file or representation) and
 //! `dump_folder` (a whole presentation).
 #![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod boxes;
 pub mod discover;
