@@ -417,7 +417,14 @@ fn resolve_template(
         .ok_or_else(|| AddressingError::Invalid("SegmentTemplate has no @media".into()))?;
     let media = compile(media_text, "media")?;
     let slots = match (&t.common.timeline, t.common.duration_e9) {
-        (Some(entries), _) => timeline_slots(entries, &t.common, ts, ctx)?,
+        (Some(entries), _) => {
+            let mut slots = timeline_slots(entries, &t.common, ts, ctx)?;
+            // @endNumber: the number of the last segment of the Period.
+            if let Some(end) = t.common.end_number {
+                slots.retain(|s| s.number <= end);
+            }
+            slots
+        }
         (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
         (None, None) => {
             if media.uses(Identifier::Number) || media.uses(Identifier::Time) {

@@ -166,6 +166,15 @@ fn timeline_first_t_defaults_to_zero_and_n_restarts_numbering() {
 }
 
 #[test]
+fn end_number_bounds_a_timeline() {
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT100S""#,
+        r#"<Representation id="a"><SegmentTemplate media="$Number$" startNumber="4" endNumber="5"><SegmentTimeline><S t="0" d="10" r="-1"/></SegmentTimeline></SegmentTemplate></Representation>"#,
+    );
+    assert_eq!(media_times(&xml), vec![(4, 0), (5, 10)]);
+}
+
+#[test]
 fn timeline_r_minus_one_to_next_t() {
     // Up to the next S@t: ceil(35 / 10) = 4 segments, then the next entry.
     let xml = mpd(
