@@ -26,6 +26,21 @@ pub fn esds(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
 /// Descriptors nested deeper than this are not shown (real files nest three levels).
 const MAX_DESCRIPTOR_DEPTH: usize = 16;
 
+/// `iods`: the initial object descriptor.
+pub fn iods(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
+    if f.version != 0 {
+        return Err(Reject);
+    }
+    let mut d = Cursor::new(c.rest());
+    // Bento4 prints the first descriptor only if it is an object descriptor.
+    if let Some(desc) = read_descriptor(&mut d)? {
+        if matches!(desc.tag, 0x01 | 0x11 | 0x02 | 0x10) {
+            object_descriptor(&desc, f.body_offset, 0, ins)?;
+        }
+    }
+    Ok(())
+}
+
 struct Descriptor<'a> {
     tag: u8,
     /// Offset of the tag byte within the buffer the descriptor was read from.
@@ -100,6 +115,19 @@ fn sub_descriptors(
         d.buf_offset = offset;
         match d.tag {
             3 => es_descriptor(&d, base, depth + 1, ins)?,
+            0x01 | 0x11 | 0x02 | 0x10 => object_descriptor(&d, base, depth + 1, ins)?,
+            0x0e => {
+                d.start_box(b"ES_ID_Inc", base, ins);
+                let id = Cursor::new(d.payload).u32().unwrap_or(0);
+                ins.uint("track_id", u64::from(id));
+                ins.end_box();
+            }
+            0x0f => {
+                d.start_box(b"ES_ID_Ref", base, ins);
+                let index = Cursor::new(d.payload).u16().unwrap_or(0);
+                ins.uint("ref_index", u64::from(index));
+                ins.end_box();
+            }
             4 => decoder_config(&d, base, depth + 1, ins)?,
             5 => {
                 // DecoderSpecificInfo: a field of its parent, each byte as "%02x ".
@@ -197,6 +225,62 @@ fn decoder_config(d: &Descriptor<'_>, base: u64, depth: usize, ins: &mut dyn Ins
     if p.len() >= 13 {
         let offset = d.buf_offset + (d.start + d.header + 13) as u64;
         sub_descriptors(&p[13..], offset, base, depth, ins)?;
+    }
+    ins.end_box();
+    Ok(())
+}
+
+/// Object descriptors (tags 0x01/0x11) and initial object descriptors (0x02/0x10).
+fn object_descriptor(
+    d: &Descriptor<'_>,
+    base: u64,
+    depth: usize,
+    ins: &mut dyn Inspector,
+) -> Decoded {
+    let initial = matches!(d.tag, 0x02 | 0x10);
+    let name: &[u8] = if initial {
+        b"InitialObjectDescriptor"
+    } else {
+        b"ObjectDescriptor"
+    };
+    d.start_box(name, base, ins);
+    let mut c = Cursor::new(d.payload);
+    let (mut id, mut url_flag, mut inline) = (0u16, false, false);
+    let mut url: &[u8] = &[];
+    let mut levels = [0u8; 5];
+    let mut subs = None;
+    if let Ok(bits) = c.u16() {
+        id = bits >> 6;
+        url_flag = bits & (1 << 5) != 0;
+        inline = bits & (1 << 4) != 0;
+        if url_flag {
+            if let Ok(n) = c.u8() {
+                if let Ok(u) = c.bytes(usize::from(n)) {
+                    url = u;
+                    subs = Some(c.position());
+                }
+            }
+        } else if !initial {
+            subs = Some(c.position());
+        } else if let Ok(l) = c.array::<5>() {
+            levels = l;
+            subs = Some(c.position());
+        }
+    }
+    ins.uint("id", u64::from(id));
+    if url_flag {
+        ins.string("url", url);
+    } else if initial {
+        ins.uint("include inline profile level flag", u64::from(inline));
+        ins.hex("OD profile level", u64::from(levels[0]));
+        ins.hex("scene profile level", u64::from(levels[1]));
+        ins.hex("audio profile level", u64::from(levels[2]));
+        ins.hex("visual profile level", u64::from(levels[3]));
+        ins.hex("graphics profile level", u64::from(levels[4]));
+    }
+    if let Some(at) = subs {
+        let offset = d.buf_offset + (d.start + d.header + at) as u64;
+        sub_descriptors(&d.payload[at..], offset, base, depth, ins)?;
     }
     ins.end_box();
     Ok(())

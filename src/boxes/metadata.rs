@@ -55,3 +55,20 @@ pub fn mean_name(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decod
     ins.string("value", c.rest());
     Ok(())
 }
+
+/// 3GPP strings directly in `udta` (`titl`, `dscp`, `cprt`, `perf`, `auth`, `gnre`): packed
+/// language and text.
+pub fn udta_string(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
+    if f.version != 0 {
+        return Err(super::Reject);
+    }
+    let packed = c.u16()?;
+    let lang = [
+        0x60 + ((packed >> 10) & 0x1f) as u8,
+        0x60 + ((packed >> 5) & 0x1f) as u8,
+        0x60 + (packed & 0x1f) as u8,
+    ];
+    ins.string("language", &lang);
+    ins.string("value", c.rest());
+    Ok(())
+}

@@ -198,6 +198,7 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
             leaf(false, codec::dec3)
         }
         b"esds" => leaf(true, descriptors::esds),
+        b"iods" => leaf(true, descriptors::iods),
         b"tenc" => leaf(true, encryption::tenc),
         b"senc" => leaf(true, encryption::senc),
         b"schm" => leaf(true, encryption::schm),
@@ -209,6 +210,11 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
             _ => HeaderOnly,
         },
         b"data" if metadata::is_ilst_item(parent) => leaf(false, metadata::data),
+        b"titl" | b"dscp" | b"cprt" | b"perf" | b"auth" | b"gnre"
+            if parent == FourCC::new(b"udta") =>
+        {
+            leaf(true, metadata::udta_string)
+        }
         b"mean" | b"name" if parent == FourCC::new(b"----") => leaf(false, metadata::mean_name),
         _ if parent == FourCC::new(b"ilst") && metadata::is_ilst_item(typ) => Container,
         // Ours, at verbosity 4: boxes Bento4 prints as a header only.

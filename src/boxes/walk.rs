@@ -10,9 +10,10 @@ use super::{
 use crate::isobmff::{BoxHeader, Cursor, FourCC, Source, read_header};
 use crate::render::{BoxStart, Inspector, Probe};
 
-/// Boxes nested deeper than this are printed as a header only (no real file comes close; it
-/// keeps hostile input from exhausting the stack).
-pub const MAX_DEPTH: usize = 64;
+/// Boxes nested deeper than this are printed as a header only. No real file comes close (ten
+/// levels is a lot); the cap keeps hostile input from exhausting the stack, and keeps our JSON
+/// within the 128 levels common JSON parsers accept.
+pub const MAX_DEPTH: usize = 48;
 
 /// What a walk saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
