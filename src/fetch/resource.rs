@@ -67,7 +67,8 @@ fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {
 /// Brings one resource to completion (or failure).
 pub(crate) async fn complete(ctx: &Context, res: &Resource) -> Outcome {
     let key = store::journal_key(&res.path);
-    let final_path = match ctx.out.prepare(&res.path) {
+    // Checked now; its folders are created only when there is something to write.
+    let final_path = match ctx.out.resolve(&res.path) {
         Ok(path) => path,
         Err(e) => return Outcome::Failed(e.to_string()),
     };
@@ -417,6 +418,9 @@ async fn download(
         }),
         None => {}
     }
+    ctx.out
+        .prepare(&res.path)
+        .map_err(|e| Failure::fatal(e.to_string()))?;
     let file = store::open_part(part, !fresh).map_err(|e| Failure::fatal(e.to_string()))?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
     let mut written = offset;

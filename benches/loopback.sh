@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Loopback download benchmark: dashget against curl --parallel and aria2c (and yt-dlp,
+# dash-mpd-cli where installed), same URLs, same number of requests in flight, served by nginx
+# on 127.0.0.1.
+#
+# Two presentations are generated with ffmpeg (cheaply: a short clip encoded once, then looped
+# with `-c copy` into the DASH muxer):
+#   small: ~2,000 segments of ~40 KB (320x240 H.264 at ~320 kb/s, 1 s segments)
+#   big:   ~100 segments of ~4 MB (640x360 noise, near-incompressible, 1 s segments)
+#
+# For each tool and presentation: RUNS timed runs into a fresh folder, median wall time, peak
+# RSS (/usr/bin/time), segments/s and MB/s. Then dashget's no-op re-run of the small one (time
+# and requests counted in nginx's access log), and the cost of the fsync before each rename
+# (DASHGET_NO_FSYNC=1).
+#
+# Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
+# Environment: WORK (default target/loopback-bench), PORT (default 18090).
+set -euo pipefail
+
+N=${1:-4}
+RUNS=${2:-5}
+here=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${WORK:-$here/target/loopback-bench}
+PORT=${PORT:-18090}
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need nginx; then
+  echo "installing nginx" >&2
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+need ffmpeg || { echo "ffmpeg is required (apt-get install ffmpeg)" >&2; exit 2; }
+[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
+
+# --- content ---------------------------------------------------------------------------------
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+www=$WORK/www
+if [ ! -f "$www/small/manifest.mpd" ]; then
+  echo "generating small (2,000 x ~40 KB)" >&2
+  mkdir -p "$www/small"
+  ff -f lavfi -i "testsrc=size=320x240:rate=24:duration=10" -c:v libx264 -preset ultrafast \
+    -threads 1 -g 24 -keyint_min 24 -sc_threshold 0 -b:v 320k -maxrate 320k -bufsize 320k \
+    -pix_fmt yuv420p "$WORK/small-clip.mp4"
+  (cd "$www/small" && ff -stream_loop -1 -i "$WORK/small-clip.mp4" -t 2000 -map 0:v -c copy \
+    -f dash -seg_duration 1 -use_template 1 -use_timeline 0 manifest.mpd)
+fi
+if [ ! -f "$www/big/manifest.mpd" ]; then
+  echo "generating big (100 x ~4 MB)" >&2
+  mkdir -p "$www/big"
+  ff -f lavfi -i "nullsrc=s=640x360:r=24,geq=lum='random(1)*255':cb=128:cr=128" -t 4 \
+    -c:v libx264 -preset ultrafast -threads 2 -g 24 -keyint_min 24 -sc_threshold 0 -qp 22 \
+    -pix_fmt yuv420p "$WORK/big-clip.mp4"
+  (cd "$www/big" && ff -stream_loop -1 -i "$WORK/big-clip.mp4" -t 100 -map 0:v -c copy \
+    -f dash -seg_duration 1 -use_template 1 -use_timeline 0 manifest.mpd)
+fi
+
+# --- nginx -----------------------------------------------------------------------------------
+mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
+cat > "$WORK/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log $WORK/nginx/logs/access.log;
+  client_body_temp_path $WORK/nginx/tmp;
+  proxy_temp_path $WORK/nginx/tmp;
+  fastcgi_temp_path $WORK/nginx/tmp;
+  uwsgi_temp_path $WORK/nginx/tmp;
+  scgi_temp_path $WORK/nginx/tmp;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  keepalive_timeout 60;
+  types { application/dash+xml mpd; video/mp4 m4s mp4; }
+  server {
+    listen 127.0.0.1:$PORT;
+    root $www;
+  }
+}
+EOF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+nginx_pid=$!
+trap 'kill $nginx_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fso /dev/null "http://127.0.0.1:$PORT/small/manifest.mpd" && break; sleep 0.1; done
+requests() { wc -l < "$WORK/nginx/logs/access.log"; }
+
+# --- dashget ---------------------------------------------------------------------------------
+(cd "$here" && cargo build --release --quiet --bin dashget)
+dashget=$here/target/release/dashget
+
+# --- helpers ---------------------------------------------------------------------------------
+out=$WORK/out
+results=$WORK/results.txt
+: > "$results"
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# timed NAME PRESENTATION COMMAND...: RUNS runs into a fresh $out, prints one result line.
+timed() {
+  local name=$1 pres=$2; shift 2
+  local times=() rss=() t
+  for run in $(seq "$RUNS"); do
+    rm -rf "$out"; mkdir -p "$out"; sync
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
+      || { echo "$name failed:" >&2; tail -5 "$WORK/stderr.txt" >&2; }
+    read -r t m < "$WORK/time.txt"
+    times+=("$t"); rss+=("$m")
+  done
+  local segs bytes med medrss
+  segs=$(ls "$www/$pres" | grep -c -v '\.mpd$')
+  bytes=$(du -sb --exclude='*.mpd' "$www/$pres" | cut -f1)
+  med=$(printf '%s\n' "${times[@]}" | median)
+  medrss=$(printf '%s\n' "${rss[@]}" | median)
+  # Check the mirror (last run) against the origin.
+  local ok=ok
+  for f in "$www/$pres"/*.m4s; do
+    cmp -s "$f" "$out/${f##*/}" || { ok="MISMATCH ${f##*/}"; break; }
+  done
+  printf '%-22s %-6s N=%-3s median %7.3f s  %8.1f seg/s  %7.1f MB/s  peak RSS %6.1f MB  runs: %s  %s\n' \
+    "$name" "$pres" "$N" "$med" "$(echo "$segs / $med" | bc -l)" "$(echo "$bytes / 1000000 / $med" | bc -l)" \
+    "$(echo "$medrss / 1024" | bc -l)" "${times[*]}" "$ok" | tee -a "$results"
+}
+
+for pres in small big; do
+  base=http://127.0.0.1:$PORT/$pres
+  # The same URL list for every tool: the plan's segments.
+  "$dashget" --list --json "$base/manifest.mpd" | python3 -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    s = json.loads(line)
+    if s["url"] not in seen:
+        seen.add(s["url"]); print(s["url"], s["path"])
+' > "$WORK/$pres.urls"
+  awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/$pres.urls" > "$WORK/$pres.curl"
+  awk '{print $1 "\n  out=" $2}' "$WORK/$pres.urls" > "$WORK/$pres.aria2"
+
+  timed "dashget -t $N" "$pres" "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd"
+  timed "dashget -t $N (no fsync)" "$pres" env DASHGET_NO_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd"
+  timed "curl --parallel" "$pres" curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl"
+  timed "aria2c -j $N" "$pres" aria2c -q -j "$N" -x 1 --file-allocation=none --allow-overwrite=true \
+    --auto-file-renaming=false --console-log-level=error --summary-interval=0 -d "$out" -i "$WORK/$pres.aria2"
+  if need yt-dlp; then
+    timed "yt-dlp -N $N" "$pres" yt-dlp -q -N "$N" --allow-unplayable-formats -o "$out/out.%(ext)s" "$base/manifest.mpd"
+  fi
+  if need dash-mpd-cli; then
+    timed "dash-mpd-cli" "$pres" dash-mpd-cli --quiet --keep-video -o "$out/out.mp4" "$base/manifest.mpd"
+  fi
+done
+
+# --- no-op re-run of the small presentation --------------------------------------------------
+rm -rf "$out"; mkdir -p "$out"
+"$dashget" -q -t "$N" -o "$out" "http://127.0.0.1:$PORT/small/manifest.mpd"
+noop_times=()
+before=$(requests)
+for run in $(seq "$RUNS"); do
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$dashget" -q -t "$N" -o "$out" "http://127.0.0.1:$PORT/small/manifest.mpd"
+  read -r t m < "$WORK/time.txt"; noop_times+=("$t")
+done
+sleep 0.2
+after=$(requests)
+printf 'no-op re-run (small, manifest by URL)   median %.3f s  runs: %s  requests at nginx: %d in %d runs (the manifest only)\n' \
+  "$(printf '%s\n' "${noop_times[@]}" | median)" "${noop_times[*]}" "$((after - before))" "$RUNS" | tee -a "$results"
+noop_times=()
+before=$(requests)
+for run in $(seq "$RUNS"); do
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$dashget" -q -t "$N" -o "$out" "$out/manifest.mpd" \
+    --base-url "http://127.0.0.1:$PORT/small/manifest.mpd"
+  read -r t m < "$WORK/time.txt"; noop_times+=("$t")
+done
+sleep 0.2
+after=$(requests)
+printf 'no-op re-run (small, saved manifest)    median %.3f s  runs: %s  requests at nginx: %d in %d runs\n' \
+  "$(printf '%s\n' "${noop_times[@]}" | median)" "${noop_times[*]}" "$((after - before))" "$RUNS" | tee -a "$results"
+
+echo "results in $results" >&2
