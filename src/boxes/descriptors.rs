@@ -15,10 +15,10 @@ pub fn esds(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let base = f.body_offset;
     let mut d = Cursor::new(c.rest());
     // Bento4 prints the first descriptor only if it is an ES descriptor.
-    if let Some(desc) = read_descriptor(&mut d)? {
-        if desc.tag == 3 {
-            es_descriptor(&desc, base, 0, ins)?;
-        }
+    if let Some(desc) = read_descriptor(&mut d)?
+        && desc.tag == 3
+    {
+        es_descriptor(&desc, base, 0, ins)?;
     }
     Ok(())
 }
@@ -33,10 +33,10 @@ pub fn iods(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     }
     let mut d = Cursor::new(c.rest());
     // Bento4 prints the first descriptor only if it is an object descriptor.
-    if let Some(desc) = read_descriptor(&mut d)? {
-        if matches!(desc.tag, 0x01 | 0x11 | 0x02 | 0x10) {
-            object_descriptor(&desc, f.body_offset, 0, ins)?;
-        }
+    if let Some(desc) = read_descriptor(&mut d)?
+        && matches!(desc.tag, 0x01 | 0x11 | 0x02 | 0x10)
+    {
+        object_descriptor(&desc, f.body_offset, 0, ins)?;
     }
     Ok(())
 }
@@ -254,11 +254,11 @@ fn object_descriptor(
         url_flag = bits & (1 << 5) != 0;
         inline = bits & (1 << 4) != 0;
         if url_flag {
-            if let Ok(n) = c.u8() {
-                if let Ok(u) = c.bytes(usize::from(n)) {
-                    url = u;
-                    subs = Some(c.position());
-                }
+            if let Ok(n) = c.u8()
+                && let Ok(u) = c.bytes(usize::from(n))
+            {
+                url = u;
+                subs = Some(c.position());
             }
         } else if !initial {
             subs = Some(c.position());

@@ -132,10 +132,10 @@ impl<W: Write> JsonInspector<W> {
     }
 
     fn keep(&mut self, r: io::Result<()>) {
-        if let Err(e) = r {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(e);
         }
     }
 
