@@ -46,7 +46,10 @@ struct Descriptor<'a> {
     /// Offset of the tag byte within the buffer the descriptor was read from.
     start: usize,
     header: usize,
+    /// The payload present (shorter than `claimed` when the descriptor runs past its parent).
     payload: &'a [u8],
+    /// The payload length the descriptor declares.
+    claimed: usize,
     /// Offset of the buffer in the file.
     buf_offset: u64,
 }
@@ -56,7 +59,7 @@ impl Descriptor<'_> {
         ins.start_box(&BoxStart {
             name,
             header_size: self.header as u64,
-            size: (self.header + self.payload.len()) as u64,
+            size: (self.header + self.claimed) as u64,
             version: 0,
             flags: 0,
             offset: base + self.buf_offset + self.start as u64,
@@ -66,7 +69,8 @@ impl Descriptor<'_> {
 }
 
 /// Reads one descriptor header and its payload. `Ok(None)` ends a descriptor list (no bytes
-/// left, an empty descriptor, a payload longer than the bytes left, or a malformed SL config).
+/// left, an empty descriptor, or a malformed SL config). A descriptor longer than the bytes
+/// left is returned with what is present, as Bento4 does (and ends the list after it).
 fn read_descriptor<'a>(c: &mut Cursor<'a>) -> Result<Option<Descriptor<'a>>, Reject> {
     let start = c.position();
     let Ok(tag) = c.u8() else {
@@ -87,14 +91,20 @@ fn read_descriptor<'a>(c: &mut Cursor<'a>) -> Result<Option<Descriptor<'a>>, Rej
     if len == 0 || (tag == 6 && len != 1) {
         return Ok(None);
     }
-    let Ok(payload) = c.bytes(len) else {
-        return Ok(None);
+    let payload = match c.bytes(len) {
+        Ok(p) => p,
+        Err(_) => {
+            let rest = c.rest();
+            c.skip(rest.len())?;
+            rest
+        }
     };
     Ok(Some(Descriptor {
         tag,
         start,
         header,
         payload,
+        claimed: len,
         buf_offset: 0,
     }))
 }
