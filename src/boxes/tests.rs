@@ -97,6 +97,24 @@ fn trun_claiming_four_billion_samples_in_twenty_bytes() {
 }
 
 #[test]
+fn trun_counts_every_flag_bit_as_a_field_like_bento4() {
+    // Flags 0x241: data offset, an unknown optional field (0x40), sample sizes. 94 samples
+    // claimed with room for 92 after the unknown field: Bento4 shows no samples.
+    let mut p = 94u32.to_be_bytes().to_vec();
+    p.extend_from_slice(&[0; 4 + 4 + 94 * 4 - 4]);
+    let text = plain(&full(b"trun", 0, 0x241, &p), 3);
+    assert!(text.contains("sample count = 0\n"), "{text}");
+    // An unknown per-sample field (0x1000) is skipped for the first sample only.
+    let mut p = 2u32.to_be_bytes().to_vec();
+    for v in [10u32, 99, 20, 30] {
+        p.extend_from_slice(&v.to_be_bytes());
+    }
+    let text = plain(&full(b"trun", 0, 0x1200, &p), 2);
+    assert!(text.contains("(       0) sample_size = 10\n"), "{text}");
+    assert!(text.contains("(       1) sample_size = 20\n"), "{text}");
+}
+
+#[test]
 fn tables_with_lying_counts_are_bounded_by_their_bytes() {
     let huge = u32::MAX.to_be_bytes();
     let mut cases: Vec<Vec<u8>> = Vec::new();
