@@ -177,6 +177,9 @@ pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         })
     };
     for _ in 0..if verbosity > 0 { count } else { 0 } {
+        if !ins.wants_rows() {
+            break;
+        }
         let mut values = [None; 4];
         for (i, bit) in [0x100, 0x200, 0x400, 0x800].into_iter().enumerate() {
             if flags & bit != 0 {

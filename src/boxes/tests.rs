@@ -378,3 +378,51 @@ fn json_box_objects_have_offset_after_size() {
         "[\n  {\n    \"name\": \"free\",\n    \"header_size\": 8,\n    \"size\": 8,\n    \"offset\": 0\n  },\n  {\n    \"name\": \"mfhd\",\n    \"header_size\": 12,\n    \"size\": 16,\n    \"offset\": 8,\n    \"sequence number\": 7\n  }\n]\n"
     );
 }
+
+/// A writer that fails once `limit` bytes were written.
+struct Capped {
+    written: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written >= self.limit {
+            return Err(std::io::Error::other("full"));
+        }
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn hostile_trun_rows_stop_when_the_output_fails() {
+    // Found by fuzzing: a 20-byte trun without per-sample fields claiming 12,046,153 samples.
+    // Bento4 prints every (empty) row, and so do we; a failing writer stops the walk at once.
+    let mut p = 12_046_153u32.to_be_bytes().to_vec();
+    p.extend_from_slice(&[0xaf, 0x94, 0xaf, 0]);
+    let bytes = full(b"trun", 0, 1, &p);
+    for format in [Format::Text, Format::Json] {
+        let mut out = Capped {
+            written: 0,
+            limit: 1 << 16,
+        };
+        let opts = DumpOptions {
+            verbosity: 3,
+            format,
+        };
+        let r = dump_file(
+            &mut IoCursor::new(&bytes),
+            bytes.len() as u64,
+            &mut out,
+            &opts,
+        );
+        assert!(matches!(r, Err(crate::dump::DumpError::Write(_))));
+        assert!(out.written < 1 << 17);
+    }
+    // At verbosity 0 there are no rows: the count only.
+    assert!(plain(&bytes, 0).contains("sample count = 12046153\n"));
+}
