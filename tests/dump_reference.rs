@@ -188,6 +188,10 @@ fn every_offset_points_at_its_box() {
             match name {
                 "ESDescriptor" => assert_eq!(bytes[at], 3, "{s}"),
                 "DecoderConfig" => assert_eq!(bytes[at], 4, "{s}"),
+                "InitialObjectDescriptor" => assert!(matches!(bytes[at], 0x02 | 0x10), "{s}"),
+                "ObjectDescriptor" => assert!(matches!(bytes[at], 0x01 | 0x11), "{s}"),
+                "ES_ID_Inc" => assert_eq!(bytes[at], 0x0e, "{s}"),
+                "ES_ID_Ref" => assert_eq!(bytes[at], 0x0f, "{s}"),
                 _ if name.starts_with("Descriptor:") => {
                     let tag = u8::from_str_radix(&name[11..], 16).expect("tag");
                     assert_eq!(bytes[at], tag, "{s}");

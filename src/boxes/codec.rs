@@ -98,6 +98,28 @@ pub fn hvcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     ins.uint("Number Of Temporal Layers", u64::from((p[21] >> 3) & 7));
     ins.uint("Temporal Id Nested", u64::from((p[21] >> 2) & 1));
     ins.uint("NALU Length Size", u64::from(1 + (p[21] & 3)));
+    if ins.verbosity() >= 4 {
+        // The parameter-set arrays Bento4 leaves out.
+        ins.start_table("arrays");
+        for _ in 0..p[22] {
+            let head = c.u8()?;
+            let count = c.u16()?;
+            ins.start_object(false);
+            ins.uint("array_completeness", u64::from(head >> 7));
+            ins.uint("NAL_unit_type", u64::from(head & 0x3f));
+            ins.start_table("nalus");
+            for _ in 0..count {
+                let len = c.u16()?;
+                ins.field(
+                    None,
+                    crate::render::Value::Bytes(c.bytes(usize::from(len))?),
+                );
+            }
+            ins.end_table();
+            ins.end_object();
+        }
+        ins.end_table();
+    }
     Ok(())
 }
 

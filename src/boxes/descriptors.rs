@@ -15,10 +15,10 @@ pub fn esds(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let base = f.body_offset;
     let mut d = Cursor::new(c.rest());
     // Bento4 prints the first descriptor only if it is an ES descriptor.
-    if let Some(desc) = read_descriptor(&mut d)? {
-        if desc.tag == 3 {
-            es_descriptor(&desc, base, 0, ins)?;
-        }
+    if let Some(desc) = read_descriptor(&mut d)?
+        && desc.tag == 3
+    {
+        es_descriptor(&desc, base, 0, ins)?;
     }
     Ok(())
 }
@@ -33,10 +33,10 @@ pub fn iods(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     }
     let mut d = Cursor::new(c.rest());
     // Bento4 prints the first descriptor only if it is an object descriptor.
-    if let Some(desc) = read_descriptor(&mut d)? {
-        if matches!(desc.tag, 0x01 | 0x11 | 0x02 | 0x10) {
-            object_descriptor(&desc, f.body_offset, 0, ins)?;
-        }
+    if let Some(desc) = read_descriptor(&mut d)?
+        && matches!(desc.tag, 0x01 | 0x11 | 0x02 | 0x10)
+    {
+        object_descriptor(&desc, f.body_offset, 0, ins)?;
     }
     Ok(())
 }
@@ -46,7 +46,10 @@ struct Descriptor<'a> {
     /// Offset of the tag byte within the buffer the descriptor was read from.
     start: usize,
     header: usize,
+    /// The payload present (shorter than `claimed` when the descriptor runs past its parent).
     payload: &'a [u8],
+    /// The payload length the descriptor declares.
+    claimed: usize,
     /// Offset of the buffer in the file.
     buf_offset: u64,
 }
@@ -56,7 +59,7 @@ impl Descriptor<'_> {
         ins.start_box(&BoxStart {
             name,
             header_size: self.header as u64,
-            size: (self.header + self.payload.len()) as u64,
+            size: (self.header + self.claimed) as u64,
             version: 0,
             flags: 0,
             offset: base + self.buf_offset + self.start as u64,
@@ -66,7 +69,8 @@ impl Descriptor<'_> {
 }
 
 /// Reads one descriptor header and its payload. `Ok(None)` ends a descriptor list (no bytes
-/// left, an empty descriptor, a payload longer than the bytes left, or a malformed SL config).
+/// left, an empty descriptor, or a malformed SL config). A descriptor longer than the bytes
+/// left is returned with what is present, as Bento4 does (and ends the list after it).
 fn read_descriptor<'a>(c: &mut Cursor<'a>) -> Result<Option<Descriptor<'a>>, Reject> {
     let start = c.position();
     let Ok(tag) = c.u8() else {
@@ -87,14 +91,20 @@ fn read_descriptor<'a>(c: &mut Cursor<'a>) -> Result<Option<Descriptor<'a>>, Rej
     if len == 0 || (tag == 6 && len != 1) {
         return Ok(None);
     }
-    let Ok(payload) = c.bytes(len) else {
-        return Ok(None);
+    let payload = match c.bytes(len) {
+        Ok(p) => p,
+        Err(_) => {
+            let rest = c.rest();
+            c.skip(rest.len())?;
+            rest
+        }
     };
     Ok(Some(Descriptor {
         tag,
         start,
         header,
         payload,
+        claimed: len,
         buf_offset: 0,
     }))
 }
@@ -254,11 +264,11 @@ fn object_descriptor(
         url_flag = bits & (1 << 5) != 0;
         inline = bits & (1 << 4) != 0;
         if url_flag {
-            if let Ok(n) = c.u8() {
-                if let Ok(u) = c.bytes(usize::from(n)) {
-                    url = u;
-                    subs = Some(c.position());
-                }
+            if let Ok(n) = c.u8()
+                && let Ok(u) = c.bytes(usize::from(n))
+            {
+                url = u;
+                subs = Some(c.position());
             }
         } else if !initial {
             subs = Some(c.position());

@@ -101,9 +101,15 @@ pub fn tfdt(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
 }
 
 /// Bento4 refuses a `trun` without per-sample fields claiming more samples than this.
-const TRUN_MAX_SAMPLE_COUNT: u32 = 0x100000;
+const TRUN_MAX_SAMPLE_COUNT: u32 = 0xff_ffff;
 
 /// `trun`: track run and its samples.
+///
+/// Follows Bento4's reading exactly, quirks included: every bit of the low flags byte counts
+/// as a 4-byte optional field and every bit of the second byte as a 4-byte per-sample field
+/// (unknown ones are skipped); a run whose samples do not fit shows no samples; and the
+/// per-sample field counter is not reset between samples, so unknown per-sample fields are
+/// skipped for the first sample only.
 pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     if f.version > 1 {
         return Err(Reject);
@@ -111,37 +117,39 @@ pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let flags = f.flags;
     let mut data_offset = 0i32;
     let mut first_flags = 0u32;
-    // Bento4 keeps what it read so far and shows no samples when the run is inconsistent.
     let mut count = 0u32;
-    let mut records: &[u8] = &[];
+    let mut record_fields = (flags >> 8 & 0xff).count_ones() as i64;
     if c.remaining() >= 4 {
         let declared = c.u32()?;
-        let record_fields = [0x100, 0x200, 0x400, 0x800]
-            .iter()
-            .filter(|b| flags & **b != 0)
-            .count();
+        let mut optional = (flags & 0xff).count_ones();
         let mut ok = true;
         if flags & 0x1 != 0 {
             match c.u32() {
                 Ok(v) => data_offset = v as i32,
                 Err(_) => ok = false,
             }
+            optional = optional.saturating_sub(1);
         }
         if ok && flags & 0x4 != 0 {
             match c.u32() {
                 Ok(v) => first_flags = v,
                 Err(_) => ok = false,
             }
+            optional = optional.saturating_sub(1);
+        }
+        for _ in 0..optional {
+            if ok && c.skip(4).is_err() {
+                ok = false;
+            }
         }
         if ok {
             let fits = if record_fields > 0 {
-                (c.remaining() / (record_fields * 4)) as u64 >= u64::from(declared)
+                (c.remaining() as u64 / (record_fields as u64 * 4)) >= u64::from(declared)
             } else {
                 declared <= TRUN_MAX_SAMPLE_COUNT
             };
             if fits {
                 count = declared;
-                records = c.bytes(count as usize * record_fields * 4)?;
             }
         }
     }
@@ -152,39 +160,64 @@ pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     if flags & 0x4 != 0 {
         ins.hex("first sample flags", u64::from(first_flags));
     }
-    if ins.verbosity() > 0 {
-        let long = ins.verbosity() >= 2;
+    let verbosity = ins.verbosity();
+    let long = verbosity >= 2;
+    if verbosity > 0 {
         ins.start_table("entries");
-        let mut r = Cursor::new(records);
-        for _ in 0..count {
-            ins.start_object(true);
-            if flags & 0x100 != 0 {
-                let v = r.u32()?;
-                ins.uint(if long { "sample_duration" } else { "d" }, u64::from(v));
-            }
-            if flags & 0x200 != 0 {
-                let v = r.u32()?;
-                ins.uint(if long { "sample_size" } else { "s" }, u64::from(v));
-            }
-            if flags & 0x400 != 0 {
-                let v = r.u32()?;
-                ins.uint(if long { "sample_flags" } else { "f" }, u64::from(v));
-            }
-            if flags & 0x800 != 0 {
-                let v = r.u32()?;
-                let name = if long {
-                    "sample_composition_time_offset"
-                } else {
-                    "c"
-                };
-                if f.version == 0 {
-                    ins.uint(name, u64::from(v));
-                } else {
-                    ins.int(name, i64::from(v as i32));
-                }
-            }
-            ins.end_object();
+    }
+    // Once a read fails Bento4 stops reading; the remaining samples print as zeros.
+    let mut dead = false;
+    let read = |c: &mut Cursor<'_>, dead: &mut bool| -> u32 {
+        if *dead {
+            return 0;
         }
+        c.u32().unwrap_or_else(|_| {
+            *dead = true;
+            0
+        })
+    };
+    for _ in 0..if verbosity > 0 { count } else { 0 } {
+        if !ins.wants_rows() {
+            break;
+        }
+        let mut values = [None; 4];
+        for (i, bit) in [0x100, 0x200, 0x400, 0x800].into_iter().enumerate() {
+            if flags & bit != 0 {
+                values[i] = Some(read(c, &mut dead));
+                record_fields -= 1;
+            }
+        }
+        for _ in 0..record_fields.max(0) {
+            read(c, &mut dead);
+        }
+        if verbosity == 0 {
+            continue;
+        }
+        ins.start_object(true);
+        if let Some(v) = values[0] {
+            ins.uint(if long { "sample_duration" } else { "d" }, u64::from(v));
+        }
+        if let Some(v) = values[1] {
+            ins.uint(if long { "sample_size" } else { "s" }, u64::from(v));
+        }
+        if let Some(v) = values[2] {
+            ins.uint(if long { "sample_flags" } else { "f" }, u64::from(v));
+        }
+        if let Some(v) = values[3] {
+            let name = if long {
+                "sample_composition_time_offset"
+            } else {
+                "c"
+            };
+            if f.version == 0 {
+                ins.uint(name, u64::from(v));
+            } else {
+                ins.int(name, i64::from(v as i32));
+            }
+        }
+        ins.end_object();
+    }
+    if verbosity > 0 {
         ins.end_table();
     }
     Ok(())

@@ -24,25 +24,51 @@ pub fn ftyp(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
 /// Reads the v0 (32-bit) or v1 (64-bit) creation/modification times, the 32-bit field after
 /// them (timescale, or track id followed by a reserved word when `with_track_id`) and the
 /// duration.
-fn times(c: &mut Cursor<'_>, version: u8, with_track_id: bool) -> Result<(u64, u32), Reject> {
+fn times(c: &mut Cursor<'_>, version: u8, with_track_id: bool) -> Result<Times, Reject> {
     if version > 1 {
         return Err(Reject);
     }
     let wide = version == 1;
-    let skip = if wide { 16 } else { 8 };
-    c.skip(skip)?;
+    let mut time =
+        || -> Result<u64, Reject> { Ok(if wide { c.u64()? } else { u64::from(c.u32()?) }) };
+    let creation = time()?;
+    let modification = time()?;
     let middle = c.u32()?; // timescale, or track id
     if with_track_id {
         c.skip(4)?; // reserved
     }
     let duration = if wide { c.u64()? } else { u64::from(c.u32()?) };
-    Ok((duration, middle))
+    Ok(Times {
+        creation,
+        modification,
+        middle,
+        duration,
+    })
+}
+
+struct Times {
+    creation: u64,
+    modification: u64,
+    middle: u32,
+    duration: u64,
+}
+
+/// Verbosity 4: the creation and modification times Bento4 leaves out.
+fn extra_times(t: &Times, ins: &mut dyn Inspector) {
+    if ins.verbosity() >= 4 {
+        ins.uint("creation_time", t.creation);
+        ins.uint("modification_time", t.modification);
+    }
 }
 
 /// `mvhd`: timescale and duration.
 pub fn mvhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
-    let (duration, timescale) = times(c, f.version, false)?;
-    c.skip(4 + 2 + 10 + 36 + 24 + 4)?;
+    let t = times(c, f.version, false)?;
+    let (duration, timescale) = (t.duration, t.middle);
+    let rate = c.u32()?;
+    let volume = c.u16()?;
+    c.skip(10 + 36 + 24)?;
+    let next_track = c.u32()?;
     ins.uint("timescale", u64::from(timescale));
     ins.uint("duration", duration);
     // Bento4 rounds half up in double precision, then truncates to 32 bits; we keep all bits.
@@ -52,12 +78,19 @@ pub fn mvhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         (0.5 + duration as f64 * (1000.0 / f64::from(timescale))) as u64
     };
     ins.uint("duration(ms)", ms);
+    if ins.verbosity() >= 4 {
+        extra_times(&t, ins);
+        ins.float("rate", (rate as i32) as f32 / 65536.0);
+        ins.float("volume", f32::from(volume as i16) / 256.0);
+        ins.uint("next_track_ID", u64::from(next_track));
+    }
     Ok(())
 }
 
 /// `tkhd`: track id, duration, layout.
 pub fn tkhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
-    let (duration, id) = times(c, f.version, true)?;
+    let t = times(c, f.version, true)?;
+    let (duration, id) = (t.duration, t.middle);
     c.skip(8)?;
     let layer = c.u16()?;
     let alternate_group = c.u16()?;
@@ -86,12 +119,14 @@ pub fn tkhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     }
     ins.float("width", width as f32 / 65536.0);
     ins.float("height", height as f32 / 65536.0);
+    extra_times(&t, ins);
     Ok(())
 }
 
 /// `mdhd`: timescale, duration, language.
 pub fn mdhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
-    let (duration, timescale) = times(c, f.version, false)?;
+    let t = times(c, f.version, false)?;
+    let (duration, timescale) = (t.duration, t.middle);
     let lang = c.array::<2>()?;
     c.skip(2)?;
     ins.uint("timescale", u64::from(timescale));
@@ -114,6 +149,7 @@ pub fn mdhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         *b"```"
     };
     ins.string("language", &language);
+    extra_times(&t, ins);
     Ok(())
 }
 

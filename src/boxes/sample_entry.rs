@@ -44,9 +44,13 @@ fn visual(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(),
     c.skip(2 + 2 + 12)?; // pre_defined, reserved, pre_defined[3]
     let width = c.u16()?;
     let height = c.u16()?;
-    c.skip(4 + 4 + 4 + 2)?; // resolutions, reserved, frame_count
+    let horizontal = c.u32()?;
+    let vertical = c.u32()?;
+    c.skip(4)?; // reserved
+    let frames = c.u16()?;
     let name = c.bytes(32)?;
-    c.skip(2 + 2)?; // depth, pre_defined
+    let depth = c.u16()?;
+    c.skip(2)?; // pre_defined
     // Pascal string: length byte, then text (Bento4 keeps it empty for a length over 31).
     let len = usize::from(name[0]);
     let compressor: &[u8] = if len < 32 { &name[1..=len] } else { &[] };
@@ -54,6 +58,12 @@ fn visual(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(),
     ins.uint("width", u64::from(width));
     ins.uint("height", u64::from(height));
     ins.string("compressor", compressor);
+    if ins.verbosity() >= 4 {
+        ins.float("horizresolution", horizontal as f32 / 65536.0);
+        ins.float("vertresolution", vertical as f32 / 65536.0);
+        ins.uint("frame_count", u64::from(frames));
+        ins.uint("depth", u64::from(depth));
+    }
     Ok(())
 }
 

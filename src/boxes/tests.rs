@@ -97,6 +97,24 @@ fn trun_claiming_four_billion_samples_in_twenty_bytes() {
 }
 
 #[test]
+fn trun_counts_every_flag_bit_as_a_field_like_bento4() {
+    // Flags 0x241: data offset, an unknown optional field (0x40), sample sizes. 94 samples
+    // claimed with room for 92 after the unknown field: Bento4 shows no samples.
+    let mut p = 94u32.to_be_bytes().to_vec();
+    p.extend_from_slice(&[0; 4 + 4 + 94 * 4 - 4]);
+    let text = plain(&full(b"trun", 0, 0x241, &p), 3);
+    assert!(text.contains("sample count = 0\n"), "{text}");
+    // An unknown per-sample field (0x1000) is skipped for the first sample only.
+    let mut p = 2u32.to_be_bytes().to_vec();
+    for v in [10u32, 99, 20, 30] {
+        p.extend_from_slice(&v.to_be_bytes());
+    }
+    let text = plain(&full(b"trun", 0, 0x1200, &p), 2);
+    assert!(text.contains("(       0) sample_size = 10\n"), "{text}");
+    assert!(text.contains("(       1) sample_size = 20\n"), "{text}");
+}
+
+#[test]
 fn tables_with_lying_counts_are_bounded_by_their_bytes() {
     let huge = u32::MAX.to_be_bytes();
     let mut cases: Vec<Vec<u8>> = Vec::new();
@@ -359,4 +377,52 @@ fn json_box_objects_have_offset_after_size() {
         json,
         "[\n  {\n    \"name\": \"free\",\n    \"header_size\": 8,\n    \"size\": 8,\n    \"offset\": 0\n  },\n  {\n    \"name\": \"mfhd\",\n    \"header_size\": 12,\n    \"size\": 16,\n    \"offset\": 8,\n    \"sequence number\": 7\n  }\n]\n"
     );
+}
+
+/// A writer that fails once `limit` bytes were written.
+struct Capped {
+    written: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written >= self.limit {
+            return Err(std::io::Error::other("full"));
+        }
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn hostile_trun_rows_stop_when_the_output_fails() {
+    // Found by fuzzing: a 20-byte trun without per-sample fields claiming 12,046,153 samples.
+    // Bento4 prints every (empty) row, and so do we; a failing writer stops the walk at once.
+    let mut p = 12_046_153u32.to_be_bytes().to_vec();
+    p.extend_from_slice(&[0xaf, 0x94, 0xaf, 0]);
+    let bytes = full(b"trun", 0, 1, &p);
+    for format in [Format::Text, Format::Json] {
+        let mut out = Capped {
+            written: 0,
+            limit: 1 << 16,
+        };
+        let opts = DumpOptions {
+            verbosity: 3,
+            format,
+        };
+        let r = dump_file(
+            &mut IoCursor::new(&bytes),
+            bytes.len() as u64,
+            &mut out,
+            &opts,
+        );
+        assert!(matches!(r, Err(crate::dump::DumpError::Write(_))));
+        assert!(out.written < 1 << 17);
+    }
+    // At verbosity 0 there are no rows: the count only.
+    assert!(plain(&bytes, 0).contains("sample count = 12046153\n"));
 }

@@ -73,7 +73,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
         let mut off = start;
         let mut count = 0u64;
         loop {
-            if max.is_some_and(|m| count >= m) {
+            if max.is_some_and(|m| count >= m) || self.ins.failed() {
                 break;
             }
             let available = end.saturating_sub(off);

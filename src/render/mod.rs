@@ -72,8 +72,18 @@ pub trait Inspector {
     fn end_object(&mut self);
     /// Verbosity 4 only: says what is wrong with the bytes at `offset`.
     fn note(&mut self, offset: u64, text: &str);
-    /// The first write error, if any.
+    /// The first write error, if any (taken: a second call returns `None`).
     fn io_error(&mut self) -> Option<io::Error>;
+    /// Whether writing has failed: the walk stops early, since nothing more can be written.
+    fn failed(&self) -> bool {
+        false
+    }
+    /// Whether table rows are wanted at all: not by the [`Probe`] (it prints nothing) nor
+    /// after a write error. Decoders whose rows cannot make them reject the box skip their
+    /// row loops when this is false (a `trun` may legitimately hold 16 million rows).
+    fn wants_rows(&self) -> bool {
+        !self.failed()
+    }
 
     /// Shorthand: unsigned field.
     fn uint(&mut self, name: &str, v: u64) {
@@ -127,6 +137,9 @@ impl Inspector for Probe {
     fn note(&mut self, _: u64, _: &str) {}
     fn io_error(&mut self) -> Option<io::Error> {
         None
+    }
+    fn wants_rows(&self) -> bool {
+        false
     }
 }
 

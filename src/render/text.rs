@@ -129,10 +129,10 @@ impl<W: Write> TextInspector<W> {
     }
 
     fn keep(&mut self, r: io::Result<()>) {
-        if let Err(e) = r {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(e);
         }
     }
 
@@ -229,6 +229,9 @@ impl<W: Write> Inspector for TextInspector<W> {
         self.verbosity
     }
     fn start_box(&mut self, b: &BoxStart<'_>) {
+        if self.error.is_some() {
+            return;
+        }
         let r = self.try_start_box(b);
         self.keep(r);
     }
@@ -236,10 +239,16 @@ impl<W: Write> Inspector for TextInspector<W> {
         self.pop();
     }
     fn field(&mut self, name: Option<&str>, value: Value<'_>) {
+        if self.error.is_some() {
+            return;
+        }
         let r = self.try_field(name, value);
         self.keep(r);
     }
     fn start_table(&mut self, name: &str) {
+        if self.error.is_some() {
+            return;
+        }
         let r = self.try_start_table(name);
         self.keep(r);
     }
@@ -255,10 +264,16 @@ impl<W: Write> Inspector for TextInspector<W> {
         self.keep(r);
     }
     fn note(&mut self, offset: u64, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
         let r = self.try_note(offset, text);
         self.keep(r);
     }
     fn io_error(&mut self) -> Option<io::Error> {
         self.error.take()
+    }
+    fn failed(&self) -> bool {
+        self.error.is_some()
     }
 }
