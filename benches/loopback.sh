@@ -11,7 +11,7 @@
 # For each tool and presentation: RUNS timed runs into a fresh folder, median wall time, peak
 # RSS (/usr/bin/time), segments/s and MB/s. Then dashget's no-op re-run of the small one (time
 # and requests counted in nginx's access log), and the cost of the fsync before each rename
-# (DASHGET_NO_FSYNC=1).
+# (DASHGET_NO_FSYNC=1; and curl followed by `sync`, for the same durability as dashget's).
 #
 # Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
 # Environment: WORK (default target/loopback-bench), PORT (default 18090).
@@ -97,32 +97,35 @@ results=$WORK/results.txt
 : > "$results"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# timed NAME PRESENTATION COMMAND...: RUNS runs into a fresh $out, prints one result line.
-timed() {
-  local name=$1 pres=$2; shift 2
-  local times=() rss=() t
-  for run in $(seq "$RUNS"); do
-    rm -rf "$out"; mkdir -p "$out"; sync
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
-      || { echo "$name failed:" >&2; tail -5 "$WORK/stderr.txt" >&2; }
-    read -r t m < "$WORK/time.txt"
-    times+=("$t"); rss+=("$m")
-  done
+# One timed run of a tool into a fresh $out; appends "seconds rss_kb" to $WORK/runs/NAME.
+# Tools take turns run by run, so that a load change on the machine hits all of them alike.
+once() {
+  local name=$1 pres=$2 check=$3; shift 3
+  rm -rf "$out"; mkdir -p "$out" "$WORK/runs"; sync
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
+    || { echo "$name failed:" >&2; tail -5 "$WORK/stderr.txt" >&2; }
+  cat "$WORK/time.txt" >> "$WORK/runs/$pres-${name// /_}"
+  if [ "$check" = yes ]; then
+    for f in "$www/$pres"/*.m4s; do
+      cmp -s "$f" "$out/${f##*/}" || { echo "$name $pres: ${f##*/} differs from the origin" >&2; break; }
+    done
+  fi
+}
+
+# report NAME PRESENTATION: median time, rates and median peak RSS of its runs.
+report() {
+  local name=$1 pres=$2 file="$WORK/runs/$2-${1// /_}"
   local segs bytes med medrss
   segs=$(ls "$www/$pres" | grep -c -v '\.mpd$')
   bytes=$(du -sb --exclude='*.mpd' "$www/$pres" | cut -f1)
-  med=$(printf '%s\n' "${times[@]}" | median)
-  medrss=$(printf '%s\n' "${rss[@]}" | median)
-  # Check the mirror (last run) against the origin.
-  local ok=ok
-  for f in "$www/$pres"/*.m4s; do
-    cmp -s "$f" "$out/${f##*/}" || { ok="MISMATCH ${f##*/}"; break; }
-  done
-  printf '%-22s %-6s N=%-3s median %7.3f s  %8.1f seg/s  %7.1f MB/s  peak RSS %6.1f MB  runs: %s  %s\n' \
+  med=$(cut -d' ' -f1 "$file" | median)
+  medrss=$(cut -d' ' -f2 "$file" | median)
+  printf '%-24s %-5s N=%-2s median %6.2f s %7.0f seg/s %6.0f MB/s  peak RSS %5.1f MB  runs(s): %s\n' \
     "$name" "$pres" "$N" "$med" "$(echo "$segs / $med" | bc -l)" "$(echo "$bytes / 1000000 / $med" | bc -l)" \
-    "$(echo "$medrss / 1024" | bc -l)" "${times[*]}" "$ok" | tee -a "$results"
+    "$(echo "$medrss / 1024" | bc -l)" "$(cut -d' ' -f1 "$file" | tr '\n' ' ')" | tee -a "$results"
 }
 
+rm -rf "$WORK/runs"
 for pres in small big; do
   base=http://127.0.0.1:$PORT/$pres
   # The same URL list for every tool: the plan's segments.
@@ -136,18 +139,25 @@ for line in sys.stdin:
 ' > "$WORK/$pres.urls"
   awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/$pres.urls" > "$WORK/$pres.curl"
   awk '{print $1 "\n  out=" $2}' "$WORK/$pres.urls" > "$WORK/$pres.aria2"
-
-  timed "dashget -t $N" "$pres" "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd"
-  timed "dashget -t $N (no fsync)" "$pres" env DASHGET_NO_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd"
-  timed "curl --parallel" "$pres" curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl"
-  timed "aria2c -j $N" "$pres" aria2c -q -j "$N" -x 1 --file-allocation=none --allow-overwrite=true \
-    --auto-file-renaming=false --console-log-level=error --summary-interval=0 -d "$out" -i "$WORK/$pres.aria2"
-  if need yt-dlp; then
-    timed "yt-dlp -N $N" "$pres" yt-dlp -q -N "$N" --allow-unplayable-formats -o "$out/out.%(ext)s" "$base/manifest.mpd"
-  fi
-  if need dash-mpd-cli; then
-    timed "dash-mpd-cli" "$pres" dash-mpd-cli --quiet --keep-video -o "$out/out.mp4" "$base/manifest.mpd"
-  fi
+  tools=("dashget -t $N" "dashget -t $N, no fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
+  need yt-dlp && tools+=("yt-dlp -N $N")
+  need dash-mpd-cli && tools+=("dash-mpd-cli")
+  for run in $(seq "$RUNS"); do
+    check=no; [ "$run" = "$RUNS" ] && check=yes
+    for tool in "${tools[@]}"; do
+      case $tool in
+        "dashget -t $N") once "$tool" "$pres" $check "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
+        "dashget -t $N, no fsync") once "$tool" "$pres" $check env DASHGET_NO_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
+        "curl --parallel") once "$tool" "$pres" $check curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl" ;;
+        "curl --parallel; sync") once "$tool" "$pres" $check sh -c 'curl -s --fail --parallel --parallel-max "$1" -K "$2" && sync' sh "$N" "$WORK/$pres.curl" ;;
+        "aria2c -j $N") once "$tool" "$pres" $check aria2c -q -j "$N" -x 1 --file-allocation=none --allow-overwrite=true \
+            --auto-file-renaming=false --console-log-level=error --summary-interval=0 -d "$out" -i "$WORK/$pres.aria2" ;;
+        "yt-dlp -N $N") once "$tool" "$pres" no yt-dlp -q -N "$N" --allow-unplayable-formats -o "$out/out.%(ext)s" "$base/manifest.mpd" ;;
+        "dash-mpd-cli") once "$tool" "$pres" no dash-mpd-cli --quiet --keep-video -o "$out/out.mp4" "$base/manifest.mpd" ;;
+      esac
+    done
+  done
+  for tool in "${tools[@]}"; do report "$tool" "$pres"; done
 done
 
 # --- no-op re-run of the small presentation --------------------------------------------------

@@ -462,7 +462,7 @@ fn verify_rechecks_against_the_server() {
     assert!(run(&plan, out.path(), &options()).is_complete());
     // The origin changes one file; a plain re-run trusts the journal, --verify does not.
     std::fs::write(
-        dir.path().join("chunk-stream2-00003.m4s"),
+        dir.path().join("chunk-stream2-00002.m4s"),
         b"a new version, longer than before? no",
     )
     .unwrap();

@@ -204,6 +204,7 @@ pub(crate) fn if_range_value(etag: Option<&str>, last_modified: Option<&str>) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -244,6 +244,9 @@ pub(crate) struct Context {
     sink: Arc<dyn ProgressSink>,
     cancel: Cancel,
     received: AtomicU64,
+    /// Bounds the files being flushed and renamed at once (their downloads no longer count
+    /// against `threads`).
+    commits: Arc<Semaphore>,
 }
 
 /// Makes every resource of `plan` complete under `out`, `options.threads` at a time, and
@@ -279,6 +282,7 @@ pub async fn download(
         sink,
         cancel: cancel.clone(),
         received: AtomicU64::new(0),
+        commits: Arc::new(Semaphore::new(options.threads.max(1) * 16)),
     });
 
     // Two URLs must not share a local file: the later one fails instead of overwriting.
@@ -301,9 +305,15 @@ pub async fn download(
     let mut tasks: JoinSet<(Resource, Outcome)> = JoinSet::new();
     let mut queue = work.into_iter();
     let mut started_all = false;
+    let mut tick = tokio::time::interval(JournalWriter::MAX_DELAY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !started_all || !tasks.is_empty() {
         tokio::select! {
             biased;
+            _ = tick.tick() => {
+                // A failed journal write shows again at the final sync; nothing to do here.
+                let _ = ctx.writer.flush_if_due();
+            }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                 if let Ok((res, outcome)) = joined {
                     record(&ctx, &mut summary, &res, outcome);
@@ -315,8 +325,7 @@ pub async fn download(
                     Some(res) if !cancel.is_cancelled() => {
                         let ctx = ctx.clone();
                         tasks.spawn(async move {
-                            let outcome = resource::complete(&ctx, &res).await;
-                            drop(permit);
+                            let outcome = resource::complete(&ctx, &res, Some(permit)).await;
                             (res, outcome)
                         });
                     }

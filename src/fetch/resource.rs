@@ -1,14 +1,14 @@
 //! One download unit (a resource: one URL, one local file) from "maybe on disk" to "complete
 //! under its final name": journal check, server size check, resume, retries, verification.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::Context;
 use super::Resource;
@@ -19,9 +19,8 @@ use super::http::{
 };
 use crate::store::{self, ENTRY_DONE, ENTRY_PART, JournalEntry};
 
-/// Bytes gathered before each write to the part file: few system calls, bounded memory
-/// (one buffer per request in flight).
-const WRITE_BUFFER: usize = 256 * 1024;
+/// All write buffers together (one per request in flight) stay within this.
+const MAX_BUFFERS: usize = 32 * 1024 * 1024;
 
 /// Longest time received bytes wait in the buffer before being written to the part file.
 const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
@@ -65,7 +64,11 @@ fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {
 }
 
 /// Brings one resource to completion (or failure).
-pub(crate) async fn complete(ctx: &Context, res: &Resource) -> Outcome {
+pub(crate) async fn complete(
+    ctx: &Context,
+    res: &Resource,
+    mut permit: Option<OwnedSemaphorePermit>,
+) -> Outcome {
     let key = store::journal_key(&res.path);
     // Checked now; its folders are created only when there is something to write.
     let final_path = match ctx.out.resolve(&res.path) {
@@ -132,7 +135,7 @@ pub(crate) async fn complete(ctx: &Context, res: &Resource) -> Outcome {
     let mut state = PartState::from_journal(ctx, &key, res);
     let mut retries = Retries::new(ctx, res);
     let downloaded = loop {
-        match download(ctx, res, &key, &part, &final_path, &mut state).await {
+        match download(ctx, res, &key, &part, &final_path, &mut state, &mut permit).await {
             Ok(size) => break Ok(size),
             Err(stop) => {
                 if let Err(stop) = retries.after(stop).await {
@@ -313,9 +316,10 @@ async fn download(
     ctx: &Context,
     res: &Resource,
     key: &str,
-    part: &PathBuf,
+    part: &Path,
     final_path: &Path,
     state: &mut PartState,
+    permit: &mut Option<OwnedSemaphorePermit>,
 ) -> Result<u64, Stop> {
     let have = store::file_size(part).unwrap_or(0);
     let resume = match (have, state.if_range()) {
@@ -368,7 +372,8 @@ async fn download(
                 // body cut just after its last byte).
                 let file =
                     store::open_part(part, true).map_err(|e| Failure::fatal(e.to_string()))?;
-                return finish(ctx, res, key, part, final_path, file, have, state).await;
+                let writer = store::PartWriter::new(file, have, 0, Some(0), ctx.options.sync);
+                return finish(ctx, res, key, part, final_path, writer, have, state, permit).await;
             }
             remove_part(part);
             state.forget();
@@ -381,48 +386,41 @@ async fn download(
         }
         _ => return Err(Failure::status(&response, ctx.options.retry_after_cap).into()),
     };
-    if let Some(total) = total {
-        if total < res.min_size {
-            return Err(Failure::fatal(format!(
-                "the resource is {total} bytes but the manifest addresses bytes up to {}",
-                res.min_size
-            ))
-            .into());
-        }
+    if let Some(total) = total
+        && total < res.min_size
+    {
+        return Err(Failure::fatal(format!(
+            "the resource is {total} bytes but the manifest addresses bytes up to {}",
+            res.min_size
+        ))
+        .into());
     }
     let (etag, last_modified) = validators(response.headers());
     let fresh = offset == 0;
+    // The `part` journal line (validators for a later resume) is written only once bytes are
+    // about to reach the part file before the body is complete: a small file that arrives in
+    // one buffer never needs it.
+    let mut recorded = true;
     if fresh || state.etag != etag || state.last_modified != last_modified || state.total != total {
         *state = PartState {
             etag,
             last_modified,
             total,
         };
-        if state.if_range().is_some() {
-            let entry = JournalEntry {
-                state: ENTRY_PART.to_string(),
-                path: key.to_string(),
-                url: res.url.to_string(),
-                size: total,
-                etag: state.etag.clone(),
-                last_modified: state.last_modified.clone(),
-            };
-            ctx.writer
-                .append(&entry)
-                .map_err(|e| Failure::fatal(e.to_string()))?;
-        }
+        recorded = state.if_range().is_none();
     }
-    match total {
-        Some(t) => ctx.sink.event(&Event::Expected {
+    if let Some(t) = total {
+        ctx.sink.event(&Event::Expected {
             bytes: t.saturating_sub(offset),
-        }),
-        None => {}
+        });
     }
     ctx.out
         .prepare(&res.path)
         .map_err(|e| Failure::fatal(e.to_string()))?;
     let file = store::open_part(part, !fresh).map_err(|e| Failure::fatal(e.to_string()))?;
-    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
+    let capacity = write_buffer(ctx.options.threads);
+    let expected = total.map(|t| t.saturating_sub(offset));
+    let mut writer = store::PartWriter::new(file, offset, capacity, expected, ctx.options.sync);
     let mut written = offset;
     let mut body = response.bytes_stream();
     let mut last_flush = Instant::now();
@@ -431,7 +429,9 @@ async fn download(
         let next = tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => {
-                let _ = writer.flush().await;
+                if record_part(ctx, key, res, state, &mut recorded).is_ok() {
+                    let _ = writer.flush().await;
+                }
                 return Err(Stop::Interrupted);
             }
             next = body.next() => next,
@@ -447,10 +447,14 @@ async fn download(
                         Failure::retry("the server sent more bytes than it announced").into(),
                     );
                 }
-                writer.write_all(&chunk).await.map_err(io_failure)?;
-                written += len;
                 // On a slow link, do not let a kill lose seconds of received bytes.
-                if last_flush.elapsed() >= FLUSH_INTERVAL {
+                let timed_flush = last_flush.elapsed() >= FLUSH_INTERVAL;
+                if timed_flush || writer.would_flush(chunk.len()) {
+                    record_part(ctx, key, res, state, &mut recorded)?;
+                }
+                writer.write(&chunk).await.map_err(io_failure)?;
+                written += len;
+                if timed_flush {
                     writer.flush().await.map_err(io_failure)?;
                     last_flush = Instant::now();
                 }
@@ -458,7 +462,9 @@ async fn download(
                 ctx.sink.event(&Event::Received { bytes: len });
             }
             Some(Err(e)) => {
-                let _ = writer.flush().await;
+                if record_part(ctx, key, res, state, &mut recorded).is_ok() {
+                    let _ = writer.flush().await;
+                }
                 let of = total.map_or(String::new(), |t| format!(" of {t}"));
                 return Err(Failure::retry(format!(
                     "connection lost after {written}{of} bytes: {}",
@@ -469,8 +475,6 @@ async fn download(
             None => break,
         }
     }
-    writer.flush().await.map_err(io_failure)?;
-    let file = writer.into_inner().into_std().await;
     if end != u64::MAX && written != end {
         return Err(
             Failure::retry(format!("the body ended after {written} of {end} bytes")).into(),
@@ -492,10 +496,46 @@ async fn download(
         ))
         .into());
     }
-    finish(ctx, res, key, part, final_path, file, written, state).await
+    finish(
+        ctx, res, key, part, final_path, writer, written, state, permit,
+    )
+    .await
+}
+
+/// Appends the `part` line for this download, once.
+fn record_part(
+    ctx: &Context,
+    key: &str,
+    res: &Resource,
+    state: &PartState,
+    recorded: &mut bool,
+) -> Result<(), Failure> {
+    if *recorded {
+        return Ok(());
+    }
+    let entry = JournalEntry {
+        state: ENTRY_PART.to_string(),
+        path: key.to_string(),
+        url: res.url.to_string(),
+        size: state.total,
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    ctx.writer
+        .append(&entry)
+        .map_err(|e| Failure::fatal(e.to_string()))?;
+    *recorded = true;
+    Ok(())
+}
+
+/// The write buffer of each download: up to 1 MiB (large writes, large disk I/O), less with
+/// many requests in flight, so that all buffers together stay within 32 MiB.
+fn write_buffer(threads: usize) -> usize {
+    (MAX_BUFFERS / threads.max(1)).clamp(64 * 1024, 1024 * 1024)
 }
 
 /// The verified part becomes final: fsync and rename (on the blocking pool), then the journal.
+/// The download's permit is released before the fsync.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     ctx: &Context,
@@ -503,26 +543,18 @@ async fn finish(
     key: &str,
     part: &Path,
     final_path: &Path,
-    file: std::fs::File,
+    writer: store::PartWriter,
     size: u64,
     state: &PartState,
+    permit: &mut Option<OwnedSemaphorePermit>,
 ) -> Result<u64, Stop> {
-    let (part_owned, final_owned) = (part.to_path_buf(), final_path.to_path_buf());
-    let sync = ctx.options.sync;
-    let committed = tokio::task::spawn_blocking(move || {
-        if sync {
-            store::commit_part(file, &part_owned, &final_owned)
-        } else {
-            drop(file);
-            std::fs::rename(&part_owned, &final_owned).map_err(store::io_err(&final_owned))
-        }
-    })
-    .await;
-    match committed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(Failure::fatal(e.to_string()).into()),
-        Err(e) => return Err(Failure::fatal(format!("{}: {e}", final_path.display())).into()),
-    }
+    // The fsync waits for the disk, not the network: the next download may start meanwhile
+    // (a bounded number of commits at once).
+    let commit = ctx.commits.clone().acquire_owned().await.ok();
+    drop(permit.take());
+    let committed = writer.commit(part, final_path, ctx.options.sync).await;
+    drop(commit);
+    committed.map_err(|e| Failure::fatal(e.to_string()))?;
     let entry = done_entry(
         key,
         res,

@@ -18,6 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -123,13 +124,29 @@ impl Journal {
 }
 
 /// Appends lines to a journal; shared by the concurrent downloads.
+///
+/// `part` lines are written at once; `done` lines are gathered in memory and written in batches: when 64 KiB are waiting, when the
+/// oldest waiting line is older than [`JournalWriter::MAX_DELAY`] (checked at each append and by
+/// [`JournalWriter::flush_if_due`]), and at [`JournalWriter::flush`]. A kill loses at most the
+/// lines of that last moment, which only costs the next run a size check (HEAD) of those files.
 #[derive(Debug)]
 pub struct JournalWriter {
     path: PathBuf,
-    file: Mutex<File>,
+    inner: Mutex<Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    file: File,
+    lines: Vec<u8>,
+    since: Option<Instant>,
 }
 
 impl JournalWriter {
+    /// Longest time a line waits in memory (while appends or `flush_if_due` calls go on).
+    pub const MAX_DELAY: Duration = Duration::from_millis(200);
+    const MAX_PENDING: usize = 64 * 1024;
+
     /// Opens (creating it and its folder if needed) the journal of an output folder for
     /// appending. If the last line was torn by a crash, it is ended with a newline first.
     pub fn open(output_dir: &Path) -> Result<JournalWriter, StoreError> {
@@ -158,41 +175,90 @@ impl JournalWriter {
         }
         Ok(JournalWriter {
             path,
-            file: Mutex::new(file),
+            inner: Mutex::new(Pending {
+                file,
+                lines: Vec::new(),
+                since: None,
+            }),
         })
     }
 
-    /// Appends one entry as one line, in a single write.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write_out(&self, pending: &mut Pending) -> Result<(), StoreError> {
+        if pending.lines.is_empty() {
+            return Ok(());
+        }
+        let result = pending.file.write_all(&pending.lines);
+        pending.lines.clear();
+        pending.since = None;
+        result.map_err(|source| StoreError::Journal {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Appends one entry as one line (whole lines only ever reach the file).
     pub fn append(&self, entry: &JournalEntry) -> Result<(), StoreError> {
-        let mut line = serde_json::to_vec(entry).map_err(|e| StoreError::Journal {
+        let line = serde_json::to_vec(entry).map_err(|e| StoreError::Journal {
             path: self.path.clone(),
             source: io::Error::other(e),
         })?;
-        line.push(b'\n');
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        file.write_all(&line).map_err(|source| StoreError::Journal {
-            path: self.path.clone(),
-            source,
-        })
+        let mut pending = self.lock();
+        pending.lines.extend_from_slice(&line);
+        pending.lines.push(b'\n');
+        let since = *pending.since.get_or_insert_with(Instant::now);
+        // A `part` line goes out at once: the bytes about to reach the part file can only be
+        // resumed with its validators.
+        let urgent = entry.state == ENTRY_PART;
+        if urgent || pending.lines.len() >= Self::MAX_PENDING || since.elapsed() >= Self::MAX_DELAY
+        {
+            self.write_out(&mut pending)?;
+        }
+        Ok(())
     }
 
-    /// Flushes the journal to disk.
+    /// Writes the waiting lines if the oldest has waited [`JournalWriter::MAX_DELAY`].
+    pub fn flush_if_due(&self) -> Result<(), StoreError> {
+        let mut pending = self.lock();
+        match pending.since {
+            Some(since) if since.elapsed() >= Self::MAX_DELAY => self.write_out(&mut pending),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes every waiting line to the file.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let mut pending = self.lock();
+        self.write_out(&mut pending)
+    }
+
+    /// Writes every waiting line and flushes the journal to disk.
     pub fn sync(&self) -> Result<(), StoreError> {
-        let file = self
+        let mut pending = self.lock();
+        self.write_out(&mut pending)?;
+        pending
             .file
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        file.sync_data().map_err(|source| StoreError::Journal {
-            path: self.path.clone(),
-            source,
-        })
+            .sync_data()
+            .map_err(|source| StoreError::Journal {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+impl Drop for JournalWriter {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -228,6 +294,9 @@ mod tests {
         // The next writer ends the torn line before appending.
         let writer = JournalWriter::open(dir.path()).unwrap();
         writer.append(&entry(ENTRY_DONE, "b.m4s", 7)).unwrap();
+        // `done` lines wait in memory until a flush.
+        assert!(Journal::load(dir.path()).unwrap().done("b.m4s").is_none());
+        writer.flush().unwrap();
         let journal = Journal::load(dir.path()).unwrap();
         assert_eq!(journal.done("b.m4s").unwrap().size, Some(7));
     }

@@ -7,6 +7,7 @@
 //! never stands for a truncated file, whatever moment the process or the machine dies at.
 
 mod journal;
+mod part;
 mod sources;
 
 use std::fs::{self, File, OpenOptions};
@@ -16,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 pub use journal::{
     ENTRY_DONE, ENTRY_PART, JOURNAL_DIR, JOURNAL_FILE, Journal, JournalEntry, JournalWriter,
 };
+pub use part::PartWriter;
 pub use sources::{META_DIR, record_manifest_url, recorded_manifest_url};
 
 /// Errors of the output tree.
@@ -122,16 +124,16 @@ impl OutputDir {
     /// every symlink followed, is still inside the output folder.
     pub fn prepare(&self, relative: &Path) -> Result<PathBuf, StoreError> {
         let path = self.resolve(relative)?;
-        if let Some(parent) = path.parent() {
-            if parent != self.root {
-                fs::create_dir_all(parent).map_err(io_err(parent))?;
-                let real = fs::canonicalize(parent).map_err(io_err(parent))?;
-                if !real.starts_with(&self.root) {
-                    return Err(StoreError::UnsafePath {
-                        path: relative.to_path_buf(),
-                        reason: "its folder is a symlink that leads outside the output folder",
-                    });
-                }
+        if let Some(parent) = path.parent()
+            && parent != self.root
+        {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+            let real = fs::canonicalize(parent).map_err(io_err(parent))?;
+            if !real.starts_with(&self.root) {
+                return Err(StoreError::UnsafePath {
+                    path: relative.to_path_buf(),
+                    reason: "its folder is a symlink that leads outside the output folder",
+                });
             }
         }
         Ok(path)
@@ -205,6 +207,7 @@ pub fn journal_key(relative: &Path) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

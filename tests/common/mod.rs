@@ -255,10 +255,8 @@ fn lookup(state: &State, path: &str) -> Option<Vec<u8>> {
         && relative
             .split('/')
             .all(|c| !c.is_empty() && c != ".." && c != ".");
-    if safe {
-        if let Ok(bytes) = std::fs::read(state.root.join(relative)) {
-            return Some(bytes);
-        }
+    if safe && let Ok(bytes) = std::fs::read(state.root.join(relative)) {
+        return Some(bytes);
     }
     state.any.clone()
 }
@@ -268,15 +266,15 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
                 .ok()
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -407,10 +405,11 @@ async fn respond(
     let len = body.len() as u64;
     let etag = etag_of(&body);
     let mut range = parse_range(request.headers.get("range"), len);
-    if let Some(validator) = request.headers.get("if-range") {
-        if validator != &etag && validator != LAST_MODIFIED {
-            range = None;
-        }
+    if let Some(validator) = request.headers.get("if-range")
+        && validator != &etag
+        && validator != LAST_MODIFIED
+    {
+        range = None;
     }
     if ignore_range || fault == Some(Fault::IgnoreRange) {
         range = None;

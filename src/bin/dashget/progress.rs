@@ -64,10 +64,10 @@ impl Counters {
     }
 
     fn bytes_text(&self) -> String {
+        // Sizes become known file by file, so there is no meaningful byte total to show.
         format!(
-            "{} of {} ({}/s)",
+            "{} ({}/s)",
             human_bytes(self.received.load(Ordering::Relaxed)),
-            human_bytes(self.expected.load(Ordering::Relaxed)),
             human_bytes(self.rate() as u64)
         )
     }

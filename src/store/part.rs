@@ -1,0 +1,150 @@
+//! Writing a download into its part file: received bytes are gathered into a buffer and written
+//! on the blocking pool, and the kernel is asked to start writing them to disk at once, so that
+//! the fsync before the rename finds little left to do.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::{StoreError, io_err};
+
+/// Largest buffer written in the same blocking call as the fsync and rename.
+const COMMIT_INLINE: usize = 64 * 1024;
+
+/// A part file being filled, from the async side.
+#[derive(Debug)]
+pub struct PartWriter {
+    file: Option<File>,
+    buffer: Vec<u8>,
+    capacity: usize,
+    /// Bytes of the file already written (the offset the buffer starts at).
+    position: u64,
+    /// Start disk writeback after each write (`sync_file_range`), for a cheap final fsync.
+    early_writeback: bool,
+}
+
+impl PartWriter {
+    /// Wraps an open part file whose current length is `position`. The buffer holds up to
+    /// `capacity` bytes; `expected`, when known, sizes it for a small file.
+    pub fn new(
+        file: File,
+        position: u64,
+        capacity: usize,
+        expected: Option<u64>,
+        early_writeback: bool,
+    ) -> PartWriter {
+        let initial = expected.map_or(capacity, |n| n.min(capacity as u64) as usize);
+        PartWriter {
+            file: Some(file),
+            buffer: Vec::with_capacity(initial),
+            capacity,
+            position,
+            early_writeback,
+        }
+    }
+
+    /// Whether buffering `more` bytes would write the buffer out.
+    pub fn would_flush(&self, more: usize) -> bool {
+        self.buffer.len() + more >= self.capacity
+    }
+
+    /// Bytes handed to the writer so far, written or buffered, including the starting length.
+    pub fn len(&self) -> u64 {
+        self.position + self.buffer.len() as u64
+    }
+
+    /// Whether nothing has been written or buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Buffers `bytes`; writes the buffer out once it is full.
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= self.capacity {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer to the file (on the blocking pool).
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let Some(mut file) = self.file.take() else {
+            return Err(io::Error::other(
+                "part file lost by an earlier failed write",
+            ));
+        };
+        let buffer = std::mem::take(&mut self.buffer);
+        let (offset, early) = (self.position, self.early_writeback);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = file.write_all(&buffer);
+            if result.is_ok() && early {
+                start_writeback(&file, offset, buffer.len() as u64);
+            }
+            (file, buffer, result)
+        })
+        .await;
+        let (file, mut buffer, result) = joined.map_err(io::Error::other)?;
+        self.file = Some(file);
+        result?;
+        self.position += buffer.len() as u64;
+        buffer.clear();
+        self.buffer = buffer;
+        Ok(())
+    }
+
+    /// Makes the part final, in one trip to the blocking pool: writes what is buffered, flushes
+    /// the file to disk when `sync` (see [`super::commit_part`]), renames it to `path`.
+    pub async fn commit(mut self, part: &Path, path: &Path, sync: bool) -> Result<(), StoreError> {
+        // A large remainder is written first, so that files waiting for their fsync hold no
+        // big buffers; a small file goes in one trip (write, fsync, rename).
+        if self.buffer.len() > COMMIT_INLINE {
+            self.flush().await.map_err(io_err(part))?;
+            self.buffer = Vec::new();
+        }
+        let Some(mut file) = self.file.take() else {
+            return Err(StoreError::Io {
+                path: part.to_path_buf(),
+                source: io::Error::other("part file lost by an earlier failed write"),
+            });
+        };
+        let buffer = std::mem::take(&mut self.buffer);
+        let (part, path) = (part.to_path_buf(), path.to_path_buf());
+        let joined = tokio::task::spawn_blocking(move || {
+            file.write_all(&buffer).map_err(io_err(&part))?;
+            if sync {
+                super::commit_part(file, &part, &path)
+            } else {
+                drop(file);
+                std::fs::rename(&part, &path).map_err(io_err(&path))
+            }
+        })
+        .await;
+        joined.map_err(|e| StoreError::Io {
+            path: Path::new("").to_path_buf(),
+            source: io::Error::other(e),
+        })?
+    }
+}
+
+/// Asks the kernel to start writing a range of the file to disk, without waiting for it.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor; the call only schedules writeback of that range.
+    // A failure is harmless (the fsync before the rename does the work then).
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as i64,
+            len as i64,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
