@@ -9,9 +9,10 @@
 #   big:   ~100 segments of ~4 MB (640x360 noise, near-incompressible, 1 s segments)
 #
 # For each tool and presentation: RUNS timed runs into a fresh folder, median wall time, peak
-# RSS (/usr/bin/time), segments/s and MB/s. Then dashget's no-op re-run of the small one (time
-# and requests counted in nginx's access log), and the cost of the fsync before each rename
-# (DASHGET_NO_FSYNC=1; and curl followed by `sync`, for the same durability as dashget's).
+# RSS (/usr/bin/time), segments/s and MB/s. The tools take turns (a different one first in each
+# round) and the file system settles after each deletion. Then dashget's no-op re-run of the small one (time
+# and requests counted in nginx's access log), and the cost of an fsync before each rename
+# (DASHGET_FSYNC=1; compare with curl followed by `sync`, which gives the same durability).
 #
 # Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
 # Environment: WORK (default target/loopback-bench), PORT (default 18090).
@@ -101,7 +102,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # Tools take turns run by run, so that a load change on the machine hits all of them alike.
 once() {
   local name=$1 pres=$2 check=$3; shift 3
-  rm -rf "$out"; mkdir -p "$out" "$WORK/runs"; sync
+  # Deleting the previous mirror makes the file system busy for a moment (journal commits,
+  # discards): let it settle so that the next tool does not pay for it.
+  rm -rf "$out"; mkdir -p "$out" "$WORK/runs"; sync; sleep 1; sync
   /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
     || { echo "$name failed:" >&2; tail -5 "$WORK/stderr.txt" >&2; }
   cat "$WORK/time.txt" >> "$WORK/runs/$pres-${name// /_}"
@@ -139,15 +142,18 @@ for line in sys.stdin:
 ' > "$WORK/$pres.urls"
   awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/$pres.urls" > "$WORK/$pres.curl"
   awk '{print $1 "\n  out=" $2}' "$WORK/$pres.urls" > "$WORK/$pres.aria2"
-  tools=("dashget -t $N" "dashget -t $N, no fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
+  tools=("dashget -t $N" "dashget -t $N, fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
   need yt-dlp && tools+=("yt-dlp -N $N")
   need dash-mpd-cli && tools+=("dash-mpd-cli")
   for run in $(seq "$RUNS"); do
     check=no; [ "$run" = "$RUNS" ] && check=yes
-    for tool in "${tools[@]}"; do
+    # A different tool goes first in each round.
+    n=${#tools[@]}; shift_by=$(( (run - 1) % n ))
+    order=("${tools[@]:shift_by}" "${tools[@]:0:shift_by}")
+    for tool in "${order[@]}"; do
       case $tool in
         "dashget -t $N") once "$tool" "$pres" $check "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
-        "dashget -t $N, no fsync") once "$tool" "$pres" $check env DASHGET_NO_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
+        "dashget -t $N, fsync") once "$tool" "$pres" $check env DASHGET_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
         "curl --parallel") once "$tool" "$pres" $check curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl" ;;
         "curl --parallel; sync") once "$tool" "$pres" $check sh -c 'curl -s --fail --parallel --parallel-max "$1" -K "$2" && sync' sh "$N" "$WORK/$pres.curl" ;;
         "aria2c -j $N") once "$tool" "$pres" $check aria2c -q -j "$N" -x 1 --file-allocation=none --allow-overwrite=true \

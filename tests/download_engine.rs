@@ -264,6 +264,21 @@ fn resume_sends_range_and_if_range() {
 }
 
 #[test]
+fn fsync_mode_resumes_and_mirrors_the_same() {
+    let server = TestServer::start(origin());
+    server.fault_all(Fault::DropMidBody, When::FirstGet);
+    let plan = folder_plan(&server, &origin());
+    let out = tempfile::tempdir().unwrap();
+    let durable = FetchOptions {
+        sync: true,
+        ..options()
+    };
+    let summary = run(&plan, out.path(), &durable);
+    assert!(summary.is_complete(), "{summary:?}");
+    assert_same_tree(&origin(), out.path());
+}
+
+#[test]
 fn server_ignoring_range_restarts_from_zero() {
     let server = TestServer::start(origin());
     server.fault_all(Fault::DropMidBody, When::FirstGet);

@@ -3,8 +3,9 @@
 //! Every file the engine writes goes through [`OutputDir`]: a relative path is checked (no root,
 //! no `..`), joined to the canonical output folder, and its parent folder is checked again after
 //! it is created (a symlink inside the tree cannot lead a write outside it). Data is written to
-//! `NAME.part`, flushed to disk (`fsync`) and only then renamed to `NAME`, so that a final name
-//! never stands for a truncated file, whatever moment the process or the machine dies at.
+//! `NAME.part` and renamed to `NAME` only once complete, so that a final name never stands for a
+//! truncated file, whatever moment the process dies at; with an fsync before the rename
+//! ([`commit_part`], `FetchOptions::sync`) this holds for power cuts too.
 
 mod journal;
 mod part;

@@ -24,19 +24,20 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Wraps an open part file whose current length is `position`. The buffer holds up to
-    /// `capacity` bytes; `expected`, when known, sizes it for a small file.
+    /// Wraps an open part file whose current length is `position`. `buffer` (emptied; reused
+    /// from an earlier download, so that its pages are not faulted in again) gathers up to
+    /// `capacity` bytes between writes.
     pub fn new(
         file: File,
         position: u64,
+        mut buffer: Vec<u8>,
         capacity: usize,
-        expected: Option<u64>,
         early_writeback: bool,
     ) -> PartWriter {
-        let initial = expected.map_or(capacity, |n| n.min(capacity as u64) as usize);
+        buffer.clear();
         PartWriter {
             file: Some(file),
-            buffer: Vec::with_capacity(initial),
+            buffer,
             capacity,
             position,
             early_writeback,
@@ -96,31 +97,46 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Makes the part final, in one trip to the blocking pool: writes what is buffered, flushes
-    /// the file to disk when `sync` (see [`super::commit_part`]), renames it to `path`.
-    pub async fn commit(mut self, part: &Path, path: &Path, sync: bool) -> Result<(), StoreError> {
-        // A large remainder is written first, so that files waiting for their fsync hold no
-        // big buffers; a small file goes in one trip (write, fsync, rename).
+    /// Before a commit: writes out a large remainder and hands the emptied buffer back (for
+    /// reuse, and so that files waiting for their fsync hold no big buffers). A small remainder
+    /// stays, to go in the commit's single trip (write, fsync, rename).
+    pub async fn release_buffer(&mut self) -> io::Result<Option<Vec<u8>>> {
         if self.buffer.len() > COMMIT_INLINE {
-            self.flush().await.map_err(io_err(part))?;
-            self.buffer = Vec::new();
+            self.flush().await?;
         }
+        if self.buffer.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.buffer)));
+        }
+        Ok(None)
+    }
+
+    /// Makes the part final, in one trip to the blocking pool: writes what is buffered, flushes
+    /// the file to disk when `sync` (see [`super::commit_part`]), renames it to `path`. Gives
+    /// the buffer back, emptied.
+    pub async fn commit(
+        mut self,
+        part: &Path,
+        path: &Path,
+        sync: bool,
+    ) -> Result<Vec<u8>, StoreError> {
         let Some(mut file) = self.file.take() else {
             return Err(StoreError::Io {
                 path: part.to_path_buf(),
                 source: io::Error::other("part file lost by an earlier failed write"),
             });
         };
-        let buffer = std::mem::take(&mut self.buffer);
+        let mut buffer = std::mem::take(&mut self.buffer);
         let (part, path) = (part.to_path_buf(), path.to_path_buf());
         let joined = tokio::task::spawn_blocking(move || {
             file.write_all(&buffer).map_err(io_err(&part))?;
             if sync {
-                super::commit_part(file, &part, &path)
+                super::commit_part(file, &part, &path)?;
             } else {
                 drop(file);
-                std::fs::rename(&part, &path).map_err(io_err(&path))
+                std::fs::rename(&part, &path).map_err(io_err(&path))?;
             }
+            buffer.clear();
+            Ok(buffer)
         })
         .await;
         joined.map_err(|e| StoreError::Io {
