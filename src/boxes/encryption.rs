@@ -98,12 +98,20 @@ pub fn senc(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         if size * count as usize != infos.len() {
             return Ok(());
         }
+        // Samples without any bytes: Bento4 would print `count` empty rows (up to four
+        // billion); we treat it as a failed guess, like any other inconsistent size.
+        if size == 0 && count > 0 {
+            return Ok(());
+        }
         size
     };
     ins.uint("IV Size (inferred)", iv_size as u64);
     ins.start_table("sample info entries");
     let mut r = Cursor::new(infos);
     for _ in 0..count {
+        if !ins.wants_rows() {
+            break;
+        }
         ins.start_object(false);
         ins.bytes("info", r.bytes(iv_size)?);
         if subsamples {

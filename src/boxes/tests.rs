@@ -426,3 +426,13 @@ fn hostile_trun_rows_stop_when_the_output_fails() {
     // At verbosity 0 there are no rows: the count only.
     assert!(plain(&bytes, 0).contains("sample count = 12046153\n"));
 }
+
+#[test]
+fn senc_claiming_samples_without_bytes_prints_no_rows() {
+    // Found by fuzzing: 4 billion samples, no sample bytes (Bento4 prints 4 billion rows).
+    let bytes = full(b"senc", 0, 0, &u32::MAX.to_be_bytes());
+    assert_eq!(
+        plain(&bytes, 3),
+        "[senc] size=12+4\n  sample info count = 4294967295\n"
+    );
+}
