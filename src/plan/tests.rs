@@ -492,3 +492,18 @@ fn retain_representations_reports_unknown_ids() {
     );
     assert_eq!(plan.representations.len(), 1);
 }
+
+#[test]
+fn remote_periods_are_refused_unless_resolved_to_zero() {
+    let xml = r#"<MPD type="static" mediaPresentationDuration="PT10S" xmlns:xlink="http://www.w3.org/1999/xlink"><Period id="ad" xlink:href="https://ads.example/p.xml" xlink:actuate="onLoad"/>
+        <Period id="gone" xlink:href="urn:mpeg:dash:resolve-to-zero:2013"/></MPD>"#;
+    assert_eq!(
+        plan_str(xml).expect_err("remote").to_string(),
+        "period ad: remote Periods (xlink:href=\"https://ads.example/p.xml\") are not supported"
+    );
+    let zero = xml.replace(
+        r#"<Period id="ad" xlink:href="https://ads.example/p.xml" xlink:actuate="onLoad"/>"#,
+        "",
+    );
+    assert_eq!(plan_str(&zero).map(|p| p.representations.len()), Ok(0));
+}
