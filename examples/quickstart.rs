@@ -2,7 +2,8 @@
 //!
 //! Serves the DASH presentation committed under `tests/fixtures/dash/` on 127.0.0.1 with a small
 //! HTTP server (hyper), then downloads it with the real engine, exactly as
-//! `dashget http://127.0.0.1:PORT/manifest.mpd -o DIR` would, and prints what it did.
+//! `dashget http://127.0.0.1:PORT/manifest.mpd -o DIR` would, prints what it did, and dumps
+//! every fMP4 representation of the mirror into `{rep_id}.dump`, as `mp4dump -d DIR` would.
 //!
 //! ```text
 //! cargo run --release --example quickstart [OUTPUT_DIR] [PRESENTATION]
@@ -17,6 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use dashget::dump::DumpOptions;
+use dashget::dump_folder::{FolderOptions, RepresentationOutcome, dump_folder};
 use dashget::fetch::{self, Event, FileStatus, MirrorOptions, ProgressSink};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -148,6 +151,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if !summary.is_complete() {
         return Err("some files failed".into());
+    }
+    // Then dump every fMP4 representation of the mirror, as `mp4dump -d OUTPUT_DIR` does.
+    let report = dump_folder(&FolderOptions {
+        folder: output.clone(),
+        mpd: None,
+        reps: Vec::new(),
+        dump: DumpOptions::default(),
+        concat: false,
+    })?;
+    for outcome in &report.outcomes {
+        match outcome {
+            RepresentationOutcome::Dumped {
+                id, output, stats, ..
+            } => println!(
+                "dumped representation {id}: {} segments, {} boxes -> {}",
+                stats.segments,
+                stats.boxes,
+                output.display()
+            ),
+            RepresentationOutcome::Skipped { id, reason } => {
+                println!("skipped representation {id}: {reason}")
+            }
+            RepresentationOutcome::Failed { id, reason } => {
+                println!("failed to dump representation {id}: {reason}")
+            }
+        }
+    }
+    if !report.is_clean() {
+        return Err("some representations could not be dumped completely".into());
     }
     Ok(())
 }

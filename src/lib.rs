@@ -5,12 +5,15 @@
 //! `mpd` (parse) → `plan` (every segment, with its URL and local path from `layout`) →
 //! `fetch` (HTTP, retries, resume) → `store` (part files, journal); and for the dumper
 //! `discover` (manifest → local files) → `isobmff` (box reader) → `boxes` (decoders) →
-//! `render` (text and JSON inspectors), driven by `dump`.
+//! `render` (text and JSON inspectors), driven by `dump` (one file or representation) and
+//! `dump_folder` (a whole presentation).
 #![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod boxes;
 pub mod discover;
 pub mod dump;
+pub mod dump_folder;
 pub mod fetch;
 pub mod isobmff;
 pub mod layout;

@@ -20,6 +20,7 @@ use progress::Verbosity;
 #[command(name = "dashget", version, about)]
 struct Args {
     /// The manifest: an http(s) URL or a local file.
+    #[arg(default_value = "", hide_default_value = true)]
     mpd: String,
     /// Requests in flight at once.
     #[arg(short = 't', long = "threads", visible_alias = "max-threads", default_value_t = 4,
@@ -67,7 +68,17 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    // `-r a b URL`: the repeatable -r swallows the manifest; it is the last value.
+    if args.mpd.is_empty() {
+        match args.reps.pop() {
+            Some(last) => args.mpd = last,
+            None => {
+                eprintln!("dashget: missing the manifest (an MPD URL or file); see dashget --help");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -94,22 +105,12 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     download(args).await
 }
 
-/// `--list`: plan the manifest and print it.
+/// `--list`: plan the manifest (fetched with the same headers, user agent and timeout as a
+/// download) and print it.
 async fn list(args: Args) -> anyhow::Result<ExitCode> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs_f64(args.timeout))
-        .build()?;
-    let loaded = dashget::mpd::load(&args.mpd, args.base_url.as_deref(), &client).await?;
-    let mut plan = dashget::plan::plan(&loaded.bytes, &loaded.url)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.mpd))?;
-    let unknown = plan.retain_representations(&args.reps);
-    if !unknown.is_empty() {
-        anyhow::bail!(
-            "{}: no representation with id {}",
-            args.mpd,
-            unknown.join(", ")
-        );
-    }
+    let options = fetch_options(&args)?;
+    let client = fetch::build_client(&options)?;
+    let (_, plan) = fetch::load_plan(&mirror_options(&args, options), &client).await?;
     match print_plan(&plan, args.json) {
         // `dashget --list ... | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -126,34 +127,7 @@ const ENV_FSYNC: &str = "DASHGET_FSYNC";
 /// The download: mirror the presentation, print the summary, exit 0 / 1 (failures) / 130
 /// (interrupted).
 async fn download(args: Args) -> anyhow::Result<ExitCode> {
-    let mut headers = Vec::new();
-    for text in &args.headers {
-        match fetch::parse_header(text) {
-            Some(header) => headers.push(header),
-            None => anyhow::bail!("invalid header {text:?} (expected \"Name: value\")"),
-        }
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!("--timeout must be a positive number of seconds");
-    }
-    let mut options = fetch::FetchOptions {
-        threads: args.threads as usize,
-        retries: args.retries,
-        timeout: Duration::from_secs_f64(args.timeout),
-        headers,
-        user_agent: args.user_agent.clone(),
-        verify: args.verify,
-        ..fetch::FetchOptions::default()
-    };
-    if let Some(ms) = std::env::var(ENV_BACKOFF_MS)
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        options.backoff_base = Duration::from_millis(ms);
-    }
-    if std::env::var_os(ENV_FSYNC).is_some_and(|v| v == "1") {
-        options.sync = true;
-    }
+    let options = fetch_options(&args)?;
     let verbosity = if args.quiet {
         Verbosity::Quiet
     } else if args.verbose {
@@ -179,13 +153,7 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let mirror = fetch::MirrorOptions {
-        source: args.mpd.clone(),
-        base_url: args.base_url.clone(),
-        output: args.output.clone(),
-        reps: args.reps.clone(),
-        fetch: options,
-    };
+    let mirror = mirror_options(&args, options);
     let result = fetch::mirror(&mirror, sink, &cancel).await;
     if let Some(bar) = &bar {
         bar.finish();
@@ -258,4 +226,48 @@ fn print_plan(plan: &dashget::plan::Plan, json: bool) -> std::io::Result<()> {
         }
     }
     out.flush()
+}
+
+/// The engine's options from the command line (and the environment settings above).
+fn fetch_options(args: &Args) -> anyhow::Result<fetch::FetchOptions> {
+    let mut headers = Vec::new();
+    for text in &args.headers {
+        match fetch::parse_header(text) {
+            Some(header) => headers.push(header),
+            None => anyhow::bail!("invalid header {text:?} (expected \"Name: value\")"),
+        }
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!("--timeout must be a positive number of seconds");
+    }
+    let mut options = fetch::FetchOptions {
+        threads: args.threads as usize,
+        retries: args.retries,
+        timeout: Duration::from_secs_f64(args.timeout),
+        headers,
+        user_agent: args.user_agent.clone(),
+        verify: args.verify,
+        ..fetch::FetchOptions::default()
+    };
+    if let Some(ms) = std::env::var(ENV_BACKOFF_MS)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.backoff_base = Duration::from_millis(ms);
+    }
+    if std::env::var_os(ENV_FSYNC).is_some_and(|v| v == "1") {
+        options.sync = true;
+    }
+    Ok(options)
+}
+
+/// What to mirror, from the command line.
+fn mirror_options(args: &Args, fetch: fetch::FetchOptions) -> fetch::MirrorOptions {
+    fetch::MirrorOptions {
+        source: args.mpd.clone(),
+        base_url: args.base_url.clone(),
+        output: args.output.clone(),
+        reps: args.reps.clone(),
+        fetch,
+    }
 }

@@ -1,9 +1,12 @@
 //! `mp4dump`: dump the ISO-BMFF box tree of DASH representations (or of MP4 files).
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use dashget::dump::{self, DumpError, DumpOptions};
+use dashget::dump_folder::{FolderOptions, RepresentationOutcome, describe_missing, dump_folder};
 
 /// Output format of the dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,7 +46,101 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _ = args;
-    eprintln!("mp4dump: not implemented yet");
-    ExitCode::from(2)
+    let opts = DumpOptions {
+        verbosity: args.verbosity,
+        format: match args.format {
+            Format::Text => dump::Format::Text,
+            Format::Json => dump::Format::Json,
+        },
+    };
+    if args.files.is_empty() {
+        return run_folder(&args, opts);
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = if args.files.len() == 1 {
+        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| true)
+    } else {
+        dump::dump_paths(&args.files, &mut out, &opts)
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("mp4dump: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `mp4dump [-d DIR]`: every fMP4 representation of the presentation into `{rep_id}.dump`.
+fn run_folder(args: &Args, dump: DumpOptions) -> ExitCode {
+    let options = FolderOptions {
+        folder: args.directory.clone(),
+        mpd: args.mpd.clone(),
+        reps: args.reps.clone(),
+        dump,
+        concat: args.concat,
+    };
+    let report = match dump_folder(&options) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("mp4dump: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut dumped, mut skipped, mut segments, mut missing, mut boxes, mut bytes) =
+        (0, 0, 0, 0, 0, 0);
+    println!("manifest {}", report.manifest.display());
+    for outcome in &report.outcomes {
+        match outcome {
+            RepresentationOutcome::Dumped {
+                id,
+                output,
+                concat,
+                stats,
+            } => {
+                dumped += 1;
+                segments += stats.segments;
+                missing += stats.missing.len();
+                boxes += stats.boxes;
+                bytes += stats.bytes;
+                let name = output
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                print!(
+                    "dumped   {id}: {} segments, {} boxes, {} bytes -> {name}",
+                    stats.segments, stats.boxes, stats.bytes
+                );
+                if let Some(c) = concat.as_ref().and_then(|c| c.file_name()) {
+                    print!(", {}", c.to_string_lossy());
+                }
+                if stats.malformed_segments > 0 {
+                    print!(" ({} malformed segments)", stats.malformed_segments);
+                }
+                println!();
+                for line in describe_missing(&stats.missing) {
+                    eprintln!("mp4dump: {id}: missing {line}");
+                }
+            }
+            RepresentationOutcome::Skipped { id, reason } => {
+                skipped += 1;
+                println!("skipped  {id}: {reason}");
+            }
+            RepresentationOutcome::Failed { id, reason } => {
+                eprintln!("mp4dump: {id}: cannot write the dump: {reason}");
+            }
+        }
+    }
+    println!(
+        "{dumped} representations dumped, {skipped} skipped; {segments} segments, {missing} missing, {boxes} boxes, {bytes} bytes"
+    );
+    if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

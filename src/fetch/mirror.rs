@@ -96,6 +96,17 @@ pub async fn mirror(
     if current.as_deref() != Some(loaded.bytes.as_slice()) {
         out.write_atomic(name, &loaded.bytes)?;
     }
+    // mp4dump re-plans the saved manifest against the URL it was planned with here.
+    if crate::store::recorded_manifest_url(out.root(), &loaded.file_name).as_ref()
+        != Some(&loaded.url)
+    {
+        crate::store::record_manifest_url(out.root(), &loaded.file_name, &loaded.url).map_err(
+            |source| crate::store::StoreError::Io {
+                path: out.root().join(crate::store::META_DIR),
+                source,
+            },
+        )?;
+    }
     let summary = download(&client, &plan, &out, &options.fetch, sink, cancel).await?;
     Ok(summary)
 }

@@ -170,19 +170,29 @@ fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
     }
 }
 
-fn join(base: &Url, reference: &str, attribute: &str) -> Result<Url, AddressingError> {
+/// Resolves a URL reference; `attribute` names it in the error (built only on error).
+fn join(
+    base: &Url,
+    reference: &str,
+    attribute: impl FnOnce() -> String,
+) -> Result<Url, AddressingError> {
     base.join(reference).map_err(|e| {
         AddressingError::Invalid(format!(
-            "{attribute} \"{reference}\" is not a valid URL reference: {e}"
+            "{} \"{reference}\" is not a valid URL reference: {e}",
+            attribute()
         ))
     })
 }
 
-/// Parses `first-last` (inclusive).
-pub fn parse_range(text: &str, attribute: &str) -> Result<ByteRange, AddressingError> {
+/// Parses `first-last` (inclusive); `attribute` names it in the error.
+pub fn parse_range(
+    text: &str,
+    attribute: impl Fn() -> String,
+) -> Result<ByteRange, AddressingError> {
     let bad = || {
         AddressingError::Invalid(format!(
-            "{attribute} \"{text}\" is not a byte range first-last"
+            "{} \"{text}\" is not a byte range first-last",
+            attribute()
         ))
     };
     let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
@@ -194,21 +204,35 @@ pub fn parse_range(text: &str, attribute: &str) -> Result<ByteRange, AddressingE
     Ok(ByteRange { first, last })
 }
 
+/// A resource named by an optional URL reference (absent: the BaseURL's resource, 23009-1
+/// §5.3.9.2) and an optional byte range of it. `name(attribute)` locates them for errors.
+fn resource(
+    ctx: &Context,
+    (url_attribute, reference): (&str, Option<&str>),
+    (range_attribute, range): (&str, Option<&str>),
+    name: impl Fn(&str) -> String,
+) -> Result<(Url, Option<ByteRange>), AddressingError> {
+    let url = match reference {
+        Some(r) => join(ctx.base, r, || name(url_attribute))?,
+        None => ctx.base.clone(),
+    };
+    let range = range
+        .map(|r| parse_range(r, || name(range_attribute)))
+        .transpose()?;
+    Ok((url, range))
+}
+
 fn init_segment(
     init: &UrlWithRange,
     ctx: &Context,
     element: &str,
 ) -> Result<Addressed, AddressingError> {
-    // 23009-1: an Initialization without @sourceURL refers to the BaseURL's resource.
-    let url = match &init.source_url {
-        Some(source) => join(ctx.base, source, &format!("{element}@sourceURL"))?,
-        None => ctx.base.clone(),
-    };
-    let range = init
-        .range
-        .as_deref()
-        .map(|r| parse_range(r, &format!("{element}@range")))
-        .transpose()?;
+    let (url, range) = resource(
+        ctx,
+        ("sourceURL", init.source_url.as_deref()),
+        ("range", init.range.as_deref()),
+        |attribute| format!("{element}@{attribute}"),
+    )?;
     Ok(Addressed {
         kind: SegmentKind::Init,
         url,
@@ -392,13 +416,15 @@ fn resolve_template(
         let expanded = template.expand(&values).map_err(|e| {
             AddressingError::Invalid(format!("SegmentTemplate@initialization \"{init}\": {e}"))
         })?;
-        let url = join(ctx.base, &expanded, "SegmentTemplate@initialization")?;
+        let url = join(ctx.base, &expanded, || {
+            "SegmentTemplate@initialization".into()
+        })?;
         let range = t
             .common
             .initialization
             .as_ref()
             .and_then(|i| i.range.as_deref())
-            .map(|r| parse_range(r, "SegmentTemplate/Initialization@range"))
+            .map(|r| parse_range(r, || "SegmentTemplate/Initialization@range".into()))
             .transpose()?;
         out.push(Addressed {
             kind: SegmentKind::Init,
@@ -417,7 +443,14 @@ fn resolve_template(
         .ok_or_else(|| AddressingError::Invalid("SegmentTemplate has no @media".into()))?;
     let media = compile(media_text, "media")?;
     let slots = match (&t.common.timeline, t.common.duration_e9) {
-        (Some(entries), _) => timeline_slots(entries, &t.common, ts, ctx)?,
+        (Some(entries), _) => {
+            let mut slots = timeline_slots(entries, &t.common, ts, ctx)?;
+            // @endNumber: the number of the last segment of the Period.
+            if let Some(end) = t.common.end_number {
+                slots.retain(|s| s.number <= end);
+            }
+            slots
+        }
         (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
         (None, None) => {
             if media.uses(Identifier::Number) || media.uses(Identifier::Time) {
@@ -430,7 +463,7 @@ fn resolve_template(
                 &media
                     .expand(&values)
                     .map_err(|e| AddressingError::Invalid(e.to_string()))?,
-                "SegmentTemplate@media",
+                || "SegmentTemplate@media".into(),
             )?;
             out.push(whole(url));
             return Ok((ts, out));
@@ -447,7 +480,7 @@ fn resolve_template(
         let expanded = media.expand(&v).map_err(|e| {
             AddressingError::Invalid(format!("SegmentTemplate@media \"{media_text}\": {e}"))
         })?;
-        let url = join(ctx.base, &expanded, "SegmentTemplate@media")?;
+        let url = join(ctx.base, &expanded, || "SegmentTemplate@media".into())?;
         out.push(Addressed {
             kind: SegmentKind::Media,
             url,
@@ -474,19 +507,12 @@ fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>),
     };
     let start_number = l.common.start_number.unwrap_or(1);
     for (i, segment_url) in l.segment_urls.iter().enumerate() {
-        let url = match &segment_url.media {
-            Some(media) => join(
-                ctx.base,
-                media,
-                &format!("SegmentList/SegmentURL[{i}]@media"),
-            )?,
-            None => ctx.base.clone(),
-        };
-        let range = segment_url
-            .media_range
-            .as_deref()
-            .map(|r| parse_range(r, &format!("SegmentList/SegmentURL[{i}]@mediaRange")))
-            .transpose()?;
+        let (url, range) = resource(
+            ctx,
+            ("media", segment_url.media.as_deref()),
+            ("mediaRange", segment_url.media_range.as_deref()),
+            |attribute| format!("SegmentList/SegmentURL[{i}]@{attribute}"),
+        )?;
         let (number, time, duration) = match slots.as_ref().and_then(|s| s.get(i)) {
             Some(slot) => (slot.number, Some(slot.time), Some(slot.duration)),
             None => {

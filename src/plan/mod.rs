@@ -180,6 +180,14 @@ pub enum PlanError {
         /// What is wrong, naming the attribute at fault.
         message: String,
     },
+    /// A Period to be fetched from elsewhere (`xlink:href`), which is not done.
+    #[error("period {period}: remote Periods (xlink:href=\"{href}\") are not supported")]
+    RemotePeriod {
+        /// The Period (id or index).
+        period: String,
+        /// Where its content is.
+        href: String,
+    },
     /// More segments than [`MAX_SEGMENTS`].
     #[error("the manifest describes more than {MAX_SEGMENTS} segments; refusing to plan it")]
     TooManySegments,
@@ -233,6 +241,17 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
             .id
             .clone()
             .unwrap_or_else(|| period_index.to_string());
+        // 23009-1 §5.5: resolve-to-zero removes the Period; any other link holds content
+        // that would be silently missing from the plan.
+        if let Some(href) = &period.xlink_href
+            && href != "urn:mpeg:dash:resolve-to-zero:2013"
+            && period.adaptation_sets.is_empty()
+        {
+            return Err(PlanError::RemotePeriod {
+                period: period_label,
+                href: href.clone(),
+            });
+        }
         let at = format!("Period {period_label}");
         let (period_base, period_has_base) = resolve_base(&mpd_base, &period.base_urls, &at)?;
         for (as_index, adaptation_set) in period.adaptation_sets.iter().enumerate() {

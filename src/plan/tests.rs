@@ -166,6 +166,15 @@ fn timeline_first_t_defaults_to_zero_and_n_restarts_numbering() {
 }
 
 #[test]
+fn end_number_bounds_a_timeline() {
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT100S""#,
+        r#"<Representation id="a"><SegmentTemplate media="$Number$" startNumber="4" endNumber="5"><SegmentTimeline><S t="0" d="10" r="-1"/></SegmentTimeline></SegmentTemplate></Representation>"#,
+    );
+    assert_eq!(media_times(&xml), vec![(4, 0), (5, 10)]);
+}
+
+#[test]
 fn timeline_r_minus_one_to_next_t() {
     // Up to the next S@t: ceil(35 / 10) = 4 segments, then the next entry.
     let xml = mpd(
@@ -482,4 +491,19 @@ fn retain_representations_reports_unknown_ids() {
         vec!["zz".to_string()]
     );
     assert_eq!(plan.representations.len(), 1);
+}
+
+#[test]
+fn remote_periods_are_refused_unless_resolved_to_zero() {
+    let xml = r#"<MPD type="static" mediaPresentationDuration="PT10S" xmlns:xlink="http://www.w3.org/1999/xlink"><Period id="ad" xlink:href="https://ads.example/p.xml" xlink:actuate="onLoad"/>
+        <Period id="gone" xlink:href="urn:mpeg:dash:resolve-to-zero:2013"/></MPD>"#;
+    assert_eq!(
+        plan_str(xml).expect_err("remote").to_string(),
+        "period ad: remote Periods (xlink:href=\"https://ads.example/p.xml\") are not supported"
+    );
+    let zero = xml.replace(
+        r#"<Period id="ad" xlink:href="https://ads.example/p.xml" xlink:actuate="onLoad"/>"#,
+        "",
+    );
+    assert_eq!(plan_str(&zero).map(|p| p.representations.len()), Ok(0));
 }

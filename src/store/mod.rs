@@ -9,6 +9,7 @@
 
 mod journal;
 mod part;
+mod sources;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,6 +19,7 @@ pub use journal::{
     ENTRY_DONE, ENTRY_PART, JOURNAL_DIR, JOURNAL_FILE, Journal, JournalEntry, JournalWriter,
 };
 pub use part::PartWriter;
+pub use sources::{META_DIR, record_manifest_url, recorded_manifest_url};
 
 /// Errors of the output tree.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,165 @@
+//! `dashget --list`: the plan from a file or over HTTP, and one-line errors with exit code 2.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn dashget() -> Command {
+    Command::cargo_bin("dashget").expect("binary")
+}
+
+const MPD: &str = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S">
+<Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="2000" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/$Number%03d$.m4s"/>
+<Representation id="v1" bandwidth="1"/><Representation id="v2" bandwidth="2"/></AdaptationSet></Period></MPD>"#;
+
+/// Serves `body` with `status` for every request, on a free port of 127.0.0.1.
+fn serve(status: &'static str, body: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn lists_over_http_with_absolute_urls_and_paths() {
+    let port = serve("200 OK", MPD);
+    let url = format!("http://127.0.0.1:{port}/show/manifest.mpd");
+    let out = dashget()
+        .args(["--list", "--json", &url])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"period": "0", "representation": "v1", "kind": "init",
+            "url": format!("http://127.0.0.1:{port}/show/v1/init.mp4"), "range": null, "path": "v1/init.mp4"})
+    );
+    assert_eq!(
+        lines[2],
+        serde_json::json!({"period": "0", "representation": "v1", "kind": "media",
+            "url": format!("http://127.0.0.1:{port}/show/v1/002.m4s"), "range": null, "path": "v1/002.m4s",
+            "number": 2, "time": 2000, "duration": 2000})
+    );
+    // -r keeps only the named representations; plain text has one line per segment.
+    let out = dashget()
+        .args(["--list", "-r", "v2", &url])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.lines().all(|l| l.contains(" v2 ")), "{text}");
+}
+
+#[test]
+fn base_url_applies_to_a_local_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(&file, MPD).expect("write");
+    let out = dashget()
+        .args([
+            "--list",
+            "--json",
+            "--base-url",
+            "https://cdn.example/a/b.mpd",
+        ])
+        .arg(&file)
+        .output()
+        .expect("run");
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .expect("line"),
+    )
+    .expect("json");
+    assert_eq!(first["url"], "https://cdn.example/a/v1/init.mp4");
+    assert_eq!(first["path"], "v1/init.mp4");
+}
+
+fn fails_with(args: &[&str], file: Option<&Path>, expected: &[&str]) {
+    let mut cmd = dashget();
+    cmd.args(args);
+    if let Some(f) = file {
+        cmd.arg(f);
+    }
+    let out = cmd.output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "expected {e:?} in {stderr}");
+    }
+}
+
+#[test]
+fn errors_are_one_line_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    fails_with(
+        &["--list", "/nonexistent/dir/m.mpd"],
+        None,
+        &["/nonexistent/dir/m.mpd", "cannot read"],
+    );
+    let not_xml = dir.path().join("notxml.mpd");
+    std::fs::write(&not_xml, "hello {").expect("write");
+    fails_with(
+        &["--list"],
+        Some(&not_xml),
+        &["notxml.mpd", "not valid XML"],
+    );
+    let html = dir.path().join("page.mpd");
+    std::fs::write(&html, "<html><body/></html>").expect("write");
+    fails_with(
+        &["--list"],
+        Some(&html),
+        &["page.mpd", "root element is <html>"],
+    );
+    let bad = dir.path().join("bad.mpd");
+    std::fs::write(&bad, MPD.replace("$Number%03d$", "$Numbr$")).expect("write");
+    fails_with(
+        &["--list"],
+        Some(&bad),
+        &[
+            "bad.mpd",
+            "representation \"v1\"",
+            "unknown identifier $Numbr$",
+        ],
+    );
+    let good = dir.path().join("good.mpd");
+    std::fs::write(&good, MPD).expect("write");
+    fails_with(
+        &["--list", "-r", "nope"],
+        Some(&good),
+        &["no representation with id nope"],
+    );
+    let port = serve("404 Not Found", "gone");
+    let url = format!("http://127.0.0.1:{port}/m.mpd");
+    fails_with(&["--list", &url], None, &[&url, "HTTP 404"]);
+    // Nothing listens on port 9 of 127.0.0.1.
+    fails_with(
+        &["--list", "http://127.0.0.1:9/m.mpd"],
+        None,
+        &["127.0.0.1:9/m.mpd", "cannot fetch"],
+    );
+}
