@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use crate::boxes::walk_file;
+use crate::boxes::{WalkStats, walk_file};
 use crate::isobmff::Source;
 use crate::render::{Inspector, JsonInspector, TextInspector, put_hex, put_u64};
 
@@ -82,37 +82,45 @@ pub fn dump_file<R: Read + Seek, W: Write>(
     let verbosity = opts.verbosity.min(4);
     let mut src = Source::new(input);
     let buffered = BufWriter::with_capacity(64 * 1024, out);
-    let read_error = |source| DumpError::Read {
-        path: "<input>".into(),
-        source,
-    };
     let walk = match opts.format {
-        Format::Text => {
-            let mut ins = TextInspector::new(buffered, verbosity);
-            let walk = walk_file(&mut src, len, &mut ins);
-            if let Some(e) = ins.io_error() {
-                return Err(DumpError::Write(e));
-            }
-            let walk = walk.map_err(read_error)?;
-            ins.finish().map_err(DumpError::Write)?;
-            walk
-        }
-        Format::Json => {
-            let mut ins = JsonInspector::new(buffered, verbosity);
-            let walk = walk_file(&mut src, len, &mut ins);
-            if let Some(e) = ins.io_error() {
-                return Err(DumpError::Write(e));
-            }
-            let walk = walk.map_err(read_error)?;
-            ins.finish().map_err(DumpError::Write)?;
-            walk
-        }
+        Format::Text => walk_into(
+            &mut src,
+            len,
+            TextInspector::new(buffered, verbosity),
+            |i| i.finish().map(drop),
+        )?,
+        Format::Json => walk_into(
+            &mut src,
+            len,
+            JsonInspector::new(buffered, verbosity),
+            |i| i.finish().map(drop),
+        )?,
     };
     Ok(DumpStats {
         boxes: walk.boxes,
         bytes: len,
         malformed: walk.malformed,
     })
+}
+
+/// Walks the file into one inspector, then lets `finish` close its output. A write error wins
+/// over a read error: once the output is gone, nothing else matters.
+fn walk_into<R: Read + Seek, I: Inspector>(
+    src: &mut Source<R>,
+    len: u64,
+    mut ins: I,
+    finish: impl FnOnce(I) -> io::Result<()>,
+) -> Result<WalkStats, DumpError> {
+    let walk = walk_file(src, len, &mut ins);
+    if let Some(e) = ins.io_error() {
+        return Err(DumpError::Write(e));
+    }
+    let walk = walk.map_err(|source| DumpError::Read {
+        path: "<input>".into(),
+        source,
+    })?;
+    finish(ins).map_err(DumpError::Write)?;
+    Ok(walk)
 }
 
 /// Dumps the file at `path` (see [`dump_file`]); errors name the file.

@@ -227,6 +227,15 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
         Ok(())
     }
 
+    /// The version/flags word of a full box, or `None` when the payload is too short to hold
+    /// it or cannot be read (the box is then printed as a header only, as Bento4 does).
+    fn version_and_flags(&mut self, h: &BoxHeader) -> io::Result<Option<u32>> {
+        if Self::payload_len(h) < 4 {
+            return Ok(None);
+        }
+        self.read_u32(h.payload_offset())
+    }
+
     fn read_u32(&mut self, offset: u64) -> io::Result<Option<u32>> {
         let mut b = [0u8; 4];
         Ok(self
@@ -236,11 +245,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
     }
 
     fn full_container(&mut self, h: &BoxHeader, depth: usize) -> io::Result<()> {
-        if Self::payload_len(h) < 4 {
-            self.header_only(h);
-            return Ok(());
-        }
-        let Some(vf) = self.read_u32(h.payload_offset())? else {
+        let Some(vf) = self.version_and_flags(h)? else {
             self.header_only(h);
             return Ok(());
         };
@@ -280,13 +285,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
     }
 
     fn stsd(&mut self, h: &BoxHeader, depth: usize) -> io::Result<()> {
-        let payload = Self::payload_len(h);
-        let vf = if payload >= 4 {
-            self.read_u32(h.payload_offset())?
-        } else {
-            None
-        };
-        let Some(vf) = vf else {
+        let Some(vf) = self.version_and_flags(h)? else {
             self.header_only(h);
             return Ok(());
         };
@@ -300,7 +299,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
             return Ok(());
         }
         let start = h.payload_offset() + 8;
-        let declared = if payload >= 8 {
+        let declared = if Self::payload_len(h) >= 8 {
             self.read_u32(h.payload_offset() + 4)?.unwrap_or(0)
         } else {
             0
@@ -340,13 +339,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
     }
 
     fn dref(&mut self, h: &BoxHeader, parent: FourCC, depth: usize) -> io::Result<()> {
-        let payload = Self::payload_len(h);
-        let vf = if payload >= 4 {
-            self.read_u32(h.payload_offset())?
-        } else {
-            None
-        };
-        let Some(vf) = vf else {
+        let Some(vf) = self.version_and_flags(h)? else {
             self.header_only(h);
             return Ok(());
         };
