@@ -1,5 +1,5 @@
 //! Codec configuration boxes inside sample entries: `avcC`, `hvcC`, `av1C`, `vpcC`, `colr`,
-//! `dac3`, `dec3`.
+//! `dvcC`/`dvvC`, `dac3`, `dec3`, `dmlp` (and `dac4` in its own file).
 
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
@@ -281,5 +281,50 @@ pub fn dec3(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
         );
         ins.string(&name, value.as_bytes());
     }
+    Ok(())
+}
+
+/// `dvcC`/`dvvC`: Dolby Vision configuration. Bento4 needs the whole 24-byte record.
+pub fn dvcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
+    let p = c.array::<24>()?;
+    let profile = p[2] >> 1;
+    ins.uint("dv_version_major", u64::from(p[0]));
+    ins.uint("dv_version_minor", u64::from(p[1]));
+    ins.uint("dv_profile", u64::from(profile));
+    // Bento4's names, typos included (profile 7 is `dvhe.dtb`, 9 is `dvav.se`).
+    let name: &[u8] = match profile {
+        0 => b"dvav.per",
+        1 => b"dvav.pen",
+        2 => b"dvhe.der",
+        3 => b"dvhe.den",
+        4 => b"dvhe.dtr",
+        5 => b"dvhe.stn",
+        6 => b"dvhe.dth",
+        7 => b"dvhr.dtb",
+        8 => b"dvhe.st",
+        9 => b"dvav.se",
+        _ => b"unknown",
+    };
+    ins.string("dv_profile_name", name);
+    ins.uint("dv_level", u64::from(((p[2] & 1) << 5) | (p[3] >> 3)));
+    ins.uint("rpu_present_flag", u64::from((p[3] >> 2) & 1));
+    ins.uint("el_present_flag", u64::from((p[3] >> 1) & 1));
+    ins.uint("bl_present_flag", u64::from(p[3] & 1));
+    ins.uint("dv_bl_signal_compatibility_id", u64::from(p[4] >> 4));
+    Ok(())
+}
+
+/// `dmlp`: Dolby TrueHD (MLP) specific box.
+///
+/// `peak_data_rate` is the 15 bits before a reserved bit; Bento4 prints the whole 16-bit word
+/// (twice the value). We print the field.
+pub fn dmlp(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
+    if c.remaining() < 10 {
+        return Err(Reject);
+    }
+    let format_info = c.u32()?;
+    let peak = c.u16()?;
+    ins.uint("format_info", u64::from(format_info));
+    ins.uint("peak_data_rate", u64::from(peak >> 1));
     Ok(())
 }

@@ -98,9 +98,10 @@ pub fn senc(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         if size * count as usize != infos.len() {
             return Ok(());
         }
-        // Samples without any bytes: Bento4 would print `count` empty rows (up to four
-        // billion); we treat it as a failed guess, like any other inconsistent size.
-        if size == 0 && count > 0 {
+        // Samples without any bytes (CBCS with a constant IV and no subsamples): one empty
+        // row per sample, as Bento4 prints them, as long as the fragment's `trun` boxes hold
+        // that many samples. Bento4 would print up to four billion rows from a 16-byte box.
+        if size == 0 && u64::from(count) > f.fragment_samples {
             return Ok(());
         }
         size

@@ -7,11 +7,13 @@
 //! marked [`Gate::Extended`] are ours: boxes Bento4 prints as a header only, decoded at
 //! verbosity 4. The tree walk itself is in [`walk`].
 
+mod ac4;
 mod codec;
 mod descriptors;
 mod encryption;
 mod extended;
 mod fragments;
+mod hint;
 mod metadata;
 mod movie;
 mod sample_entry;
@@ -50,6 +52,9 @@ pub struct Full {
     pub size: u64,
     /// Position in the file of the first byte the decoder reads (after version and flags).
     pub body_offset: u64,
+    /// Inside a `traf`: the samples its `trun` boxes declare (0 elsewhere). Bounds what a
+    /// sample-indexed box without per-sample bytes (`senc` with a constant IV) may print.
+    pub fragment_samples: u64,
 }
 
 /// A decoder: reads the payload after the (full-box) header and describes its fields.
@@ -82,6 +87,8 @@ pub enum EntryKind {
     Visual,
     /// Audio: channel count, sample size, sample rate; then child boxes.
     Audio,
+    /// `mlpa` (TrueHD): audio, but the sample rate is the whole 32-bit field.
+    Mlp,
     /// `mp4s`: data reference index; then child boxes.
     System,
     /// `rtp `: hint track fields; then child boxes.
@@ -111,21 +118,63 @@ pub enum Handling {
     SampleEntry(EntryKind),
 }
 
-const fn leaf(full: bool, decode: Decode) -> Handling {
-    Handling::Leaf(Leaf {
-        full,
-        decode,
-        gate: Gate::Always,
-    })
+/// One row of the registry: everything the walker needs to know about a box type where it
+/// appears. The handling says whether it is a full box and at which verbosity its decoder
+/// runs; `refuses_largesize` is Bento4's refusal of the 64-bit size form for this box (the box
+/// and the rest of its list are then dropped).
+#[derive(Debug, Clone, Copy)]
+pub struct BoxKind {
+    /// How the box is printed.
+    pub handling: Handling,
+    /// Whether a 64-bit size ends the box list here, as in Bento4.
+    pub refuses_largesize: bool,
 }
 
-const fn extended(full: bool, decode: Decode) -> Handling {
-    Handling::Leaf(Leaf {
-        full,
-        decode,
-        gate: Gate::Extended,
-    })
+/// A row: a handling and Bento4's largesize rule.
+const fn row(handling: Handling, refuses_largesize: bool) -> BoxKind {
+    BoxKind {
+        handling,
+        refuses_largesize,
+    }
 }
+
+/// Bento4 decodes it: fields at every verbosity; no 64-bit size.
+const fn leaf(full: bool, decode: Decode) -> BoxKind {
+    row(
+        Handling::Leaf(Leaf {
+            full,
+            decode,
+            gate: Gate::Always,
+        }),
+        true,
+    )
+}
+
+/// Bento4 decodes it and accepts a 64-bit size.
+const fn leaf_any_size(full: bool, decode: Decode) -> BoxKind {
+    let mut kind = leaf(full, decode);
+    kind.refuses_largesize = false;
+    kind
+}
+
+/// Ours, at verbosity 4 only: Bento4 prints a header only (and accepts a 64-bit size).
+const fn extended(full: bool, decode: Decode) -> BoxKind {
+    row(
+        Handling::Leaf(Leaf {
+            full,
+            decode,
+            gate: Gate::Extended,
+        }),
+        false,
+    )
+}
+
+/// A plain container Bento4 knows: children only; no 64-bit size.
+const CONTAINER: BoxKind = row(Handling::Container, true);
+/// Header only, any size.
+const HEADER_ONLY: BoxKind = row(Handling::HeaderOnly, false);
+/// Header only (neither of us decodes it here), but Bento4 refuses it with a 64-bit size.
+const HEADER_ONLY_32: BoxKind = row(Handling::HeaderOnly, true);
 
 /// The PIFF track encryption box's extended type.
 pub const PIFF_TRACK_ENCRYPTION: [u8; 16] = [
@@ -136,19 +185,19 @@ pub const PIFF_SAMPLE_ENCRYPTION: [u8; 16] = [
     0xa2, 0x39, 0x4f, 0x52, 0x5a, 0x9b, 0x4f, 0x14, 0xa2, 0x44, 0x6c, 0x42, 0x7c, 0x64, 0x8d, 0xf4,
 ];
 
-/// Decides how the box `typ` (with extended type `uuid`) is handled inside a box of type
+/// The registry: how the box `typ` (with extended type `uuid`) is handled inside a box of type
 /// `parent` (`FourCC::default()` at the top level; for the children of `stsd` the caller asks
-/// [`lookup_sample_entry`] instead).
-pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling {
-    use Handling::*;
+/// [`lookup_sample_entry`] instead). Adding a box is one row here (and its decoder).
+pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> BoxKind {
+    let in_parent = |p: &[u8; 4]| parent == FourCC::new(p);
     match &typ.0 {
         b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"dinf" | b"edts" | b"mvex" | b"moof"
         | b"traf" | b"mfra" | b"tref" | b"udta" | b"ilst" | b"schi" | b"sinf" | b"hnti"
-        | b"mdri" | b"wave" => Container,
-        b"marl" if parent == FourCC::default() => Container,
-        b"meta" | b"odrm" | b"odkm" => FullContainer,
-        b"stsd" => SampleDescriptions,
-        b"dref" => DataReferences,
+        | b"mdri" | b"wave" => CONTAINER,
+        b"marl" if parent == FourCC::default() => row(Handling::Container, false),
+        b"meta" | b"odrm" | b"odkm" => row(Handling::FullContainer, false),
+        b"stsd" => row(Handling::SampleDescriptions, true),
+        b"dref" => row(Handling::DataReferences, true),
         b"ftyp" => leaf(false, movie::ftyp),
         b"mvhd" => leaf(true, movie::mvhd),
         b"tkhd" => leaf(true, movie::tkhd),
@@ -161,7 +210,7 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
         b"url " => leaf(true, movie::url),
         b"elst" => leaf(true, movie::elst),
         b"hint" | b"cdsc" | b"sync" | b"mpod" | b"dpnd" | b"ipir" | b"alis" | b"chap"
-            if parent == FourCC::new(b"tref") =>
+            if in_parent(b"tref") =>
         {
             leaf(false, movie::tref_type)
         }
@@ -190,13 +239,17 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
         b"hvcC" | b"hvcE" => leaf(false, codec::hvcc),
         b"av1C" => leaf(false, codec::av1c),
         b"vpcC" => leaf(true, codec::vpcc),
+        b"dvcC" | b"dvvC" => leaf(false, codec::dvcc),
         b"colr" => leaf(false, codec::colr),
-        b"dac3" if parent == FourCC::new(b"ac-3") || parent == FourCC::new(b"enca") => {
-            leaf(false, codec::dac3)
-        }
-        b"dec3" if parent == FourCC::new(b"ec-3") || parent == FourCC::new(b"enca") => {
-            leaf(false, codec::dec3)
-        }
+        b"dac3" if in_parent(b"ac-3") || in_parent(b"enca") => leaf(false, codec::dac3),
+        b"dec3" if in_parent(b"ec-3") || in_parent(b"enca") => leaf(false, codec::dec3),
+        b"dac4" if in_parent(b"ac-4") || in_parent(b"enca") => leaf(false, ac4::dac4),
+        b"dmlp" if in_parent(b"mlpa") || in_parent(b"enca") => leaf(false, codec::dmlp),
+        // Elsewhere Bento4 prints them as a header only, but still refuses a 64-bit size.
+        b"dac3" | b"dec3" | b"dac4" | b"dmlp" => HEADER_ONLY_32,
+        b"tims" => leaf(false, hint::tims),
+        b"sdp " => leaf(false, hint::sdp),
+        b"rtp " => leaf(false, hint::rtp),
         b"esds" => leaf(true, descriptors::esds),
         b"iods" => leaf(true, descriptors::iods),
         b"tenc" => leaf(true, encryption::tenc),
@@ -205,18 +258,19 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
         b"frma" => leaf(false, encryption::frma),
         b"pssh" => leaf(true, encryption::pssh),
         b"uuid" => match uuid {
-            Some(u) if *u == PIFF_TRACK_ENCRYPTION => leaf(true, encryption::piff_tenc),
-            Some(u) if *u == PIFF_SAMPLE_ENCRYPTION => leaf(true, encryption::senc),
-            _ => HeaderOnly,
+            Some(u) if *u == PIFF_TRACK_ENCRYPTION => leaf_any_size(true, encryption::piff_tenc),
+            Some(u) if *u == PIFF_SAMPLE_ENCRYPTION => leaf_any_size(true, encryption::senc),
+            _ => HEADER_ONLY,
         },
-        b"data" if metadata::is_ilst_item(parent) => leaf(false, metadata::data),
-        b"titl" | b"dscp" | b"cprt" | b"perf" | b"auth" | b"gnre"
-            if parent == FourCC::new(b"udta") =>
-        {
-            leaf(true, metadata::udta_string)
+        b"data" if metadata::is_ilst_item(parent) => leaf_any_size(false, metadata::data),
+        b"titl" | b"dscp" | b"cprt" | b"perf" | b"auth" | b"gnre" if in_parent(b"udta") => {
+            leaf_any_size(true, metadata::udta_string)
         }
-        b"mean" | b"name" if parent == FourCC::new(b"----") => leaf(false, metadata::mean_name),
-        _ if parent == FourCC::new(b"ilst") && metadata::is_ilst_item(typ) => Container,
+        b"mean" | b"name" if in_parent(b"----") => leaf_any_size(false, metadata::mean_name),
+        _ if in_parent(b"ilst") && metadata::is_ilst_item(typ) => row(Handling::Container, false),
+        // Boxes Bento4 decodes and we print as a header only (DRM and rare ones).
+        b"8bdl" | b"ikms" | b"isfm" | b"islt" | b"odhe" | b"ohdr" | b"odaf" | b"grpi" | b"ipro"
+        | b"pdin" | b"bloc" | b"ainf" | b"mkid" => HEADER_ONLY_32,
         // Ours, at verbosity 4: boxes Bento4 prints as a header only.
         b"styp" => extended(false, movie::ftyp),
         b"urn " => extended(true, extended::urn),
@@ -233,7 +287,7 @@ pub fn lookup(typ: FourCC, uuid: Option<&[u8; 16]>, parent: FourCC) -> Handling 
         b"dfLa" => extended(true, extended::dfla),
         b"kind" => extended(true, extended::kind),
         b"elng" => extended(true, extended::elng),
-        _ => HeaderOnly,
+        _ => HEADER_ONLY,
     }
 }
 
@@ -244,35 +298,13 @@ pub fn lookup_sample_entry(typ: FourCC) -> EntryKind {
         | b"dvh1" | b"av01" | b"vp08" | b"vp09" | b"vp10" | b"mp4v" | b"encv" | b"drmi" => {
             EntryKind::Visual
         }
-        b"mp4a" | b"enca" | b"drms" | b"ac-3" | b"ec-3" | b"ac-4" | b"mlpa" | b"alac" | b"dtsc"
-        | b"dtsh" | b"dtsl" | b"dtse" | b"fLaC" | b"Opus" => EntryKind::Audio,
+        b"mp4a" | b"enca" | b"drms" | b"ac-3" | b"ec-3" | b"ac-4" | b"alac" | b"dtsc" | b"dtsh"
+        | b"dtsl" | b"dtse" | b"fLaC" | b"Opus" => EntryKind::Audio,
+        b"mlpa" => EntryKind::Mlp,
         b"mp4s" => EntryKind::System,
         b"rtp " => EntryKind::RtpHint,
         b"stpp" => EntryKind::Subtitle,
         _ => EntryKind::Other,
-    }
-}
-
-/// Whether Bento4 refuses this type in the 64-bit-size form (the box and the rest of its list
-/// are then dropped).
-pub fn refuses_largesize(typ: FourCC, parent: FourCC) -> bool {
-    match &typ.0 {
-        b"moov" | b"mvhd" | b"mehd" | b"mfhd" | b"trak" | b"trex" | b"hdlr" | b"tkhd" | b"tfhd"
-        | b"trun" | b"tfra" | b"mfro" | b"mdhd" | b"stsd" | b"stsc" | b"stco" | b"co64"
-        | b"stsz" | b"stz2" | b"stts" | b"ctts" | b"stss" | b"iods" | b"esds" | b"avcC"
-        | b"hvcC" | b"dvcC" | b"dvvC" | b"vpcC" | b"av1C" | b"hvcE" | b"avcE" | b"8bdl"
-        | b"dref" | b"url " | b"elst" | b"vmhd" | b"smhd" | b"nmhd" | b"sthd" | b"hmhd"
-        | b"frma" | b"schm" | b"ftyp" | b"tims" | b"sdp " | b"ikms" | b"isfm" | b"islt"
-        | b"odhe" | b"ohdr" | b"odaf" | b"grpi" | b"ipro" | b"rtp " | b"tfdt" | b"tenc"
-        | b"senc" | b"saiz" | b"saio" | b"pdin" | b"bloc" | b"ainf" | b"pssh" | b"sidx"
-        | b"sbgp" | b"sgpd" | b"mkid" | b"dac3" | b"dec3" | b"dac4" | b"dmlp" | b"moof"
-        | b"mvex" | b"traf" | b"tref" | b"mfra" | b"hnti" | b"stbl" | b"mdia" | b"dinf"
-        | b"minf" | b"schi" | b"sinf" | b"udta" | b"ilst" | b"edts" | b"mdri" | b"wave"
-        | b"colr" => true,
-        b"hint" | b"cdsc" | b"sync" | b"mpod" | b"dpnd" | b"ipir" | b"alis" | b"chap" => {
-            parent == FourCC::new(b"tref")
-        }
-        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
-use crate::render::Inspector;
+use crate::render::{Inspector, Value};
 
 /// `ftyp` (and, at verbosity 4, `styp`): brands.
 pub fn ftyp(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
@@ -61,6 +61,29 @@ fn extra_times(t: &Times, ins: &mut dyn Inspector) {
     }
 }
 
+/// How [`milliseconds`] rounds.
+#[derive(Clone, Copy)]
+enum Rounding {
+    /// To the nearest, halves up (`mvhd`, as Bento4).
+    HalfUp,
+    /// Towards zero (`mdhd`, as Bento4).
+    Down,
+}
+
+/// `duration` ticks of `timescale` in milliseconds, exactly: every 64-bit duration (all ones,
+/// "unknown" in ISO/IEC 14496-12, included) has its own value, which may need more than 64
+/// bits (2^64 − 1 ticks of 1 Hz). 0 when the timescale is 0, as Bento4.
+fn milliseconds(duration: u64, timescale: u32, rounding: Rounding) -> u128 {
+    if timescale == 0 {
+        return 0;
+    }
+    let (ticks, scale) = (u128::from(duration) * 1000, u128::from(timescale));
+    match rounding {
+        Rounding::HalfUp => (2 * ticks + scale) / (2 * scale),
+        Rounding::Down => ticks / scale,
+    }
+}
+
 /// `mvhd`: timescale and duration.
 pub fn mvhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let t = times(c, f.version, false)?;
@@ -71,13 +94,11 @@ pub fn mvhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let next_track = c.u32()?;
     ins.uint("timescale", u64::from(timescale));
     ins.uint("duration", duration);
-    // Bento4 rounds half up in double precision, then truncates to 32 bits; we keep all bits.
-    let ms = if timescale == 0 {
-        0
-    } else {
-        (0.5 + duration as f64 * (1000.0 / f64::from(timescale))) as u64
-    };
-    ins.uint("duration(ms)", ms);
+    // Bento4 rounds half up in double precision, then truncates to 32 bits.
+    ins.field(
+        Some("duration(ms)"),
+        Value::Wide(milliseconds(duration, timescale, Rounding::HalfUp)),
+    );
     if ins.verbosity() >= 4 {
         extra_times(&t, ins);
         ins.float("rate", (rate as i32) as f32 / 65536.0);
@@ -131,13 +152,11 @@ pub fn mdhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     c.skip(2)?;
     ins.uint("timescale", u64::from(timescale));
     ins.uint("duration", duration);
-    // Bento4 truncates (no rounding) and keeps 32 bits; we keep all bits.
-    let ms = if timescale == 0 {
-        0
-    } else {
-        (duration as f64 * 1000.0 / f64::from(timescale)) as u64
-    };
-    ins.uint("duration(ms)", ms);
+    // Bento4 truncates (no rounding) in double precision, then to 32 bits.
+    ins.field(
+        Some("duration(ms)"),
+        Value::Wide(milliseconds(duration, timescale, Rounding::Down)),
+    );
     let l0 = (lang[0] >> 2) & 0x1f;
     let l1 = ((lang[0] & 3) << 3) | (lang[1] >> 5);
     let l2 = lang[1] & 0x1f;

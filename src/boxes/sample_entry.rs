@@ -28,7 +28,8 @@ pub fn fields(
             let index = c.u16()?;
             match kind {
                 EntryKind::Visual => visual(c, index, ins)?,
-                EntryKind::Audio => audio(c, index, ins)?,
+                EntryKind::Audio => audio(c, index, false, ins)?,
+                EntryKind::Mlp => audio(c, index, true, ins)?,
                 EntryKind::RtpHint => rtp_hint(c, index, ins)?,
                 EntryKind::Subtitle => subtitle(c, index, ins)?,
                 EntryKind::System | EntryKind::Other => {
@@ -67,13 +68,16 @@ fn visual(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(),
     Ok(())
 }
 
-fn audio(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(), Reject> {
+/// Audio sample entry fields. `mlp`: TrueHD's `mlpa` keeps its sample rate in the whole 32-bit
+/// field (Bento4 prints it so, whatever the QuickTime version).
+fn audio(c: &mut Cursor<'_>, index: u16, mlp: bool, ins: &mut dyn Inspector) -> Result<(), Reject> {
     let qt_version = c.u16()?;
     c.skip(2 + 4)?; // revision, vendor
     let mut channels = u64::from(c.u16()?);
     let sample_size = u64::from(c.u16()?);
     c.skip(2 + 2)?; // compression id, packet size
-    let mut rate = u64::from(c.u32()? >> 16);
+    let rate_field = c.u32()?;
+    let mut rate = u64::from(rate_field >> 16);
     if qt_version == 1 {
         c.skip(16)?;
     } else if qt_version == 2 {
@@ -93,6 +97,9 @@ fn audio(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(), 
             (rate64 as u64) & 0xffff_ffff
         };
         channels = u64::from(channels32 & 0xffff);
+    }
+    if mlp {
+        rate = u64::from(rate_field);
     }
     ins.uint("data_reference_index", u64::from(index));
     ins.uint("channel_count", channels);

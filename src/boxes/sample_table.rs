@@ -233,6 +233,9 @@ pub fn co64(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     Ok(())
 }
 
+/// Version-0 `sgpd` entries of no bytes printed at most (Bento4 prints as many as declared).
+const SGPD_EMPTY_ENTRIES_MAX: usize = 1 << 16;
+
 /// `sgpd`: sample group descriptions, each entry as bytes.
 ///
 /// Version 1 with `default_length` 0 stores a length before each entry; Bento4 reads that
@@ -248,6 +251,15 @@ pub fn sgpd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let mut entries: Vec<&[u8]> = Vec::new();
     for _ in 0..declared {
         let len = if f.version == 0 {
+            // The size of a version-0 entry is not in the box: Bento4 gives each entry the
+            // whole rest (reading the first from the box, the next ones from beyond it). We
+            // print the entries that lie inside the box: the first, and further ones only
+            // while the rest is empty (then each is empty too, up to a bound no real box needs).
+            if let Some(first) = entries.first()
+                && (!first.is_empty() || entries.len() >= SGPD_EMPTY_ENTRIES_MAX)
+            {
+                break;
+            }
             c.remaining()
         } else if default_length == 0 {
             match c.u32() {
@@ -260,10 +272,6 @@ pub fn sgpd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         match c.bytes(len) {
             Ok(b) => entries.push(b),
             Err(_) => break,
-        }
-        if f.version == 0 {
-            // Bento4 gives the whole rest to the first entry.
-            break;
         }
     }
     ins.fourcc("grouping_type", grouping);

@@ -4,8 +4,8 @@
 use std::io::{self, Read, Seek};
 
 use super::{
-    EntryKind, Full, Gate, Handling, Leaf, lookup, lookup_sample_entry, refuses_largesize,
-    sample_entry, uuid_name,
+    BoxKind, EntryKind, Full, Gate, Handling, Leaf, lookup, lookup_sample_entry, sample_entry,
+    uuid_name,
 };
 use crate::isobmff::{BoxHeader, Cursor, FourCC, Source, read_header};
 use crate::render::{BoxStart, Inspector, Probe};
@@ -14,6 +14,9 @@ use crate::render::{BoxStart, Inspector, Probe};
 /// levels is a lot); the cap keeps hostile input from exhausting the stack, and keeps our JSON
 /// within the 128 levels common JSON parsers accept.
 pub const MAX_DEPTH: usize = 48;
+
+/// At most this many samples are counted in one `traf` (Bento4's own cap on one `trun`).
+const FRAGMENT_SAMPLES_MAX: u32 = 0xff_ffff;
 
 /// What a walk saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +41,7 @@ pub fn walk_file<R: Read + Seek>(
         scratch: Vec::new(),
         stats: WalkStats::default(),
         verbosity,
+        fragment_samples: 0,
     };
     w.list(0, file_len, FourCC::default(), 0, false, None)?;
     Ok(w.stats)
@@ -50,6 +54,8 @@ struct Walker<'a, 'i, R> {
     scratch: Vec<u8>,
     stats: WalkStats,
     verbosity: u8,
+    /// Samples of the `traf` being walked (0 outside one), for [`Full::fragment_samples`].
+    fragment_samples: u64,
 }
 
 impl<R: Read + Seek> Walker<'_, '_, R> {
@@ -86,12 +92,14 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
                     break;
                 }
             };
-            if h.large && (in_stsd || refuses_largesize(h.typ, parent)) {
+            // Every child of `stsd` is a sample entry, which Bento4 never reads in 64-bit form.
+            let kind = (!in_stsd).then(|| lookup(h.typ, h.uuid.as_ref(), parent));
+            if h.large && kind.is_none_or(|k| k.refuses_largesize) {
                 let reason = format!("[{}] 64-bit size not accepted for this box", h.typ);
                 self.note(off, &reason);
                 break;
             }
-            self.one(&h, parent, depth, in_stsd)?;
+            self.one(&h, kind, parent, depth)?;
             off = h.end();
             count += 1;
         }
@@ -139,22 +147,28 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
         false
     }
 
+    /// One box: `kind` is its registry row, `None` for a sample entry (a child of `stsd`).
     fn one(
         &mut self,
         h: &BoxHeader,
+        kind: Option<BoxKind>,
         parent: FourCC,
         depth: usize,
-        in_stsd: bool,
     ) -> io::Result<()> {
-        if in_stsd {
+        let Some(kind) = kind else {
             return self.sample_entry(h, lookup_sample_entry(h.typ), depth);
-        }
-        match lookup(h.typ, h.uuid.as_ref(), parent) {
+        };
+        match kind.handling {
             Handling::HeaderOnly => self.header_only(h),
             Handling::Container => {
                 if !self.too_deep(h, depth) {
                     self.start(h, h.header_len(), 0, 0);
+                    let outer = self.fragment_samples;
+                    if &h.typ.0 == b"traf" {
+                        self.fragment_samples = self.count_fragment_samples(h)?;
+                    }
                     self.list(h.payload_offset(), h.end(), h.typ, depth + 1, false, None)?;
+                    self.fragment_samples = outer;
                     self.ins.end_box();
                 }
             }
@@ -165,6 +179,35 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
             Handling::SampleEntry(kind) => self.sample_entry(h, kind, depth)?,
         }
         Ok(())
+    }
+
+    /// The samples the `trun` boxes of a `traf` declare, read before the `traf`'s children are
+    /// walked (a `senc` may come before its `trun`). Bounded like a `trun`'s own count.
+    fn count_fragment_samples(&mut self, traf: &BoxHeader) -> io::Result<u64> {
+        let mut total = 0u64;
+        let mut off = traf.payload_offset();
+        while off < traf.end() {
+            let available = traf.end() - off;
+            let Ok(h) = read_header(self.src, off, available, self.file_len, true)? else {
+                break;
+            };
+            if &h.typ.0 == b"trun"
+                && Self::payload_len(&h) >= 8
+                && let (Some(flags), Some(n)) = (
+                    self.read_u32(h.payload_offset())?,
+                    self.read_u32(h.payload_offset() + 4)?,
+                )
+            {
+                // Only a count the `trun` itself can show: within Bento4's cap, and with its
+                // per-sample fields inside the box.
+                let per_sample = 4 * u64::from((flags >> 8 & 0xff).count_ones());
+                if n <= FRAGMENT_SAMPLES_MAX && u64::from(n) * per_sample <= Self::payload_len(&h) {
+                    total = (total + u64::from(n)).min(u64::from(FRAGMENT_SAMPLES_MAX));
+                }
+            }
+            off = h.end();
+        }
+        Ok(total)
     }
 
     fn payload_len(h: &BoxHeader) -> u64 {
@@ -192,6 +235,7 @@ impl<R: Read + Seek> Walker<'_, '_, R> {
             header: h.header_len(),
             size: h.size,
             body_offset: h.payload_offset(),
+            fragment_samples: self.fragment_samples,
         };
         let mut body: &[u8] = &buf;
         let mut ok = complete;

@@ -196,6 +196,7 @@ impl<W: Write> JsonInspector<W> {
         match value {
             Value::Uint(v) | Value::Hex(v) => put_i64(&mut self.out, v as i64),
             Value::Int(v) => put_i64(&mut self.out, v),
+            Value::Wide(v) => write!(self.out, "{v}"),
             Value::Float(v) => put_float(&mut self.out, v),
             Value::Str(s) => {
                 self.out.write_all(b"\"")?;

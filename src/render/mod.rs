@@ -20,6 +20,9 @@ pub enum Value<'a> {
     Uint(u64),
     /// Signed integer.
     Int(i64),
+    /// Unsigned integer of up to 128 bits, printed in full (a computed value that can exceed
+    /// 64 bits, such as a 64-bit duration in milliseconds).
+    Wide(u128),
     /// Unsigned integer with a hex hint: lowercase hex in text, decimal in JSON.
     Hex(u64),
     /// Single-precision float, printed with six decimals.

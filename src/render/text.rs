@@ -174,6 +174,7 @@ impl<W: Write> TextInspector<W> {
         match value {
             Value::Uint(v) => put_i64(&mut self.out, v as i64)?,
             Value::Int(v) => put_i64(&mut self.out, v)?,
+            Value::Wide(v) => write!(self.out, "{v}")?,
             Value::Hex(v) => put_hex(&mut self.out, v)?,
             Value::Float(v) => put_float(&mut self.out, v)?,
             Value::Str(s) => self.out.write_all(c_str(s))?,
