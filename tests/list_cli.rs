@@ -163,3 +163,41 @@ fn errors_are_one_line_with_exit_code_2() {
         &["127.0.0.1:9/m.mpd", "cannot fetch"],
     );
 }
+
+/// Lines of `dashget --list --json ARGS` (asserting success).
+fn list_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = dashget()
+        .args(["--list", "--json"])
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+const QUERY_MPD: &str = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:up="urn:mpeg:dash:schema:urlparam:2014" type="static" mediaPresentationDuration="PT2S">
+<Period><AdaptationSet><EssentialProperty schemeIdUri="urn:mpeg:dash:urlparam:2014"><up:UrlQueryInfo queryTemplate="$querypart$" useMPDUrlQuery="true"/></EssentialProperty>
+<SegmentTemplate timescale="1" duration="2" initialization="i.mp4" media="$Number$.m4s"/><Representation id="v"/></AdaptationSet></Period></MPD>"#;
+
+#[test]
+fn the_manifest_query_reaches_the_segments_that_ask_for_it() {
+    let port = serve("200 OK", QUERY_MPD);
+    let url = format!("http://127.0.0.1:{port}/show/manifest.mpd?token=abc");
+    let lines = list_json(&[&url]);
+    let urls: Vec<&str> = lines.iter().filter_map(|l| l["url"].as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            format!("http://127.0.0.1:{port}/show/i.mp4?token=abc"),
+            format!("http://127.0.0.1:{port}/show/1.m4s?token=abc"),
+        ]
+    );
+    assert_eq!(lines[1]["path"], "1.m4s");
+}

@@ -5,6 +5,7 @@
 //! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
 
 mod addressing;
+mod query;
 pub mod template;
 mod timing;
 
@@ -302,8 +303,29 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                         AddressingError::TooMany => PlanError::TooManySegments,
                     })?;
                 planned += addressed.len();
+                let query = query::segment_query(
+                    [
+                        mpd.url_query.as_ref(),
+                        period.url_query.as_ref(),
+                        adaptation_set.url_query.as_ref(),
+                        rep.url_query.as_ref(),
+                    ],
+                    manifest_url,
+                )
+                .map_err(|message| PlanError::Representation {
+                    period: period_label.clone(),
+                    adaptation_set: as_index,
+                    representation: id.clone(),
+                    message,
+                })?;
                 let segments = addressed
                     .into_iter()
+                    .map(|mut a| {
+                        if let Some(q) = &query {
+                            query::append(&mut a.url, q);
+                        }
+                        a
+                    })
                     .map(|a| Segment {
                         kind: a.kind,
                         path: layout::local_path(manifest_url, &a.url),

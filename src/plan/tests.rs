@@ -507,3 +507,108 @@ fn remote_periods_are_refused_unless_resolved_to_zero() {
     );
     assert_eq!(plan_str(&zero).map(|p| p.representations.len()), Ok(0));
 }
+
+#[test]
+fn url_query_parameters_reach_the_segments_of_their_scope() {
+    const UP: &str = r#"xmlns:up="urn:mpeg:dash:schema:urlparam:2014""#;
+    let manifest = Url::parse("https://cdn.example/show/manifest.mpd?token=abc").expect("url");
+    let plan_with = |xml: &str| plan(xml.as_bytes(), &manifest).expect("plan");
+    let property = |kind: &str, attrs: &str| {
+        format!(
+            r#"<{kind} schemeIdUri="urn:mpeg:dash:urlparam:2014"><up:UrlQueryInfo {attrs}/></{kind}>"#
+        )
+    };
+    let rep = |id: &str, extra: &str| {
+        format!(
+            r#"<Representation id="{id}">{extra}<SegmentTemplate duration="1" initialization="{id}/i.mp4" media="{id}/$Number$.m4s"/></Representation>"#
+        )
+    };
+    // (where the descriptor is, expected URLs of representation a (init, 1, 2) and b (init)).
+    let as_level = property(
+        "EssentialProperty",
+        r#"queryTemplate="$querypart$" useMPDUrlQuery="true""#,
+    );
+    let rep_level = property(
+        "SupplementalProperty",
+        r#"queryTemplate="k=$query:token$" useMPDUrlQuery="true" queryString="x=1""#,
+    );
+    let rows: Vec<(String, Vec<&str>, &str)> = vec![
+        (
+            format!(
+                "<AdaptationSet>{as_level}{}{}</AdaptationSet>",
+                rep("a", ""),
+                rep("b", "")
+            ),
+            vec![
+                "a/i.mp4?token=abc",
+                "a/1.m4s?token=abc",
+                "a/2.m4s?token=abc",
+            ],
+            "b/i.mp4?token=abc",
+        ),
+        (
+            format!(
+                "<AdaptationSet>{}{}</AdaptationSet>",
+                rep("a", &rep_level),
+                rep("b", "")
+            ),
+            vec!["a/i.mp4?k=abc", "a/1.m4s?k=abc", "a/2.m4s?k=abc"],
+            "b/i.mp4",
+        ),
+        (
+            // Both levels: the Representation's string first (2014 form).
+            format!(
+                "<AdaptationSet>{as_level}{}{}</AdaptationSet>",
+                rep("a", &rep_level),
+                rep("b", "")
+            ),
+            vec![
+                "a/i.mp4?k=abc&token=abc",
+                "a/1.m4s?k=abc&token=abc",
+                "a/2.m4s?k=abc&token=abc",
+            ],
+            "b/i.mp4?token=abc",
+        ),
+    ];
+    for (body, want_a, want_b) in rows {
+        let xml = format!(
+            r#"<MPD {UP} type="static" mediaPresentationDuration="PT2S"><Period>{body}</Period></MPD>"#
+        );
+        let plan = plan_with(&xml);
+        let a: Vec<String> = plan.representations[0]
+            .segments
+            .iter()
+            .map(|s| s.url.to_string())
+            .collect();
+        let want: Vec<String> = want_a.iter().map(|p| u(p)).collect();
+        assert_eq!(a, want, "{body}");
+        assert_eq!(
+            plan.representations[1].segments[0].url.to_string(),
+            u(want_b)
+        );
+        // The query takes no part in local paths.
+        assert_eq!(
+            plan.representations[0].segments[1].path,
+            PathBuf::from("a/1.m4s")
+        );
+    }
+    // At MPD level, over a SegmentList with its own query.
+    let xml = format!(
+        r#"<MPD {UP} type="static"><SupplementalProperty schemeIdUri="urn:mpeg:dash:urlparam:2016"><up:ExtUrlQueryInfo useMPDUrlQuery="true" queryTemplate="$querypart$"/></SupplementalProperty><Period><AdaptationSet><Representation id="a"><SegmentList><SegmentURL media="s.m4s?n=1"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#
+    );
+    assert_eq!(
+        plan_with(&xml).representations[0].segments[0]
+            .url
+            .to_string(),
+        u("s.m4s?n=1&token=abc")
+    );
+}
+
+#[test]
+fn url_query_info_through_xlink_is_refused() {
+    let xml = r#"<MPD xmlns:xlink="http://www.w3.org/1999/xlink" type="static"><Period><AdaptationSet><EssentialProperty schemeIdUri="urn:mpeg:dash:urlparam:2014"><UrlQueryInfo xlink:href="https://q.example/info.xml"/></EssentialProperty><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>"#;
+    assert_eq!(
+        plan_str(xml).expect_err("xlink").to_string(),
+        "MPD/Period[0]/AdaptationSet[0]/EssentialProperty/UrlQueryInfo: URL query information delivered through xlink (xlink:href=\"https://q.example/info.xml\") is not supported"
+    );
+}
