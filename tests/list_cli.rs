@@ -201,3 +201,34 @@ fn the_manifest_query_reaches_the_segments_that_ask_for_it() {
     );
     assert_eq!(lines[1]["path"], "1.m4s");
 }
+
+#[test]
+fn index_and_bitstream_switching_segments_are_listed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(
+        &file,
+        r#"<MPD type="static" mediaPresentationDuration="PT1S"><Period><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" initialization="i.mp4" index="a.sidx" bitstreamSwitching="bs.mp4" media="$Number$.m4s"/></Representation></AdaptationSet></Period></MPD>"#,
+    )
+    .expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let lines = list_json(&["--base-url", "https://cdn.example/m.mpd", &path]);
+    let kinds: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap_or(""),
+                l["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("init", "i.mp4"),
+            ("index", "a.sidx"),
+            ("bitstream-switching", "bs.mp4"),
+            ("media", "1.m4s")
+        ]
+    );
+}

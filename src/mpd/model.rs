@@ -117,7 +117,8 @@ pub struct SegmentInfo {
     pub template: Option<SegmentTemplate>,
 }
 
-/// A URL with an optional byte range (`Initialization`, `RepresentationIndex`).
+/// A URL with an optional byte range (`Initialization`, `RepresentationIndex`,
+/// `BitstreamSwitching`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UrlWithRange {
     /// `@sourceURL`.
@@ -137,6 +138,10 @@ pub struct CommonSegmentAttributes {
     pub index_range: Option<String>,
     /// `Initialization` child.
     pub initialization: Option<UrlWithRange>,
+    /// `RepresentationIndex` child.
+    pub representation_index: Option<UrlWithRange>,
+    /// `BitstreamSwitching` child (SegmentList, SegmentTemplate).
+    pub bitstream_switching: Option<UrlWithRange>,
     /// `@duration`, in timescale units, as a decimal scaled by 10^9 (vendors write fractions).
     pub duration_e9: Option<u128>,
     /// `@startNumber`.
@@ -181,6 +186,10 @@ pub struct SegmentTemplate {
     pub media: Option<String>,
     /// `@initialization`.
     pub initialization: Option<String>,
+    /// `@index`: the Representation Index Segment (a template).
+    pub index: Option<String>,
+    /// `@bitstreamSwitching`: the Bitstream Switching Segment (a template).
+    pub bitstream_switching: Option<String>,
 }
 
 /// An `S` element of a `SegmentTimeline`.

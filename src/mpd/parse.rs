@@ -365,16 +365,22 @@ fn parse_segment_info(node: Node, at: &Ctx) -> Result<SegmentInfo, ParseError> {
             common: parse_common(n, &at)?,
             media: string_attr(n, "media"),
             initialization: string_attr(n, "initialization"),
+            index: string_attr(n, "index"),
+            // Some packagers copy AdaptationSet's boolean here; it names no segment.
+            bitstream_switching: string_attr(n, "bitstreamSwitching")
+                .filter(|v| v != "true" && v != "false"),
         });
     }
     Ok(info)
 }
 
 fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseError> {
-    let initialization = first_child(node, "Initialization").map(|i| UrlWithRange {
-        source_url: string_attr(i, "sourceURL"),
-        range: string_attr(i, "range"),
-    });
+    let url_with_range = |name: &'static str| {
+        first_child(node, name).map(|i| UrlWithRange {
+            source_url: string_attr(i, "sourceURL"),
+            range: string_attr(i, "range"),
+        })
+    };
     let timeline = match first_child(node, "SegmentTimeline") {
         None => None,
         Some(tl) => {
@@ -401,7 +407,9 @@ fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseEr
         timescale: uint_attr(node, "timescale", at)?,
         presentation_time_offset: uint_attr(node, "presentationTimeOffset", at)?,
         index_range: string_attr(node, "indexRange"),
-        initialization,
+        initialization: url_with_range("Initialization"),
+        representation_index: url_with_range("RepresentationIndex"),
+        bitstream_switching: url_with_range("BitstreamSwitching"),
         duration_e9: decimal_e9_attr(node, "duration", at)?,
         start_number: uint_attr(node, "startNumber", at)?,
         end_number: uint_attr(node, "endNumber", at)?,

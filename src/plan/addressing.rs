@@ -63,6 +63,9 @@ pub fn merge(levels: [&SegmentInfo; 3]) -> Addressing {
             merged.common = merge_common(&merged.common, &t.common);
             merged.media = t.media.clone().or(merged.media);
             merged.initialization = t.initialization.clone().or(merged.initialization);
+            merged.index = t.index.clone().or(merged.index);
+            merged.bitstream_switching =
+                t.bitstream_switching.clone().or(merged.bitstream_switching);
         }
         Addressing::Template(merged)
     } else if lowest.list.is_some() {
@@ -100,6 +103,14 @@ fn merge_common(
             .initialization
             .clone()
             .or_else(|| upper.initialization.clone()),
+        representation_index: lower
+            .representation_index
+            .clone()
+            .or_else(|| upper.representation_index.clone()),
+        bitstream_switching: lower
+            .bitstream_switching
+            .clone()
+            .or_else(|| upper.bitstream_switching.clone()),
         duration_e9: lower.duration_e9.or(upper.duration_e9),
         start_number: lower.start_number.or(upper.start_number),
         end_number: lower.end_number.or(upper.end_number),
@@ -133,10 +144,7 @@ pub fn resolve(
         Addressing::Template(t) => resolve_template(t, ctx),
         Addressing::List(l) => resolve_list(l, ctx),
         Addressing::Base(b) => {
-            let mut out = Vec::new();
-            if let Some(init) = &b.initialization {
-                out.push(init_segment(init, ctx, "SegmentBase/Initialization")?);
-            }
+            let mut out = head_segments(b, ctx, "SegmentBase")?;
             out.push(whole(ctx.base.clone()));
             Ok((timescale(b)?, out))
         }
@@ -222,25 +230,62 @@ fn resource(
     Ok((url, range))
 }
 
-fn init_segment(
-    init: &UrlWithRange,
+/// A segment named by a `URLType` element (`Initialization`, `RepresentationIndex`,
+/// `BitstreamSwitching`): its `@sourceURL` (absent: the BaseURL's resource) and `@range`.
+fn named_segment(
+    kind: SegmentKind,
+    element: &UrlWithRange,
     ctx: &Context,
-    element: &str,
+    name: &str,
 ) -> Result<Addressed, AddressingError> {
     let (url, range) = resource(
         ctx,
-        ("sourceURL", init.source_url.as_deref()),
-        ("range", init.range.as_deref()),
-        |attribute| format!("{element}@{attribute}"),
+        ("sourceURL", element.source_url.as_deref()),
+        ("range", element.range.as_deref()),
+        |attribute| format!("{name}@{attribute}"),
     )?;
     Ok(Addressed {
-        kind: SegmentKind::Init,
+        kind,
         url,
         range,
         number: None,
         time: None,
         duration: None,
     })
+}
+
+/// The segments before the media ones, from elements: `Initialization`,
+/// `RepresentationIndex`, `BitstreamSwitching`, in that order (DESIGN.md).
+fn head_segments(
+    common: &CommonSegmentAttributes,
+    ctx: &Context,
+    parent: &str,
+) -> Result<Vec<Addressed>, AddressingError> {
+    let elements = [
+        (SegmentKind::Init, &common.initialization, "Initialization"),
+        (
+            SegmentKind::Index,
+            &common.representation_index,
+            "RepresentationIndex",
+        ),
+        (
+            SegmentKind::BitstreamSwitching,
+            &common.bitstream_switching,
+            "BitstreamSwitching",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (kind, element, name) in elements {
+        if let Some(element) = element {
+            out.push(named_segment(
+                kind,
+                element,
+                ctx,
+                &format!("{parent}/{name}"),
+            )?);
+        }
+    }
+    Ok(out)
 }
 
 /// One media segment's position: number, time, duration, sub-number.
@@ -409,33 +454,67 @@ fn resolve_template(
         bandwidth: ctx.bandwidth,
         ..Values::default()
     };
-    let mut out = Vec::new();
-    // Initialization: @initialization (a template), else an Initialization element.
-    if let Some(init) = &t.initialization {
-        let template = compile(init, "initialization")?;
+    // Each of init, index and bitstream switching: the attribute (a template) when present,
+    // else the element; the element's @range applies to the attribute's URL too.
+    let mut out = head_segments(&t.common, ctx, "SegmentTemplate")?;
+    let attributes = [
+        (
+            SegmentKind::Init,
+            &t.initialization,
+            "initialization",
+            &t.common.initialization,
+            "Initialization",
+        ),
+        (
+            SegmentKind::Index,
+            &t.index,
+            "index",
+            &t.common.representation_index,
+            "RepresentationIndex",
+        ),
+        (
+            SegmentKind::BitstreamSwitching,
+            &t.bitstream_switching,
+            "bitstreamSwitching",
+            &t.common.bitstream_switching,
+            "BitstreamSwitching",
+        ),
+    ];
+    for (kind, text, attribute, element, element_name) in attributes {
+        let Some(text) = text else { continue };
+        let template = compile(text, attribute)?;
+        if template.uses(Identifier::Number) || template.uses(Identifier::Time) {
+            return Err(AddressingError::Invalid(format!(
+                "SegmentTemplate@{attribute} \"{text}\": one {} segment per media segment ($Number$/$Time$) is not supported",
+                kind.as_str()
+            )));
+        }
         let expanded = template.expand(&values).map_err(|e| {
-            AddressingError::Invalid(format!("SegmentTemplate@initialization \"{init}\": {e}"))
+            AddressingError::Invalid(format!("SegmentTemplate@{attribute} \"{text}\": {e}"))
         })?;
         let url = join(ctx.base, &expanded, || {
-            "SegmentTemplate@initialization".into()
+            format!("SegmentTemplate@{attribute}")
         })?;
-        let range = t
-            .common
-            .initialization
+        let range = element
             .as_ref()
             .and_then(|i| i.range.as_deref())
-            .map(|r| parse_range(r, || "SegmentTemplate/Initialization@range".into()))
+            .map(|r| parse_range(r, || format!("SegmentTemplate/{element_name}@range")))
             .transpose()?;
-        out.push(Addressed {
-            kind: SegmentKind::Init,
+        let segment = Addressed {
+            kind,
             url,
             range,
             number: None,
             time: None,
             duration: None,
-        });
-    } else if let Some(init) = &t.common.initialization {
-        out.push(init_segment(init, ctx, "SegmentTemplate/Initialization")?);
+        };
+        match out.iter().position(|a| a.kind == kind) {
+            Some(i) => out[i] = segment,
+            None => {
+                let at = out.iter().take_while(|a| a.kind < kind).count();
+                out.insert(at, segment);
+            }
+        }
     }
     let media_text = t
         .media
@@ -495,10 +574,8 @@ fn resolve_template(
 
 fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>), AddressingError> {
     let ts = timescale(&l.common)?;
-    let mut out = Vec::with_capacity(l.segment_urls.len() + 1);
-    if let Some(init) = &l.common.initialization {
-        out.push(init_segment(init, ctx, "SegmentList/Initialization")?);
-    }
+    let mut out = head_segments(&l.common, ctx, "SegmentList")?;
+    out.reserve(l.segment_urls.len());
     check_cap(ctx, 0, l.segment_urls.len() as u128)?;
     // Times: from the timeline when there is one, else from @duration.
     let slots = match (&l.common.timeline, l.common.duration_e9) {

@@ -22,12 +22,16 @@ pub use timing::{PeriodTiming, period_timings};
 use crate::layout;
 use crate::mpd::{Mpd, ParseError, PresentationType, parse_mpd};
 
-/// Whether a segment is a representation's initialization segment or one of its media segments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What a segment is to its representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SegmentKind {
     /// The initialization segment (`Initialization`, `@initialization`).
     Init,
+    /// The Representation Index Segment (`RepresentationIndex`, `SegmentTemplate@index`).
+    Index,
+    /// The Bitstream Switching Segment (`BitstreamSwitching`, `@bitstreamSwitching`).
+    BitstreamSwitching,
     /// A media segment.
     Media,
 }
@@ -82,7 +86,7 @@ pub struct RepresentationPlan {
     pub bandwidth: Option<u64>,
     /// The timescale that `time` and `duration` of the segments are expressed in.
     pub timescale: u64,
-    /// The segments, init first then media, in presentation order.
+    /// The segments: init, index, bitstream switching, then media in presentation order.
     pub segments: Vec<Segment>,
 }
 
@@ -114,10 +118,12 @@ impl std::fmt::Display for ByteRange {
 }
 
 impl SegmentKind {
-    /// `"init"` or `"media"`.
+    /// `"init"`, `"index"`, `"bitstream-switching"` or `"media"`.
     pub fn as_str(self) -> &'static str {
         match self {
             SegmentKind::Init => "init",
+            SegmentKind::Index => "index",
+            SegmentKind::BitstreamSwitching => "bitstream-switching",
             SegmentKind::Media => "media",
         }
     }

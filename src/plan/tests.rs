@@ -612,3 +612,75 @@ fn url_query_info_through_xlink_is_refused() {
         "MPD/Period[0]/AdaptationSet[0]/EssentialProperty/UrlQueryInfo: URL query information delivered through xlink (xlink:href=\"https://q.example/info.xml\") is not supported"
     );
 }
+
+#[test]
+fn index_and_bitstream_switching_segments_come_after_init_before_media() {
+    type Kinds = Vec<(&'static str, String, Option<String>)>;
+    let kinds = |xml: &str| -> Kinds { rows(xml).into_iter().map(|r| (r.0, r.1, r.2)).collect() };
+    let rows: Vec<(&str, Kinds)> = vec![
+        (
+            r#"<Representation id="a"><SegmentTemplate duration="1" initialization="$RepresentationID$/i.mp4" index="$RepresentationID$/idx.sidx" bitstreamSwitching="$RepresentationID$/bs.mp4" media="$RepresentationID$/$Number$.m4s"/></Representation>"#,
+            vec![
+                ("init", u("a/i.mp4"), None),
+                ("index", u("a/idx.sidx"), None),
+                ("bitstream-switching", u("a/bs.mp4"), None),
+                ("media", u("a/1.m4s"), None),
+            ],
+        ),
+        (
+            // Elements, inherited from the AdaptationSet's template; the attribute wins.
+            r#"<Representation id="a"><SegmentTemplate duration="1" media="$Number$.m4s"><RepresentationIndex sourceURL="index.sidx" range="0-99"/><BitstreamSwitching sourceURL="bs.mp4"/></SegmentTemplate></Representation>"#,
+            vec![
+                ("index", u("index.sidx"), Some("0-99".into())),
+                ("bitstream-switching", u("bs.mp4"), None),
+                ("media", u("1.m4s"), None),
+            ],
+        ),
+        (
+            r#"<Representation id="a"><BaseURL>a.mp4</BaseURL><SegmentBase indexRange="800-999"><Initialization range="0-799"/><RepresentationIndex range="800-999"/></SegmentBase></Representation>"#,
+            vec![
+                ("init", u("a.mp4"), Some("0-799".into())),
+                ("index", u("a.mp4"), Some("800-999".into())),
+                ("media", u("a.mp4"), None),
+            ],
+        ),
+        (
+            r#"<Representation id="a"><SegmentList duration="1"><Initialization sourceURL="i.mp4"/><BitstreamSwitching sourceURL="bs.mp4"/><RepresentationIndex sourceURL="x.sidx"/><SegmentURL media="s1.m4s"/></SegmentList></Representation>"#,
+            vec![
+                ("init", u("i.mp4"), None),
+                ("index", u("x.sidx"), None),
+                ("bitstream-switching", u("bs.mp4"), None),
+                ("media", u("s1.m4s"), None),
+            ],
+        ),
+    ];
+    for (body, want) in rows {
+        let xml = mpd(r#"mediaPresentationDuration="PT1S""#, body);
+        assert_eq!(kinds(&xml), want, "{body}");
+    }
+    // An inherited @index and an overriding one.
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT1S""#,
+        r#"<SegmentTemplate index="up.sidx" duration="1" media="$RepresentationID$-$Number$.m4s"/><Representation id="a"/><Representation id="b"><SegmentTemplate index="b.sidx"/></Representation>"#,
+    );
+    let plan = plan_str(&xml).expect("plan");
+    let index_urls: Vec<String> = plan
+        .segments()
+        .filter(|(_, s)| s.kind == SegmentKind::Index)
+        .map(|(_, s)| s.url.to_string())
+        .collect();
+    assert_eq!(index_urls, vec![u("up.sidx"), u("b.sidx")]);
+    // One index segment per media segment is refused by name.
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT1S""#,
+        r#"<Representation id="a"><SegmentTemplate duration="1" index="$Number$.sidx" media="$Number$.m4s"/></Representation>"#,
+    );
+    assert!(
+        plan_str(&xml)
+            .expect_err("per-segment index")
+            .to_string()
+            .contains(
+                "SegmentTemplate@index \"$Number$.sidx\": one index segment per media segment"
+            )
+    );
+}
