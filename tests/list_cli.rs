@@ -204,15 +204,9 @@ fn the_manifest_query_reaches_the_segments_that_ask_for_it() {
 
 #[test]
 fn index_and_bitstream_switching_segments_are_listed() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let file = dir.path().join("m.mpd");
-    std::fs::write(
-        &file,
+    let lines = list_file(
         r#"<MPD type="static" mediaPresentationDuration="PT1S"><Period><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" initialization="i.mp4" index="a.sidx" bitstreamSwitching="bs.mp4" media="$Number$.m4s"/></Representation></AdaptationSet></Period></MPD>"#,
-    )
-    .expect("write");
-    let path = file.to_string_lossy().into_owned();
-    let lines = list_json(&["--base-url", "https://cdn.example/m.mpd", &path]);
+    );
     let kinds: Vec<(&str, &str)> = lines
         .iter()
         .map(|l| {
@@ -229,6 +223,32 @@ fn index_and_bitstream_switching_segments_are_listed() {
             ("index", "a.sidx"),
             ("bitstream-switching", "bs.mp4"),
             ("media", "1.m4s")
+        ]
+    );
+}
+
+/// Writes `body` as `m.mpd` in a new folder and lists it against a fixed base URL.
+fn list_file(body: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(&file, body).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    list_json(&["--base-url", "https://cdn.example/m.mpd", &path])
+}
+
+#[test]
+fn a_segment_list_entry_past_the_period_is_not_listed() {
+    // As ffmpeg writes audio: three 1 s entries listed for a 2 s presentation.
+    let lines = list_file(
+        r#"<MPD type="static" mediaPresentationDuration="PT2.0S"><Period start="PT0.0S"><AdaptationSet><Representation id="2"><SegmentList timescale="1000000" duration="1000000"><Initialization sourceURL="init-stream2.m4s"/><SegmentURL media="chunk-stream2-00001.m4s"/><SegmentURL media="chunk-stream2-00002.m4s"/><SegmentURL media="chunk-stream2-00003.m4s"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#,
+    );
+    let paths: Vec<&str> = lines.iter().filter_map(|l| l["path"].as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "init-stream2.m4s",
+            "chunk-stream2-00001.m4s",
+            "chunk-stream2-00002.m4s"
         ]
     );
 }

@@ -583,7 +583,23 @@ fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>),
         _ => None,
     };
     let start_number = l.common.start_number.unwrap_or(1);
+    // DESIGN.md: a listed segment belongs to its Period only when it starts before the Period's
+    // end (on the media timeline with a SegmentTimeline, from the Period's start with @duration).
+    let period_end = period_end_media_time(&l.common, ts, ctx);
+    let period_ticks_e9 = ctx
+        .period_duration
+        .map(|ns| u128::from(ns) * u128::from(ts));
     for (i, segment_url) in l.segment_urls.iter().enumerate() {
+        let after_the_end = match (slots.as_ref().and_then(|s| s.get(i)), l.common.duration_e9) {
+            (Some(slot), _) => period_end.is_some_and(|end| i128::from(slot.time) >= end),
+            (None, Some(d)) if slots.is_none() => {
+                period_ticks_e9.is_some_and(|p| (i as u128).saturating_mul(d) >= p)
+            }
+            _ => false,
+        };
+        if after_the_end {
+            break;
+        }
         let (url, range) = resource(
             ctx,
             ("media", segment_url.media.as_deref()),

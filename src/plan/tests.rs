@@ -252,7 +252,7 @@ fn lower_timeline_replaces_inherited_one_and_period_level_template() {
 #[test]
 fn segment_list_with_ranges_and_initialization_without_source_url() {
     let xml = mpd(
-        r#"mediaPresentationDuration="PT4S""#,
+        r#"mediaPresentationDuration="PT6S""#,
         r#"<Representation id="a"><BaseURL>media/a.mp4</BaseURL><SegmentList timescale="1000" duration="2000"><Initialization range="0-799"/>
             <SegmentURL mediaRange="800-1999"/><SegmentURL mediaRange="2000-2999"/><SegmentURL media="other.mp4" mediaRange="0-9"/></SegmentList></Representation>"#,
     );
@@ -683,4 +683,55 @@ fn index_and_bitstream_switching_segments_come_after_init_before_media() {
                 "SegmentTemplate@index \"$Number$.sidx\": one index segment per media segment"
             )
     );
+}
+
+#[test]
+fn segment_list_entries_from_the_period_end_on_are_not_planned() {
+    let list = |timing: &str, n: usize| {
+        let urls: String = (1..=n)
+            .map(|i| format!(r#"<SegmentURL media="s{i}.m4s"/>"#))
+            .collect();
+        format!(
+            r#"<Representation id="a"><SegmentList {timing}>{urls}</SegmentList></Representation>"#
+        )
+    };
+    // (MPD attributes, SegmentList attributes and timeline, listed, expected media count)
+    let rows: &[(&str, &str, usize, usize)] = &[
+        // 2 s of 1 s segments: the third starts at the end.
+        (
+            r#"mediaPresentationDuration="PT2S""#,
+            r#"timescale="1000" duration="1000""#,
+            3,
+            2,
+        ),
+        // 2.5 s: the third starts at 2 s, before the end; the fourth at 3 s.
+        (
+            r#"mediaPresentationDuration="PT2.5S""#,
+            r#"timescale="1000" duration="1000""#,
+            4,
+            3,
+        ),
+        // Fractional @duration: 1.5 ticks of 1 s; 3 s hold starts 0, 1.5 (3 is the end).
+        (
+            r#"mediaPresentationDuration="PT3S""#,
+            r#"duration="1.5""#,
+            3,
+            2,
+        ),
+        // Unknown Period duration: every listed segment.
+        ("", r#"duration="1""#, 3, 3),
+        // No timing at all: every listed segment.
+        (r#"mediaPresentationDuration="PT1S""#, "", 3, 3),
+    ];
+    for (mpd_attrs, timing, listed, want) in rows {
+        let xml = mpd(mpd_attrs, &list(timing, *listed));
+        assert_eq!(urls(&xml).len(), *want, "{mpd_attrs} {timing}");
+    }
+    // With a timeline: on the media timeline, presentationTimeOffset included. The Period is
+    // 2 s × 10 = 20 ticks, from PTO 100 to 120: starts 100, 110 belong; 120 does not.
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT2S""#,
+        r#"<Representation id="a"><SegmentList timescale="10" presentationTimeOffset="100"><SegmentTimeline><S t="100" d="10" r="2"/></SegmentTimeline><SegmentURL media="a.m4s"/><SegmentURL media="b.m4s"/><SegmentURL media="c.m4s"/></SegmentList></Representation>"#,
+    );
+    assert_eq!(media_times(&xml), vec![(1, 100), (2, 110)]);
 }
