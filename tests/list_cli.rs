@@ -252,3 +252,17 @@ fn a_segment_list_entry_past_the_period_is_not_listed() {
         ]
     );
 }
+
+#[test]
+fn a_template_without_duration_or_timeline_lists_one_media_segment() {
+    let lines = list_file(
+        r#"<MPD type="static" mediaPresentationDuration="PT8S"><Period><AdaptationSet><Representation id="a"><SegmentTemplate startNumber="5" initialization="i.mp4" media="$RepresentationID$_$Number$.mp4"/></Representation></AdaptationSet></Period></MPD>"#,
+    );
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"period": "0", "representation": "a", "kind": "media",
+            "url": "https://cdn.example/a_5.mp4", "range": null, "path": "a_5.mp4",
+            "number": 5, "time": 0, "duration": 8})
+    );
+}

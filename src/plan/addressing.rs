@@ -293,7 +293,7 @@ fn head_segments(
 pub struct Slot {
     pub number: u64,
     pub time: i64,
-    pub duration: u64,
+    pub duration: Option<u64>,
     pub sub_number: Option<u64>,
 }
 
@@ -376,7 +376,7 @@ pub fn timeline_slots(
                 slots.push(Slot {
                     number,
                     time: start,
-                    duration: s.d,
+                    duration: Some(s.d),
                     sub_number: s.k.map(|_| sub),
                 });
             }
@@ -431,7 +431,7 @@ fn duration_slots(
         slots.push(Slot {
             number: start_number.saturating_add(i as u64),
             time,
-            duration: segment_duration,
+            duration: Some(segment_duration),
             sub_number: None,
         });
     }
@@ -531,22 +531,21 @@ fn resolve_template(
             slots
         }
         (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
-        (None, None) => {
-            if media.uses(Identifier::Number) || media.uses(Identifier::Time) {
-                return Err(AddressingError::Invalid(format!(
-                    "SegmentTemplate@media \"{media_text}\" uses $Number$/$Time$ but there is neither @duration nor a SegmentTimeline"
-                )));
-            }
-            let url = join(
-                ctx.base,
-                &media
-                    .expand(&values)
-                    .map_err(|e| AddressingError::Invalid(e.to_string()))?,
-                || "SegmentTemplate@media".into(),
-            )?;
-            out.push(whole(url));
-            return Ok((ts, out));
-        }
+        // 23009-1 §5.3.9.5.3: neither @duration nor a SegmentTimeline: the Period is one media
+        // segment, numbered startNumber, starting at the Period's start (presentationTimeOffset).
+        (None, None) => vec![Slot {
+            number: t.common.start_number.unwrap_or(1),
+            time: i64::try_from(t.common.presentation_time_offset.unwrap_or(0)).map_err(|_| {
+                AddressingError::Invalid("@presentationTimeOffset is too large".into())
+            })?,
+            // The Period's duration, when it is a whole number of ticks.
+            duration: ctx
+                .period_duration
+                .map(|ns| u128::from(ns) * u128::from(ts))
+                .filter(|ticks| ticks % 1_000_000_000 == 0)
+                .and_then(|ticks| u64::try_from(ticks / 1_000_000_000).ok()),
+            sub_number: None,
+        }],
     };
     out.reserve(slots.len());
     for slot in slots {
@@ -566,7 +565,7 @@ fn resolve_template(
             range: None,
             number: Some(slot.number),
             time: Some(slot.time),
-            duration: Some(slot.duration),
+            duration: slot.duration,
         });
     }
     Ok((ts, out))
@@ -607,7 +606,7 @@ fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>),
             |attribute| format!("SegmentList/SegmentURL[{i}]@{attribute}"),
         )?;
         let (number, time, duration) = match slots.as_ref().and_then(|s| s.get(i)) {
-            Some(slot) => (slot.number, Some(slot.time), Some(slot.duration)),
+            Some(slot) => (slot.number, Some(slot.time), slot.duration),
             None => {
                 let n = start_number.saturating_add(i as u64);
                 match l

@@ -735,3 +735,38 @@ fn segment_list_entries_from_the_period_end_on_are_not_planned() {
     );
     assert_eq!(media_times(&xml), vec![(1, 100), (2, 110)]);
 }
+
+#[test]
+fn a_template_without_duration_or_timeline_is_one_media_segment() {
+    // (MPD attributes, template attributes, expected media (url, number, time, duration)).
+    type Expected = (&'static str, Option<u64>, Option<i64>, Option<u64>);
+    let cases: &[(&str, &str, Expected)] = &[
+        (
+            r#"mediaPresentationDuration="PT10S""#,
+            r#"timescale="1000" media="$RepresentationID$-$Number$.mp4""#,
+            ("a-1.mp4", Some(1), Some(0), Some(10_000)),
+        ),
+        (
+            "",
+            r#"startNumber="7" presentationTimeOffset="90" media="n$Number%03d$-t$Time$.mp4""#,
+            ("n007-t90.mp4", Some(7), Some(90), None),
+        ),
+        (
+            r#"mediaPresentationDuration="PT1.5S""#,
+            r#"initialization="i.mp4" media="whole.mp4""#,
+            ("whole.mp4", Some(1), Some(0), None),
+        ),
+    ];
+    for (mpd_attrs, template, (url, number, time, duration)) in cases {
+        let xml = mpd(
+            mpd_attrs,
+            &format!(r#"<Representation id="a"><SegmentTemplate {template}/></Representation>"#),
+        );
+        let media: Vec<Row> = rows(&xml).into_iter().filter(|r| r.0 == "media").collect();
+        assert_eq!(
+            media,
+            vec![("media", u(url), None, *number, *time, *duration)],
+            "{template}"
+        );
+    }
+}
