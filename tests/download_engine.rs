@@ -33,6 +33,7 @@ fn segment(url: &str, path: &str, range: Option<ByteRange>) -> Segment {
 fn plan_of(segments: Vec<Segment>, manifest_url: &str) -> Plan {
     Plan {
         manifest_url: Url::parse(manifest_url).unwrap(),
+        warnings: Vec::new(),
         representations: vec![RepresentationPlan {
             period: "0".into(),
             period_index: 0,

@@ -266,3 +266,46 @@ fn a_template_without_duration_or_timeline_lists_one_media_segment() {
             "number": 5, "time": 0, "duration": 8})
     );
 }
+
+#[test]
+fn refusals_and_empty_plans_say_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rows: &[(&str, &str)] = &[
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period start="PT20S"><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" media="$Number$"/></Representation></AdaptationSet></Period></MPD>"#,
+            "period 0 starts at 20s, after the end of the presentation",
+        ),
+        (r#"<MPD type="list"/>"#, "list MPDs"),
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet><SegmentTemplate media="$Time$"><SegmentTimeline><Pattern><S d="2"/></Pattern></SegmentTimeline></SegmentTemplate><Representation id="a"/></AdaptationSet></Period></MPD>"#,
+            "SegmentTimeline patterns (<Pattern>) are not supported",
+        ),
+        (
+            r#"<MPD type="static"><Period><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></Period></MPD>"#,
+            "nothing to download: period 0: 1 Representation element(s) directly under the Period",
+        ),
+    ];
+    for (i, (body, message)) in rows.iter().enumerate() {
+        let file = dir.path().join(format!("m{i}.mpd"));
+        std::fs::write(&file, body).expect("write");
+        fails_with(&["--list"], Some(&file), &[&format!("m{i}.mpd"), message]);
+    }
+}
+
+#[test]
+fn a_partly_empty_plan_lists_what_it_has_and_warns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(
+        &file,
+        r#"<MPD type="static"><Period><AdaptationSet/><AdaptationSet><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>"#,
+    )
+    .expect("write");
+    let out = dashget().arg("--list").arg(&file).output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "dashget: warning: period 0, adaptation set 0: no Representation\n"
+    );
+}

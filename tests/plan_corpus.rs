@@ -14,6 +14,9 @@ fn corpus() -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Manifests that hold nothing to download (a Period of events only): refused with the reason.
+const EMPTY: &[&str] = &["telestream-binary.xml", "telestream-elements.xml"];
+
 /// Manifests that need the wall clock (dynamic, `@duration` numbering from the live edge).
 const LIVE: &[&str] = &[
     "dashif-live-atoinf.mpd",
@@ -47,6 +50,12 @@ fn every_real_world_manifest_is_handled() {
             assert_eq!(out.status.code(), Some(2), "{name}");
             assert!(
                 stderr.contains("incomplete.mpd") && stderr.contains("not valid XML"),
+                "{name}: {stderr}"
+            );
+        } else if EMPTY.contains(&name.as_str()) {
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(
+                stderr.contains("nothing to download: period 0: no AdaptationSet"),
                 "{name}: {stderr}"
             );
         } else if LIVE.contains(&name.as_str()) {

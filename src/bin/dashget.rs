@@ -111,6 +111,9 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let options = fetch_options(&args)?;
     let client = fetch::build_client(&options)?;
     let (_, plan) = fetch::load_plan(&mirror_options(&args, options), &client).await?;
+    for warning in &plan.warnings {
+        eprintln!("dashget: warning: {warning}");
+    }
     match print_plan(&plan, args.json) {
         // `dashget --list ... | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}

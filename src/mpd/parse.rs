@@ -113,6 +113,12 @@ fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
     let presentation_type = match root.attribute("type").map(str::trim) {
         None | Some("static") => PresentationType::Static,
         Some("dynamic") => PresentationType::Dynamic,
+        Some("list") => {
+            return Err(Ctx("MPD@type=\"list\"".into()).unsupported(
+                "list MPDs (a list of other MPDs, ISO/IEC 23009-1 §5.3.1.2)",
+                "are",
+            ));
+        }
         Some(other) => {
             return Err(at.bad("type", format!("\"{other}\" is neither static nor dynamic")));
         }
@@ -384,6 +390,14 @@ fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseEr
     let timeline = match first_child(node, "SegmentTimeline") {
         None => None,
         Some(tl) => {
+            if tl
+                .descendants()
+                .any(|d| d.is_element() && d.tag_name().name() == "Pattern")
+            {
+                return Err(at
+                    .child("SegmentTimeline/Pattern".into())
+                    .unsupported("SegmentTimeline patterns (<Pattern>)", "are"));
+            }
             let mut entries = Vec::new();
             for (index, s) in children(tl, "S").enumerate() {
                 let at = at.child(format!("SegmentTimeline/S[{index}]"));

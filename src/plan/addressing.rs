@@ -159,6 +159,24 @@ pub fn resolve(
     }
 }
 
+/// Why a Representation resolved to no media segment, for the warning that says so.
+pub fn why_no_media(addressing: &Addressing) -> &'static str {
+    let (common, listed) = match addressing {
+        Addressing::Template(t) => (&t.common, None),
+        Addressing::List(l) => (&l.common, Some(l.segment_urls.len())),
+        _ => return "no media resource",
+    };
+    if common.timeline.as_ref().is_some_and(|t| t.is_empty()) {
+        "its SegmentTimeline has no S element"
+    } else if listed == Some(0) {
+        "its SegmentList has no SegmentURL"
+    } else if common.end_number.is_some() {
+        "@endNumber excludes every segment"
+    } else {
+        "no segment starts before the end of the Period"
+    }
+}
+
 fn whole(url: Url) -> Addressed {
     Addressed {
         kind: SegmentKind::Media,

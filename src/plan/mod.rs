@@ -97,6 +97,57 @@ pub struct Plan {
     pub manifest_url: Url,
     /// Representations: periods in order, representations in document order within each.
     pub representations: Vec<RepresentationPlan>,
+    /// What the manifest holds that gives nothing to download, for the user to see.
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// Something of the manifest that contributes nothing to the plan: never silent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanWarning {
+    /// A Period without AdaptationSet.
+    #[error("period {period}: no AdaptationSet")]
+    NoAdaptationSet {
+        /// The Period (id or index).
+        period: String,
+    },
+    /// A Period removed by `xlink:href="urn:mpeg:dash:resolve-to-zero:2013"`.
+    #[error("period {period}: removed by its xlink:href (resolve-to-zero)")]
+    RemovedPeriod {
+        /// The Period (id or index).
+        period: String,
+    },
+    /// An AdaptationSet without Representation.
+    #[error("period {period}, adaptation set {adaptation_set}: no Representation")]
+    NoRepresentation {
+        /// The Period (id or index).
+        period: String,
+        /// Index of the AdaptationSet in its Period.
+        adaptation_set: usize,
+    },
+    /// `Representation` elements directly under a Period, where the schema has none.
+    #[error(
+        "period {period}: {count} Representation element(s) directly under the Period, not in an AdaptationSet, ignored"
+    )]
+    StrayRepresentations {
+        /// The Period (id or index).
+        period: String,
+        /// How many.
+        count: usize,
+    },
+    /// A Representation with no media segment.
+    #[error(
+        "period {period}, adaptation set {adaptation_set}, representation \"{representation}\": no media segments ({reason})"
+    )]
+    NoMediaSegments {
+        /// The Period (id or index).
+        period: String,
+        /// Index of the AdaptationSet in its Period.
+        adaptation_set: usize,
+        /// The Representation's id.
+        representation: String,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 impl ByteRange {
@@ -149,6 +200,10 @@ impl Plan {
             .cloned()
             .collect();
         self.representations.retain(|r| ids.contains(&r.id));
+        self.warnings.retain(|w| match w {
+            PlanWarning::NoMediaSegments { representation, .. } => ids.contains(representation),
+            _ => true,
+        });
         unknown
     }
 }
@@ -195,6 +250,21 @@ pub enum PlanError {
         /// Where its content is.
         href: String,
     },
+    /// A Period that starts after the end of the presentation.
+    #[error(
+        "period {period} starts at {start}, after the end of the presentation (MPD@mediaPresentationDuration {end})"
+    )]
+    PeriodAfterEnd {
+        /// The Period (id or index).
+        period: String,
+        /// Its start, as seconds.
+        start: String,
+        /// The presentation's duration, as seconds.
+        end: String,
+    },
+    /// A manifest that names nothing to download; the reasons are the plan's warnings.
+    #[error("nothing to download: {}", reasons(.0))]
+    NothingToDownload(Vec<PlanWarning>),
     /// More segments than [`MAX_SEGMENTS`].
     #[error("the manifest describes more than {MAX_SEGMENTS} segments; refusing to plan it")]
     TooManySegments,
@@ -208,6 +278,27 @@ pub enum PlanError {
         /// Why.
         message: String,
     },
+}
+
+fn reasons(warnings: &[PlanWarning]) -> String {
+    if warnings.is_empty() {
+        return "the manifest has no Period".into();
+    }
+    warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Seconds, exactly, from nanoseconds (`12.5s`).
+fn seconds(ns: u64) -> String {
+    let (s, frac) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    if frac == 0 {
+        format!("{s}s")
+    } else {
+        format!("{s}.{}s", format!("{frac:09}").trim_end_matches('0'))
+    }
 }
 
 /// Plans a manifest from its bytes; relative URLs resolve against `manifest_url`.
@@ -242,6 +333,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
     let dynamic = mpd.presentation_type == PresentationType::Dynamic;
     let (mpd_base, mpd_has_base) = resolve_base(manifest_url, &mpd.base_urls, "MPD")?;
     let mut representations = Vec::new();
+    let mut warnings = Vec::new();
     let mut planned = 0usize;
     for (period_index, (period, timing)) in mpd.periods.iter().zip(&timings).enumerate() {
         let period_label = period
@@ -259,12 +351,44 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                 href: href.clone(),
             });
         }
+        if period.xlink_href.as_deref() == Some("urn:mpeg:dash:resolve-to-zero:2013") {
+            warnings.push(PlanWarning::RemovedPeriod {
+                period: period_label.clone(),
+            });
+            continue;
+        }
+        if let (Some(start), Some(end)) = (timing.start, mpd.media_presentation_duration)
+            && start > end
+        {
+            return Err(PlanError::PeriodAfterEnd {
+                period: period_label,
+                start: seconds(start),
+                end: seconds(end),
+            });
+        }
+        if period.stray_representations > 0 {
+            warnings.push(PlanWarning::StrayRepresentations {
+                period: period_label.clone(),
+                count: period.stray_representations,
+            });
+        }
+        if period.adaptation_sets.is_empty() {
+            warnings.push(PlanWarning::NoAdaptationSet {
+                period: period_label.clone(),
+            });
+        }
         let at = format!("Period {period_label}");
         let (period_base, period_has_base) = resolve_base(&mpd_base, &period.base_urls, &at)?;
         for (as_index, adaptation_set) in period.adaptation_sets.iter().enumerate() {
             let at = format!("{at}, AdaptationSet {as_index}");
             let (as_base, as_has_base) =
                 resolve_base(&period_base, &adaptation_set.base_urls, &at)?;
+            if adaptation_set.representations.is_empty() {
+                warnings.push(PlanWarning::NoRepresentation {
+                    period: period_label.clone(),
+                    adaptation_set: as_index,
+                });
+            }
             for (rep_index, rep) in adaptation_set.representations.iter().enumerate() {
                 let id = rep
                     .id
@@ -309,6 +433,14 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                         AddressingError::TooMany => PlanError::TooManySegments,
                     })?;
                 planned += addressed.len();
+                if !addressed.iter().any(|a| a.kind == SegmentKind::Media) {
+                    warnings.push(PlanWarning::NoMediaSegments {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        reason: addressing::why_no_media(&addressing),
+                    });
+                }
                 let query = query::segment_query(
                     [
                         mpd.url_query.as_ref(),
@@ -360,8 +492,12 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
             }
         }
     }
+    if planned == 0 {
+        return Err(PlanError::NothingToDownload(warnings));
+    }
     let mut plan = Plan {
         manifest_url: manifest_url.clone(),
+        warnings,
         representations,
     };
     separate_colliding_paths(&mut plan);

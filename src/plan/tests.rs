@@ -505,7 +505,10 @@ fn remote_periods_are_refused_unless_resolved_to_zero() {
         r#"<Period id="ad" xlink:href="https://ads.example/p.xml" xlink:actuate="onLoad"/>"#,
         "",
     );
-    assert_eq!(plan_str(&zero).map(|p| p.representations.len()), Ok(0));
+    assert_eq!(
+        plan_str(&zero).expect_err("nothing left").to_string(),
+        "nothing to download: period gone: removed by its xlink:href (resolve-to-zero)"
+    );
 }
 
 #[test]
@@ -769,4 +772,58 @@ fn a_template_without_duration_or_timeline_is_one_media_segment() {
             "{template}"
         );
     }
+}
+
+#[test]
+fn refusals_name_the_real_cause() {
+    let rows: &[(&str, &str)] = &[
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period id="late" start="PT12.5S"><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" media="$Number$"/></Representation></AdaptationSet></Period></MPD>"#,
+            "period late starts at 12.5s, after the end of the presentation (MPD@mediaPresentationDuration 10s)",
+        ),
+        (
+            r#"<MPD type="list"><Period/></MPD>"#,
+            "MPD@type=\"list\": list MPDs (a list of other MPDs, ISO/IEC 23009-1 §5.3.1.2) are not supported",
+        ),
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period><AdaptationSet><SegmentTemplate media="$Time$"><SegmentTimeline><Pattern id="1"><S d="2" r="1"/></Pattern><S t="0" d="4"/></SegmentTimeline></SegmentTemplate><Representation id="a"/></AdaptationSet></Period></MPD>"#,
+            "MPD/Period[0]/AdaptationSet[0]/SegmentTemplate/SegmentTimeline/Pattern: SegmentTimeline patterns (<Pattern>) are not supported",
+        ),
+        (
+            r#"<MPD type="static"><Period id="p"><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></Period></MPD>"#,
+            "nothing to download: period p: 1 Representation element(s) directly under the Period, not in an AdaptationSet, ignored; period p: no AdaptationSet",
+        ),
+        (
+            r#"<MPD type="static"><Period><AdaptationSet/></Period></MPD>"#,
+            "nothing to download: period 0, adaptation set 0: no Representation",
+        ),
+        (
+            r#"<MPD type="static"/>"#,
+            "nothing to download: the manifest has no Period",
+        ),
+        (
+            r#"<MPD type="static"><Period><AdaptationSet><Representation id="a"><SegmentTemplate media="$Time$"><SegmentTimeline/></SegmentTemplate></Representation></AdaptationSet></Period></MPD>"#,
+            "nothing to download: period 0, adaptation set 0, representation \"a\": no media segments (its SegmentTimeline has no S element)",
+        ),
+    ];
+    for (xml, want) in rows {
+        assert_eq!(plan_str(xml).expect_err(want).to_string(), *want);
+    }
+}
+
+#[test]
+fn partly_empty_plans_carry_their_warnings() {
+    let xml = r#"<MPD type="static" mediaPresentationDuration="PT2S"><Period><AdaptationSet/><AdaptationSet><Representation id="a"><SegmentTemplate initialization="i.mp4" media="$Time$"><SegmentTimeline/></SegmentTemplate></Representation><Representation id="b"><BaseURL>b.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>"#;
+    let mut plan = plan_str(xml).expect("plan");
+    let warnings: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "period 0, adaptation set 0: no Representation",
+            "period 0, adaptation set 1, representation \"a\": no media segments (its SegmentTimeline has no S element)",
+        ]
+    );
+    // -r b: the warning about a goes with it.
+    plan.retain_representations(&["b".into()]);
+    assert_eq!(plan.warnings.len(), 1);
 }
