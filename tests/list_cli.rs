@@ -277,6 +277,10 @@ fn refusals_and_empty_plans_say_why() {
         ),
         (r#"<MPD type="list"/>"#, "list MPDs"),
         (
+            r#"<MPD type="static"><Period><AdaptationSet><Representation id="a"><BaseURL>a.mp4</BaseURL><SegmentList><SegmentURL mediaRange="0-18446744073709551615"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#,
+            "@mediaRange \"0-18446744073709551615\" ends past the largest possible file",
+        ),
+        (
             r#"<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet><SegmentTemplate media="$Time$"><SegmentTimeline><Pattern><S d="2"/></Pattern></SegmentTimeline></SegmentTemplate><Representation id="a"/></AdaptationSet></Period></MPD>"#,
             "SegmentTimeline patterns (<Pattern>) are not supported",
         ),

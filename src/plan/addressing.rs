@@ -144,6 +144,10 @@ pub fn resolve(
         Addressing::Template(t) => resolve_template(t, ctx),
         Addressing::List(l) => resolve_list(l, ctx),
         Addressing::Base(b) => {
+            // @indexRange is recorded, not expanded (DESIGN.md), but must be a range.
+            if let Some(range) = &b.index_range {
+                parse_range(range, || "SegmentBase@indexRange".into())?;
+            }
             let mut out = head_segments(b, ctx, "SegmentBase")?;
             out.push(whole(ctx.base.clone()));
             Ok((timescale(b)?, out))
@@ -210,22 +214,23 @@ fn join(
     })
 }
 
-/// Parses `first-last` (inclusive); `attribute` names it in the error.
+/// Parses `first-last` (inclusive); `attribute` names it in the error. The byte after the
+/// range must have an offset too (a file is at most 2^64 − 1 bytes), so `last` is below
+/// `u64::MAX` and `last + 1` never overflows anywhere.
 pub fn parse_range(
     text: &str,
     attribute: impl Fn() -> String,
 ) -> Result<ByteRange, AddressingError> {
-    let bad = || {
-        AddressingError::Invalid(format!(
-            "{} \"{text}\" is not a byte range first-last",
-            attribute()
-        ))
-    };
-    let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
-    let first: u64 = first.trim().parse().map_err(|_| bad())?;
-    let last: u64 = last.trim().parse().map_err(|_| bad())?;
+    let bad = |why: &str| AddressingError::Invalid(format!("{} \"{text}\" {why}", attribute()));
+    let not_a_range = || bad("is not a byte range first-last");
+    let (first, last) = text.trim().split_once('-').ok_or_else(not_a_range)?;
+    let first: u64 = first.trim().parse().map_err(|_| not_a_range())?;
+    let last: u64 = last.trim().parse().map_err(|_| not_a_range())?;
     if last < first {
-        return Err(bad());
+        return Err(bad("ends before it starts"));
+    }
+    if last == u64::MAX {
+        return Err(bad("ends past the largest possible file (2^64 - 1 bytes)"));
     }
     Ok(ByteRange { first, last })
 }

@@ -151,9 +151,9 @@ pub enum PlanWarning {
 }
 
 impl ByteRange {
-    /// Number of bytes in the range.
+    /// Number of bytes in the range (saturating: a planned range always fits).
     pub fn len(&self) -> u64 {
-        self.last - self.first + 1
+        self.last.saturating_sub(self.first).saturating_add(1)
     }
 
     /// Always false: a range holds at least one byte.

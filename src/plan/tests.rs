@@ -827,3 +827,60 @@ fn partly_empty_plans_carry_their_warnings() {
     plan.retain_representations(&["b".into()]);
     assert_eq!(plan.warnings.len(), 1);
 }
+
+#[test]
+fn byte_ranges_are_checked_never_overflowing() {
+    let max = u64::MAX;
+    let rep = |inner: &str| {
+        mpd(
+            "",
+            &format!(r#"<Representation id="a"><BaseURL>a.mp4</BaseURL>{inner}</Representation>"#),
+        )
+    };
+    // (segment information, expected error, or the planned ranges)
+    let rows: Vec<(String, Result<Vec<&str>, String>)> = vec![
+        (
+            format!(r#"<SegmentList><SegmentURL mediaRange="0-{max}"/></SegmentList>"#),
+            Err(format!("SegmentList/SegmentURL[0]@mediaRange \"0-{max}\" ends past the largest possible file (2^64 - 1 bytes)")),
+        ),
+        (
+            format!(r#"<SegmentBase><Initialization range="0-{max}"/></SegmentBase>"#),
+            Err(format!("SegmentBase/Initialization@range \"0-{max}\" ends past the largest possible file (2^64 - 1 bytes)")),
+        ),
+        (
+            format!(r#"<SegmentBase indexRange="10-{max}"/>"#),
+            Err(format!("SegmentBase@indexRange \"10-{max}\" ends past the largest possible file (2^64 - 1 bytes)")),
+        ),
+        (
+            r#"<SegmentList><SegmentURL mediaRange="0-18446744073709551616"/></SegmentList>"#.into(),
+            Err("SegmentList/SegmentURL[0]@mediaRange \"0-18446744073709551616\" is not a byte range first-last".into()),
+        ),
+        (
+            r#"<SegmentList><SegmentURL mediaRange="9-3"/></SegmentList>"#.into(),
+            Err("SegmentList/SegmentURL[0]@mediaRange \"9-3\" ends before it starts".into()),
+        ),
+        (
+            format!(r#"<SegmentList><SegmentURL mediaRange="{}-{}"/></SegmentList>"#, max - 1, max - 1),
+            Ok(vec!["18446744073709551614-18446744073709551614"]),
+        ),
+    ];
+    for (inner, want) in rows {
+        let got = plan_str(&rep(&inner)).map(|p| {
+            p.segments()
+                .filter_map(|(_, s)| s.range.map(|r| r.to_string()))
+                .collect::<Vec<_>>()
+        });
+        let want = want
+            .map(|v| v.into_iter().map(String::from).collect::<Vec<_>>())
+            .map_err(|m| format!("period p0, adaptation set 0, representation \"a\": {m}"));
+        assert_eq!(got.map_err(|e| e.to_string()), want, "{inner}");
+    }
+    assert_eq!(
+        ByteRange {
+            first: 0,
+            last: max
+        }
+        .len(),
+        max
+    );
+}
