@@ -2,10 +2,12 @@
 
 use url::Url;
 
-use super::template::{Identifier, Template, Values};
+use super::media;
+use super::positions::Positions;
+use super::template::Template;
 use super::{ByteRange, SegmentKind};
 use crate::mpd::{
-    CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, TimelineEntry, UrlWithRange,
+    CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, UrlWithRange,
 };
 
 /// Most segments one plan may hold; a manifest asking for more is refused, not obeyed.
@@ -135,14 +137,55 @@ pub struct Context<'a> {
     pub planned_before: usize,
 }
 
-/// Resolves a Representation's segments, init first. Returns the timescale too.
-pub fn resolve(
-    addressing: &Addressing,
-    ctx: &Context,
-) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    match addressing {
-        Addressing::Template(t) => resolve_template(t, ctx),
-        Addressing::List(l) => resolve_list(l, ctx),
+/// A Representation's segments: those planned one by one (init, index, bitstream switching,
+/// listed media), then those a template generates.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The timescale of the segments' times.
+    pub timescale: u64,
+    /// Segments named one by one, in plan order.
+    pub listed: Vec<Addressed>,
+    /// Media segments generated from a template, after the listed ones.
+    pub generated: Option<GeneratedMedia>,
+}
+
+/// Media segments of a template, not expanded.
+#[derive(Debug)]
+pub struct GeneratedMedia {
+    /// The compiled `@media`.
+    pub template: Template,
+    /// Where each segment is.
+    pub positions: Positions,
+}
+
+impl Resolved {
+    /// How many segments, without expanding any.
+    pub fn count(&self) -> u128 {
+        self.listed.len() as u128 + self.generated.as_ref().map_or(0, |g| g.positions.count())
+    }
+
+    /// Whether a media segment is among them.
+    pub fn has_media(&self) -> bool {
+        self.generated
+            .as_ref()
+            .is_some_and(|g| g.positions.count() > 0)
+            || self.listed.iter().any(|a| a.kind == SegmentKind::Media)
+    }
+
+    fn listed(timescale: u64, listed: Vec<Addressed>) -> Resolved {
+        Resolved {
+            timescale,
+            listed,
+            generated: None,
+        }
+    }
+}
+
+/// Resolves a Representation's segments, init first; none is expanded from a template yet.
+pub fn resolve(addressing: &Addressing, ctx: &Context) -> Result<Resolved, AddressingError> {
+    let resolved = match addressing {
+        Addressing::Template(t) => media::resolve_template(t, ctx)?,
+        Addressing::List(l) => media::resolve_list(l, ctx)?,
         Addressing::Base(b) => {
             // @indexRange is recorded, not expanded (DESIGN.md), but must be a range.
             if let Some(range) = &b.index_range {
@@ -150,7 +193,7 @@ pub fn resolve(
             }
             let mut out = head_segments(b, ctx, "SegmentBase")?;
             out.push(whole(ctx.base.clone()));
-            Ok((timescale(b)?, out))
+            Resolved::listed(timescale(b)?, out)
         }
         Addressing::BaseUrlOnly => {
             if !ctx.has_own_base_url || ctx.base.path().ends_with('/') {
@@ -158,9 +201,14 @@ pub fn resolve(
                     "no SegmentTemplate, SegmentList or SegmentBase, and no BaseURL naming a media file".into(),
                 ));
             }
-            Ok((1, vec![whole(ctx.base.clone())]))
+            Resolved::listed(1, vec![whole(ctx.base.clone())])
         }
+    };
+    // The cap is checked on counts, before anything is expanded.
+    if (ctx.planned_before as u128).saturating_add(resolved.count()) > MAX_SEGMENTS as u128 {
+        return Err(AddressingError::TooMany);
     }
+    Ok(resolved)
 }
 
 /// Why a Representation resolved to no media segment, for the warning that says so.
@@ -181,7 +229,7 @@ pub fn why_no_media(addressing: &Addressing) -> &'static str {
     }
 }
 
-fn whole(url: Url) -> Addressed {
+pub(super) fn whole(url: Url) -> Addressed {
     Addressed {
         kind: SegmentKind::Media,
         url,
@@ -192,7 +240,7 @@ fn whole(url: Url) -> Addressed {
     }
 }
 
-fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
+pub(super) fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
     match common.timescale {
         Some(0) => Err(AddressingError::Invalid("@timescale is 0".into())),
         Some(t) => Ok(t),
@@ -201,7 +249,7 @@ fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
 }
 
 /// Resolves a URL reference; `attribute` names it in the error (built only on error).
-fn join(
+pub(super) fn join(
     base: &Url,
     reference: &str,
     attribute: impl FnOnce() -> String,
@@ -237,7 +285,7 @@ pub fn parse_range(
 
 /// A resource named by an optional URL reference (absent: the BaseURL's resource, 23009-1
 /// §5.3.9.2) and an optional byte range of it. `name(attribute)` locates them for errors.
-fn resource(
+pub(super) fn resource(
     ctx: &Context,
     (url_attribute, reference): (&str, Option<&str>),
     (range_attribute, range): (&str, Option<&str>),
@@ -279,7 +327,7 @@ fn named_segment(
 
 /// The segments before the media ones, from elements: `Initialization`,
 /// `RepresentationIndex`, `BitstreamSwitching`, in that order (DESIGN.md).
-fn head_segments(
+pub(super) fn head_segments(
     common: &CommonSegmentAttributes,
     ctx: &Context,
     parent: &str,
@@ -309,348 +357,4 @@ fn head_segments(
         }
     }
     Ok(out)
-}
-
-/// One media segment's position: number, time, duration, sub-number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub number: u64,
-    pub time: i64,
-    pub duration: Option<u64>,
-    pub sub_number: Option<u64>,
-}
-
-fn check_cap(ctx: &Context, planned: usize, more: u128) -> Result<(), AddressingError> {
-    if (ctx.planned_before as u128) + (planned as u128) + more > MAX_SEGMENTS as u128 {
-        return Err(AddressingError::TooMany);
-    }
-    Ok(())
-}
-
-/// The media timeline's end of the Period (`presentationTimeOffset` + duration × timescale),
-/// in timescale units.
-fn period_end_media_time(common: &CommonSegmentAttributes, ts: u64, ctx: &Context) -> Option<i128> {
-    let duration = ctx.period_duration?;
-    let pto = i128::from(common.presentation_time_offset.unwrap_or(0));
-    Some(pto + ceil_div(i128::from(duration) * i128::from(ts), 1_000_000_000))
-}
-
-fn ceil_div(a: i128, b: i128) -> i128 {
-    let q = a / b;
-    if a % b != 0 && ((a > 0) == (b > 0)) {
-        q + 1
-    } else {
-        q
-    }
-}
-
-/// Expands a SegmentTimeline into slots. `$Number$` counts entries from `startNumber`
-/// (an `S@n` restarts the count); `S@t` may be negative and may jump forward (a gap).
-pub fn timeline_slots(
-    entries: &[TimelineEntry],
-    common: &CommonSegmentAttributes,
-    ts: u64,
-    ctx: &Context,
-) -> Result<Vec<Slot>, AddressingError> {
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut number = common.start_number.unwrap_or(1);
-    let mut time: i128 = 0;
-    for (i, s) in entries.iter().enumerate() {
-        if s.d == 0 {
-            return Err(AddressingError::Invalid(format!(
-                "SegmentTimeline/S[{i}]@d is 0"
-            )));
-        }
-        if let Some(t) = s.t {
-            time = i128::from(t);
-        }
-        if let Some(n) = s.n {
-            number = n;
-        }
-        let d = i128::from(s.d);
-        let count: i128 = if s.r >= 0 {
-            i128::from(s.r) + 1
-        } else {
-            // 23009-1 §5.3.9.6: r = -1 repeats up to the next S@t, or to the end of the Period.
-            let end = match entries.get(i + 1).and_then(|next| next.t) {
-                Some(next_t) => i128::from(next_t),
-                None => match period_end_media_time(common, ts, ctx) {
-                    Some(end) => end,
-                    None if ctx.dynamic => {
-                        return Err(AddressingError::Live(
-                            "its SegmentTimeline repeats (r=-1) up to the live edge".into(),
-                        ));
-                    }
-                    None => {
-                        return Err(AddressingError::Invalid(format!(
-                            "SegmentTimeline/S[{i}]@r=-1 repeats to the end of a Period whose duration is unknown"
-                        )));
-                    }
-                },
-            };
-            ceil_div(end - time, d).max(0)
-        };
-        let k = s.k.unwrap_or(1).max(1);
-        check_cap(ctx, slots.len(), count.unsigned_abs() * u128::from(k))?;
-        for _ in 0..count {
-            let start = i64::try_from(time)
-                .map_err(|_| AddressingError::Invalid("SegmentTimeline times overflow".into()))?;
-            for sub in 1..=k {
-                slots.push(Slot {
-                    number,
-                    time: start,
-                    duration: Some(s.d),
-                    sub_number: s.k.map(|_| sub),
-                });
-            }
-            number = number.saturating_add(1);
-            time += d;
-        }
-    }
-    Ok(slots)
-}
-
-/// Slots of a `@duration`-addressed representation: ceil(Period duration × timescale / duration)
-/// segments numbered from `startNumber`, bounded by `endNumber`.
-fn duration_slots(
-    duration_e9: u128,
-    common: &CommonSegmentAttributes,
-    ts: u64,
-    ctx: &Context,
-) -> Result<Vec<Slot>, AddressingError> {
-    if duration_e9 == 0 {
-        return Err(AddressingError::Invalid("@duration is 0".into()));
-    }
-    let start_number = common.start_number.unwrap_or(1);
-    let by_end_number = common
-        .end_number
-        .map(|end| u128::from(end.saturating_add(1).saturating_sub(start_number)));
-    let count: u128 = match (ctx.period_duration, by_end_number) {
-        (_, _) if ctx.dynamic => {
-            return Err(AddressingError::Live(
-                "its segments are numbered by @duration from the live edge".into(),
-            ));
-        }
-        (Some(period), end) => {
-            // period[ns] × ts / (duration × 10^9 / 10^9): both sides are scaled by 10^9.
-            let num = u128::from(period) * u128::from(ts);
-            let by_duration = num.div_ceil(duration_e9);
-            end.map_or(by_duration, |e| by_duration.min(e))
-        }
-        (None, Some(end)) => end,
-        (None, None) => {
-            return Err(AddressingError::Invalid(
-                "@duration addressing needs the Period's duration (no Period@duration, next Period@start or MPD@mediaPresentationDuration)".into(),
-            ));
-        }
-    };
-    check_cap(ctx, 0, count)?;
-    // Fractional @duration values are rounded down in `duration`/`time`.
-    let segment_duration = u64::try_from(duration_e9 / 1_000_000_000).unwrap_or(u64::MAX);
-    let mut slots = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        // $Time$ of the i-th segment: i × @duration.
-        let time = i64::try_from(i * duration_e9 / 1_000_000_000).unwrap_or(i64::MAX);
-        slots.push(Slot {
-            number: start_number.saturating_add(i as u64),
-            time,
-            duration: Some(segment_duration),
-            sub_number: None,
-        });
-    }
-    Ok(slots)
-}
-
-fn compile(text: &str, attribute: &str) -> Result<Template, AddressingError> {
-    Template::compile(text).map_err(|e| {
-        AddressingError::Invalid(format!("SegmentTemplate@{attribute} \"{text}\": {e}"))
-    })
-}
-
-fn resolve_template(
-    t: &SegmentTemplate,
-    ctx: &Context,
-) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    let ts = timescale(&t.common)?;
-    let values = Values {
-        representation_id: ctx.representation_id,
-        bandwidth: ctx.bandwidth,
-        ..Values::default()
-    };
-    // Each of init, index and bitstream switching: the attribute (a template) when present,
-    // else the element; the element's @range applies to the attribute's URL too.
-    let mut out = head_segments(&t.common, ctx, "SegmentTemplate")?;
-    let attributes = [
-        (
-            SegmentKind::Init,
-            &t.initialization,
-            "initialization",
-            &t.common.initialization,
-            "Initialization",
-        ),
-        (
-            SegmentKind::Index,
-            &t.index,
-            "index",
-            &t.common.representation_index,
-            "RepresentationIndex",
-        ),
-        (
-            SegmentKind::BitstreamSwitching,
-            &t.bitstream_switching,
-            "bitstreamSwitching",
-            &t.common.bitstream_switching,
-            "BitstreamSwitching",
-        ),
-    ];
-    for (kind, text, attribute, element, element_name) in attributes {
-        let Some(text) = text else { continue };
-        let template = compile(text, attribute)?;
-        if template.uses(Identifier::Number) || template.uses(Identifier::Time) {
-            return Err(AddressingError::Invalid(format!(
-                "SegmentTemplate@{attribute} \"{text}\": one {} segment per media segment ($Number$/$Time$) is not supported",
-                kind.as_str()
-            )));
-        }
-        let expanded = template.expand(&values).map_err(|e| {
-            AddressingError::Invalid(format!("SegmentTemplate@{attribute} \"{text}\": {e}"))
-        })?;
-        let url = join(ctx.base, &expanded, || {
-            format!("SegmentTemplate@{attribute}")
-        })?;
-        let range = element
-            .as_ref()
-            .and_then(|i| i.range.as_deref())
-            .map(|r| parse_range(r, || format!("SegmentTemplate/{element_name}@range")))
-            .transpose()?;
-        let segment = Addressed {
-            kind,
-            url,
-            range,
-            number: None,
-            time: None,
-            duration: None,
-        };
-        match out.iter().position(|a| a.kind == kind) {
-            Some(i) => out[i] = segment,
-            None => {
-                let at = out.iter().take_while(|a| a.kind < kind).count();
-                out.insert(at, segment);
-            }
-        }
-    }
-    let media_text = t
-        .media
-        .as_deref()
-        .ok_or_else(|| AddressingError::Invalid("SegmentTemplate has no @media".into()))?;
-    let media = compile(media_text, "media")?;
-    let slots = match (&t.common.timeline, t.common.duration_e9) {
-        (Some(entries), _) => {
-            let mut slots = timeline_slots(entries, &t.common, ts, ctx)?;
-            // @endNumber: the number of the last segment of the Period.
-            if let Some(end) = t.common.end_number {
-                slots.retain(|s| s.number <= end);
-            }
-            slots
-        }
-        (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
-        // 23009-1 §5.3.9.5.3: neither @duration nor a SegmentTimeline: the Period is one media
-        // segment, numbered startNumber, starting at the Period's start (presentationTimeOffset).
-        (None, None) => vec![Slot {
-            number: t.common.start_number.unwrap_or(1),
-            time: i64::try_from(t.common.presentation_time_offset.unwrap_or(0)).map_err(|_| {
-                AddressingError::Invalid("@presentationTimeOffset is too large".into())
-            })?,
-            // The Period's duration, when it is a whole number of ticks.
-            duration: ctx
-                .period_duration
-                .map(|ns| u128::from(ns) * u128::from(ts))
-                .filter(|ticks| ticks % 1_000_000_000 == 0)
-                .and_then(|ticks| u64::try_from(ticks / 1_000_000_000).ok()),
-            sub_number: None,
-        }],
-    };
-    out.reserve(slots.len());
-    for slot in slots {
-        let v = Values {
-            number: Some(slot.number),
-            time: Some(slot.time),
-            sub_number: Some(slot.sub_number.unwrap_or(1)),
-            ..values
-        };
-        let expanded = media.expand(&v).map_err(|e| {
-            AddressingError::Invalid(format!("SegmentTemplate@media \"{media_text}\": {e}"))
-        })?;
-        let url = join(ctx.base, &expanded, || "SegmentTemplate@media".into())?;
-        out.push(Addressed {
-            kind: SegmentKind::Media,
-            url,
-            range: None,
-            number: Some(slot.number),
-            time: Some(slot.time),
-            duration: slot.duration,
-        });
-    }
-    Ok((ts, out))
-}
-
-fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    let ts = timescale(&l.common)?;
-    let mut out = head_segments(&l.common, ctx, "SegmentList")?;
-    out.reserve(l.segment_urls.len());
-    check_cap(ctx, 0, l.segment_urls.len() as u128)?;
-    // Times: from the timeline when there is one, else from @duration.
-    let slots = match (&l.common.timeline, l.common.duration_e9) {
-        (Some(entries), _) => Some(timeline_slots(entries, &l.common, ts, ctx)?),
-        _ => None,
-    };
-    let start_number = l.common.start_number.unwrap_or(1);
-    // DESIGN.md: a listed segment belongs to its Period only when it starts before the Period's
-    // end (on the media timeline with a SegmentTimeline, from the Period's start with @duration).
-    let period_end = period_end_media_time(&l.common, ts, ctx);
-    let period_ticks_e9 = ctx
-        .period_duration
-        .map(|ns| u128::from(ns) * u128::from(ts));
-    for (i, segment_url) in l.segment_urls.iter().enumerate() {
-        let after_the_end = match (slots.as_ref().and_then(|s| s.get(i)), l.common.duration_e9) {
-            (Some(slot), _) => period_end.is_some_and(|end| i128::from(slot.time) >= end),
-            (None, Some(d)) if slots.is_none() => {
-                period_ticks_e9.is_some_and(|p| (i as u128).saturating_mul(d) >= p)
-            }
-            _ => false,
-        };
-        if after_the_end {
-            break;
-        }
-        let (url, range) = resource(
-            ctx,
-            ("media", segment_url.media.as_deref()),
-            ("mediaRange", segment_url.media_range.as_deref()),
-            |attribute| format!("SegmentList/SegmentURL[{i}]@{attribute}"),
-        )?;
-        let (number, time, duration) = match slots.as_ref().and_then(|s| s.get(i)) {
-            Some(slot) => (slot.number, Some(slot.time), slot.duration),
-            None => {
-                let n = start_number.saturating_add(i as u64);
-                match l
-                    .common
-                    .duration_e9
-                    .filter(|d| d.is_multiple_of(1_000_000_000))
-                    .map(|d| (d / 1_000_000_000) as u64)
-                {
-                    Some(d) => (n, i64::try_from(u128::from(d) * i as u128).ok(), Some(d)),
-                    None => (n, None, None),
-                }
-            }
-        };
-        out.push(Addressed {
-            kind: SegmentKind::Media,
-            url,
-            range,
-            number: Some(number),
-            time,
-            duration,
-        });
-    }
-    Ok((ts, out))
 }

@@ -5,22 +5,32 @@
 //! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
 
 mod addressing;
+mod error;
+pub mod list;
+mod media;
+mod paths;
+mod positions;
 mod query;
+mod segments;
 pub mod template;
 mod timing;
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use url::Url;
 
 pub use addressing::MAX_SEGMENTS;
 use addressing::{AddressingError, Context};
+use error::seconds;
+pub use error::{PlanError, PlanWarning};
+pub use paths::SharedFile;
+pub use segments::Segments;
 pub use timing::{PeriodTiming, period_timings};
 
 use crate::layout;
-use crate::mpd::{Mpd, ParseError, PresentationType, parse_mpd};
+use crate::mpd::{Mpd, PresentationType, parse_mpd};
+use segments::{Generated, SegmentSource};
 
 /// What a segment is to its representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -65,7 +75,8 @@ pub struct Segment {
     pub duration: Option<u64>,
 }
 
-/// Every segment of one Representation, in order (init first).
+/// One Representation of the plan: what it is, and its segments in a compact form that
+/// [`RepresentationPlan::segments`] expands one segment at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepresentationPlan {
     /// The Period's `@id`, or its index (0-based) when it has none.
@@ -86,8 +97,8 @@ pub struct RepresentationPlan {
     pub bandwidth: Option<u64>,
     /// The timescale that `time` and `duration` of the segments are expressed in.
     pub timescale: u64,
-    /// The segments: init, index, bitstream switching, then media in presentation order.
-    pub segments: Vec<Segment>,
+    /// Where the segments come from.
+    source: SegmentSource,
 }
 
 /// The plan of a whole presentation.
@@ -99,55 +110,8 @@ pub struct Plan {
     pub representations: Vec<RepresentationPlan>,
     /// What the manifest holds that gives nothing to download, for the user to see.
     pub warnings: Vec<PlanWarning>,
-}
-
-/// Something of the manifest that contributes nothing to the plan: never silent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanWarning {
-    /// A Period without AdaptationSet.
-    #[error("period {period}: no AdaptationSet")]
-    NoAdaptationSet {
-        /// The Period (id or index).
-        period: String,
-    },
-    /// A Period removed by `xlink:href="urn:mpeg:dash:resolve-to-zero:2013"`.
-    #[error("period {period}: removed by its xlink:href (resolve-to-zero)")]
-    RemovedPeriod {
-        /// The Period (id or index).
-        period: String,
-    },
-    /// An AdaptationSet without Representation.
-    #[error("period {period}, adaptation set {adaptation_set}: no Representation")]
-    NoRepresentation {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-    },
-    /// `Representation` elements directly under a Period, where the schema has none.
-    #[error(
-        "period {period}: {count} Representation element(s) directly under the Period, not in an AdaptationSet, ignored"
-    )]
-    StrayRepresentations {
-        /// The Period (id or index).
-        period: String,
-        /// How many.
-        count: usize,
-    },
-    /// A Representation with no media segment.
-    #[error(
-        "period {period}, adaptation set {adaptation_set}, representation \"{representation}\": no media segments ({reason})"
-    )]
-    NoMediaSegments {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-        /// The Representation's id.
-        representation: String,
-        /// Why.
-        reason: &'static str,
-    },
+    /// The files of the plan.
+    files: paths::Files,
 }
 
 impl ByteRange {
@@ -180,12 +144,86 @@ impl SegmentKind {
     }
 }
 
+impl RepresentationPlan {
+    /// A representation whose segments are given one by one (for tools and tests); the other
+    /// fields are empty and may be set.
+    pub fn from_segments(period: &str, id: &str, segments: Vec<Segment>) -> RepresentationPlan {
+        RepresentationPlan {
+            period: period.to_string(),
+            period_index: 0,
+            adaptation_set_index: 0,
+            id: id.to_string(),
+            mime_type: None,
+            codecs: None,
+            content_type: None,
+            bandwidth: None,
+            timescale: 1,
+            source: SegmentSource {
+                listed: segments,
+                ..SegmentSource::default()
+            },
+        }
+    }
+
+    /// Its segments in plan order: init, index, bitstream switching, then media in
+    /// presentation order. Each is computed when it is reached: nothing is held for it.
+    pub fn segments(&self) -> Segments<'_> {
+        self.source.iter()
+    }
+
+    /// How many segments, without computing them.
+    pub fn segment_count(&self) -> usize {
+        self.source.count()
+    }
+}
+
 impl Plan {
-    /// Every segment, in plan order, with the representation it belongs to.
-    pub fn segments(&self) -> impl Iterator<Item = (&RepresentationPlan, &Segment)> {
+    /// A plan of these representations (for tools and tests; [`plan`] makes them from a
+    /// manifest). Local paths that different URLs share are renamed here.
+    pub fn new(
+        manifest_url: Url,
+        mut representations: Vec<RepresentationPlan>,
+        warnings: Vec<PlanWarning>,
+    ) -> Plan {
+        let files = paths::analyse(&mut representations);
+        Plan {
+            manifest_url,
+            representations,
+            warnings,
+            files,
+        }
+    }
+
+    /// Every segment, in plan order, with the representation it belongs to; computed one at a
+    /// time.
+    pub fn segments(&self) -> impl Iterator<Item = (&RepresentationPlan, Segment)> + '_ {
         self.representations
             .iter()
-            .flat_map(|r| r.segments.iter().map(move |s| (r, s)))
+            .flat_map(|r| r.segments().map(move |s| (r, s)))
+    }
+
+    /// How many segments, without computing them.
+    pub fn segment_count(&self) -> usize {
+        self.representations
+            .iter()
+            .map(RepresentationPlan::segment_count)
+            .sum()
+    }
+
+    /// How many local files (distinct paths): segments that are byte ranges of one resource,
+    /// or that several representations share, are one file.
+    pub fn file_count(&self) -> usize {
+        self.files.count
+    }
+
+    /// The file at `path` when several segments share it (`None`: one segment, or a run of
+    /// segments that follow each other in the plan with one URL).
+    pub fn shared_file(&self, path: &Path) -> Option<(u128, SharedFile)> {
+        if self.files.shared.is_empty() {
+            return None;
+        }
+        let key = segments::path_key(path);
+        self.files.shared.get(&key).map(|f| (key, *f))
     }
 
     /// Keeps only the representations whose id is in `ids` (all of them when `ids` is empty).
@@ -204,100 +242,8 @@ impl Plan {
             PlanWarning::NoMediaSegments { representation, .. } => ids.contains(representation),
             _ => true,
         });
+        self.files = paths::analyse(&mut self.representations);
         unknown
-    }
-}
-
-/// Why a manifest cannot be planned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
-    /// The manifest could not be parsed.
-    #[error(transparent)]
-    Parse(#[from] ParseError),
-    /// A live manifest whose segments depend on the wall clock.
-    #[error(
-        "live manifests are not supported yet: period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {reason}"
-    )]
-    Live {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-        /// The Representation's id.
-        representation: String,
-        /// Why the wall clock is needed.
-        reason: String,
-    },
-    /// A Representation whose addressing cannot be resolved.
-    #[error(
-        "period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {message}"
-    )]
-    Representation {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-        /// The Representation's id.
-        representation: String,
-        /// What is wrong, naming the attribute at fault.
-        message: String,
-    },
-    /// A Period to be fetched from elsewhere (`xlink:href`), which is not done.
-    #[error("period {period}: remote Periods (xlink:href=\"{href}\") are not supported")]
-    RemotePeriod {
-        /// The Period (id or index).
-        period: String,
-        /// Where its content is.
-        href: String,
-    },
-    /// A Period that starts after the end of the presentation.
-    #[error(
-        "period {period} starts at {start}, after the end of the presentation (MPD@mediaPresentationDuration {end})"
-    )]
-    PeriodAfterEnd {
-        /// The Period (id or index).
-        period: String,
-        /// Its start, as seconds.
-        start: String,
-        /// The presentation's duration, as seconds.
-        end: String,
-    },
-    /// A manifest that names nothing to download; the reasons are the plan's warnings.
-    #[error("nothing to download: {}", reasons(.0))]
-    NothingToDownload(Vec<PlanWarning>),
-    /// More segments than [`MAX_SEGMENTS`].
-    #[error("the manifest describes more than {MAX_SEGMENTS} segments; refusing to plan it")]
-    TooManySegments,
-    /// A BaseURL that cannot be resolved.
-    #[error("{element}: BaseURL \"{value}\" is not a valid URL reference: {message}")]
-    BadBaseUrl {
-        /// Where it is.
-        element: String,
-        /// The BaseURL.
-        value: String,
-        /// Why.
-        message: String,
-    },
-}
-
-fn reasons(warnings: &[PlanWarning]) -> String {
-    if warnings.is_empty() {
-        return "the manifest has no Period".into();
-    }
-    warnings
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Seconds, exactly, from nanoseconds (`12.5s`).
-fn seconds(ns: u64) -> String {
-    let (s, frac) = (ns / 1_000_000_000, ns % 1_000_000_000);
-    if frac == 0 {
-        format!("{s}s")
-    } else {
-        format!("{s}.{}s", format!("{frac:09}").trim_end_matches('0'))
     }
 }
 
@@ -416,24 +362,24 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     dynamic,
                     planned_before: planned,
                 };
-                let (timescale, addressed) =
-                    addressing::resolve(&addressing, &ctx).map_err(|e| match e {
-                        AddressingError::Invalid(message) => PlanError::Representation {
-                            period: period_label.clone(),
-                            adaptation_set: as_index,
-                            representation: id.clone(),
-                            message,
-                        },
-                        AddressingError::Live(reason) => PlanError::Live {
-                            period: period_label.clone(),
-                            adaptation_set: as_index,
-                            representation: id.clone(),
-                            reason,
-                        },
-                        AddressingError::TooMany => PlanError::TooManySegments,
-                    })?;
-                planned += addressed.len();
-                if !addressed.iter().any(|a| a.kind == SegmentKind::Media) {
+                let resolved = addressing::resolve(&addressing, &ctx).map_err(|e| match e {
+                    AddressingError::Invalid(message) => PlanError::Representation {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        message,
+                    },
+                    AddressingError::Live(reason) => PlanError::Live {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        reason,
+                    },
+                    AddressingError::TooMany => PlanError::TooManySegments,
+                })?;
+                // Below the cap: the count fits.
+                planned += resolved.count() as usize;
+                if !resolved.has_media() {
                     warnings.push(PlanWarning::NoMediaSegments {
                         period: period_label.clone(),
                         adaptation_set: as_index,
@@ -456,24 +402,36 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     representation: id.clone(),
                     message,
                 })?;
-                let segments = addressed
+                let listed = resolved
+                    .listed
                     .into_iter()
                     .map(|mut a| {
                         if let Some(q) = &query {
                             query::append(&mut a.url, q);
                         }
-                        a
-                    })
-                    .map(|a| Segment {
-                        kind: a.kind,
-                        path: layout::local_path(manifest_url, &a.url),
-                        url: a.url,
-                        range: a.range,
-                        number: a.number,
-                        time: a.time,
-                        duration: a.duration,
+                        Segment {
+                            kind: a.kind,
+                            path: layout::local_path(manifest_url, &a.url),
+                            url: a.url,
+                            range: a.range,
+                            number: a.number,
+                            time: a.time,
+                            duration: a.duration,
+                        }
                     })
                     .collect();
+                let generated = resolved.generated.map(|g| Generated {
+                    template: g.template,
+                    positions: g.positions,
+                    base: base.clone(),
+                    manifest_url: manifest_url.clone(),
+                    representation_id: id.clone(),
+                    bandwidth: rep.bandwidth,
+                    query: query.clone(),
+                    query_in_name: false,
+                    checked: false,
+                });
+                let timescale = resolved.timescale;
                 representations.push(RepresentationPlan {
                     period: period_label.clone(),
                     period_index,
@@ -487,7 +445,11 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     content_type: adaptation_set.content_type.clone(),
                     bandwidth: rep.bandwidth,
                     timescale,
-                    segments,
+                    source: SegmentSource {
+                        listed,
+                        generated,
+                        ..SegmentSource::default()
+                    },
                 });
             }
         }
@@ -495,41 +457,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
     if planned == 0 {
         return Err(PlanError::NothingToDownload(warnings));
     }
-    let mut plan = Plan {
-        manifest_url: manifest_url.clone(),
-        warnings,
-        representations,
-    };
-    separate_colliding_paths(&mut plan);
-    Ok(plan)
-}
-
-/// Different URLs that map to one local path (they differ only in their query, say) get the
-/// query, or a hash, in their file names, so that no file overwrites another.
-fn separate_colliding_paths(plan: &mut Plan) {
-    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
-    let mut colliding: HashSet<PathBuf> = HashSet::new();
-    for (_, segment) in plan.segments() {
-        let first = owner.entry(&segment.path).or_insert(&segment.url);
-        if !same_resource(first, &segment.url) {
-            colliding.insert(segment.path.clone());
-        }
-    }
-    if colliding.is_empty() {
-        return;
-    }
-    for rep in &mut plan.representations {
-        for segment in &mut rep.segments {
-            if colliding.contains(&segment.path) {
-                segment.path = layout::with_query_suffix(&segment.path, &segment.url);
-            }
-        }
-    }
-}
-
-/// Same resource: equal URLs apart from the fragment.
-fn same_resource(a: &Url, b: &Url) -> bool {
-    a.as_str().split('#').next() == b.as_str().split('#').next()
+    Ok(Plan::new(manifest_url.clone(), representations, warnings))
 }
 
 #[cfg(test)]

@@ -145,6 +145,13 @@ impl Template {
     /// Expands the template with the values of one segment.
     pub fn expand(&self, values: &Values) -> Result<String, TemplateError> {
         let mut out = String::new();
+        self.expand_into(values, &mut out)?;
+        Ok(out)
+    }
+
+    /// Expands the template into `out` (cleared first), so that one buffer serves every segment.
+    pub fn expand_into(&self, values: &Values, out: &mut String) -> Result<(), TemplateError> {
+        out.clear();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
@@ -160,12 +167,97 @@ impl Template {
                         Identifier::RepresentationId => None,
                     }
                     .ok_or(TemplateError::NoValue(identifier.name()))?;
-                    write_number(&mut out, value, *format);
+                    write_number(out, value, *format);
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
+
+    /// The template with `$RepresentationID$` and `$Bandwidth$` expanded and each identifier
+    /// that varies from segment to segment (`$Number$`, `$Time$`, `$SubNumber$`) written as a
+    /// marker: [`MARKER_OPEN`], the identifier's initial, its width and conversion,
+    /// [`MARKER_CLOSE`]. Two templates with equal patterns give equal URLs for equal values.
+    pub fn pattern(&self, values: &Values) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Value(Identifier::RepresentationId, _) => {
+                    out.push_str(values.representation_id)
+                }
+                Part::Value(Identifier::Bandwidth, format) => {
+                    if let Some(b) = values.bandwidth {
+                        write_number(&mut out, i128::from(b), *format);
+                    }
+                }
+                Part::Value(identifier, format) => {
+                    let _ = write!(
+                        out,
+                        "{MARKER_OPEN}{}{}{}{MARKER_CLOSE}",
+                        &identifier.name()[..1],
+                        format.width,
+                        format.conversion as char
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether different values of the varying identifiers always give different strings and
+    /// no literal can merge with a value: no `%` in the literals (a value could complete a
+    /// percent-escape), and between two varying identifiers a literal holding a character that
+    /// no value can hold (a digit, `-`, or a hex digit for `%x`).
+    pub fn is_unambiguous(&self) -> bool {
+        let hex = self.parts.iter().any(
+            |p| matches!(p, Part::Value(i, f) if varies(*i) && f.conversion != b'd' && f.conversion != b'i' && f.conversion != b'u'),
+        );
+        let in_value = |c: char| c == '-' || c.is_ascii_digit() || (hex && c.is_ascii_hexdigit());
+        let mut after_value = false;
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => {
+                    if text.contains('%') {
+                        return false;
+                    }
+                    if text.chars().any(|c| !in_value(c)) {
+                        after_value = false;
+                    }
+                }
+                Part::Value(identifier, _) if varies(*identifier) => {
+                    if after_value {
+                        return false;
+                    }
+                    after_value = true;
+                }
+                Part::Value(..) => {}
+            }
+        }
+        true
+    }
+
+    /// Whether every varying identifier is written in decimal (`%d`, `%i`, `%u`).
+    pub fn is_decimal(&self) -> bool {
+        self.parts.iter().all(
+            |p| !matches!(p, Part::Value(i, f) if varies(*i) && !matches!(f.conversion, b'd' | b'i' | b'u')),
+        )
+    }
+}
+
+/// Start and end of an identifier's marker in [`Template::pattern`] (private-use characters,
+/// which no URL of a manifest holds once percent-decoded by the layout... and which the
+/// analysis of paths looks for).
+pub const MARKER_OPEN: char = '\u{E000}';
+/// See [`MARKER_OPEN`].
+pub const MARKER_CLOSE: char = '\u{E001}';
+
+/// Whether an identifier's value changes from segment to segment.
+fn varies(identifier: Identifier) -> bool {
+    matches!(
+        identifier,
+        Identifier::Number | Identifier::Time | Identifier::SubNumber
+    )
 }
 
 /// `0<width>d` and friends (the part after `%`): flags `0` only, conversions d i u x X o.
