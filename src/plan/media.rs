@@ -27,6 +27,11 @@ fn ceil_div(a: i128, b: i128) -> i128 {
     }
 }
 
+/// How many numbers from `first` to `last` inclusive (`@endNumber`), saturated at u64::MAX.
+fn numbers_up_to(first: u64, last: u64) -> u64 {
+    last.checked_sub(first).map_or(0, |n| n.saturating_add(1))
+}
+
 fn invalid(message: impl Into<String>) -> AddressingError {
     AddressingError::Invalid(message.into())
 }
@@ -41,7 +46,8 @@ pub fn timeline_runs(
     ctx: &Context,
 ) -> Result<Vec<Run>, AddressingError> {
     let mut runs = Vec::with_capacity(entries.len());
-    let mut number = common.start_number.unwrap_or(1);
+    // None: past u64::MAX (an error only if a segment is numbered there).
+    let mut next_number = Some(common.start_number.unwrap_or(1));
     let mut time: i128 = 0;
     let mut total: u128 = 0;
     for (i, s) in entries.iter().enumerate() {
@@ -52,8 +58,10 @@ pub fn timeline_runs(
             time = i128::from(t);
         }
         if let Some(n) = s.n {
-            number = n;
+            next_number = Some(n);
         }
+        let number = next_number
+            .ok_or_else(|| invalid(format!("SegmentTimeline/S[{i}]: $Number$ overflows")))?;
         let d = i128::from(s.d);
         let count: i128 = if s.r >= 0 {
             i128::from(s.r) + 1
@@ -86,7 +94,7 @@ pub fn timeline_runs(
         let mut kept = u64::try_from(count).map_err(|_| AddressingError::TooMany)?;
         if let Some(end) = common.end_number {
             // @endNumber: the number of the last segment of the Period.
-            kept = kept.min(end.saturating_add(1).saturating_sub(number));
+            kept = kept.min(numbers_up_to(number, end));
         }
         let run = Run {
             number,
@@ -103,9 +111,7 @@ pub fn timeline_runs(
         }
         runs.push(run);
         let steps = u64::try_from(count).map_err(|_| AddressingError::TooMany)?;
-        number = number
-            .checked_add(steps)
-            .ok_or_else(|| invalid(format!("SegmentTimeline/S[{i}]: $Number$ overflows")))?;
+        next_number = number.checked_add(steps);
         time += i128::from(steps) * d;
     }
     Ok(runs)
@@ -125,7 +131,7 @@ fn uniform_positions(
     let start_number = common.start_number.unwrap_or(1);
     let by_end_number = common
         .end_number
-        .map(|end| u128::from(end.saturating_add(1).saturating_sub(start_number)));
+        .map(|end| u128::from(numbers_up_to(start_number, end)));
     let count: u128 = match (ctx.period_duration, by_end_number) {
         (_, _) if ctx.dynamic => {
             return Err(AddressingError::Live(

@@ -352,3 +352,7 @@ fn entries(representations: &[RepresentationPlan], renames: &Renames) -> HashMap
     }
     entries
 }
+
+#[cfg(test)]
+#[path = "paths_tests.rs"]
+mod tests;

@@ -41,7 +41,7 @@ impl Run {
     pub fn last(&self) -> Option<(u64, i64)> {
         let steps = self.count.checked_sub(1)?;
         let time = i128::from(self.time) + i128::from(steps) * i128::from(self.duration);
-        Some((self.number + steps, i64::try_from(time).ok()?))
+        Some((self.number.checked_add(steps)?, i64::try_from(time).ok()?))
     }
 }
 

@@ -206,30 +206,29 @@ impl Template {
     }
 
     /// Whether different values of the varying identifiers always give different strings and
-    /// no literal can merge with a value: no `%` in the literals (a value could complete a
-    /// percent-escape), and between two varying identifiers a literal holding a character that
-    /// no value can hold (a digit, `-`, or a hex digit for `%x`).
+    /// no literal can merge with a value: no `%` among the two characters before a varying
+    /// identifier (its value could complete a percent-escape), and between two varying
+    /// identifiers a literal holding a character that no value can hold (a digit, `-`, or a
+    /// hex digit for `%x`).
     pub fn is_unambiguous(&self) -> bool {
-        let hex = self.parts.iter().any(
-            |p| matches!(p, Part::Value(i, f) if varies(*i) && f.conversion != b'd' && f.conversion != b'i' && f.conversion != b'u'),
-        );
+        let hex = !self.is_decimal();
         let in_value = |c: char| c == '-' || c.is_ascii_digit() || (hex && c.is_ascii_hexdigit());
         let mut after_value = false;
+        let mut before = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => {
-                    if text.contains('%') {
-                        return false;
-                    }
                     if text.chars().any(|c| !in_value(c)) {
                         after_value = false;
                     }
+                    before = text.chars().rev().take(2).collect();
                 }
                 Part::Value(identifier, _) if varies(*identifier) => {
-                    if after_value {
+                    if after_value || before.contains('%') {
                         return false;
                     }
                     after_value = true;
+                    before.clear();
                 }
                 Part::Value(..) => {}
             }
