@@ -2,7 +2,8 @@
 # Planning at scale: `dashget --list --json` of 2,000,002 segments (two representations of
 # 1,000,000 media segments each in one SegmentTimeline, plus their init segments), and a
 # one-year manifest of 4-second segments in two representations (15.8 M segments, over the
-# 10 M cap: refused). Prints wall time and peak RSS of each (GNU time).
+# 10 M cap: refused). Prints wall time, CPU time and peak RSS of each (GNU time); on a busy
+# machine the CPU time is the steadier figure.
 #
 #   sh benches/plan_scale.sh            # builds the release binary first
 #   DASHGET=path/to/dashget sh benches/plan_scale.sh
@@ -40,11 +41,13 @@ MPD
 measure() {
     name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || true
-    read -r seconds kib < "$work/time"
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || true
+    read -r seconds user system kib <<TIME
+$(tail -n 1 "$work/time")
+TIME
     lines=$(wc -l < "$work/out")
-    printf '%-40s %8s s %8s MB  %9s lines  %s\n' "$name" "$seconds" "$((kib / 1024))" "$lines" \
-        "$(head -c 100 "$work/err")"
+    printf '%-40s %6s s (user %s s, sys %s s) %5s MB  %8s lines  %s\n' "$name" "$seconds" \
+        "$user" "$system" "$((kib / 1024))" "$lines" "$(head -c 100 "$work/err")"
 }
 
 base=https://cdn.example/show/manifest.mpd
