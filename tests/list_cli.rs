@@ -313,3 +313,27 @@ fn a_partly_empty_plan_lists_what_it_has_and_warns() {
         "dashget: warning: period 0, adaptation set 0: no Representation\n"
     );
 }
+
+#[test]
+fn a_long_timeline_is_listed_in_full_and_too_many_segments_are_refused_by_count() {
+    let timeline = |r: u64| {
+        format!(
+            r#"<MPD type="static" mediaPresentationDuration="PT100000S"><Period><AdaptationSet><SegmentTemplate timescale="1000" initialization="$RepresentationID$/i.mp4" media="$RepresentationID$/$Time$.m4s"><SegmentTimeline><S t="0" d="1000" r="{r}"/></SegmentTimeline></SegmentTemplate><Representation id="a"/><Representation id="b"/></AdaptationSet></Period></MPD>"#
+        )
+    };
+    // 2 × (1 + 5,000) segments; the last is b's segment number 5,000, at 4,999,000.
+    let lines = list_file(&timeline(4_999));
+    assert_eq!(lines.len(), 10_002);
+    assert_eq!(lines[5_001]["path"], "b/i.mp4");
+    assert_eq!(lines[10_001]["path"], "b/4999000.m4s");
+    assert_eq!(lines[10_001]["number"], 5_000);
+    // 2 × 6,000,000 media segments: over the cap of 10 million, refused without expanding.
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("huge.mpd");
+    std::fs::write(&file, timeline(5_999_999)).expect("write");
+    fails_with(
+        &["--list"],
+        Some(&file),
+        &["huge.mpd", "more than 10000000 segments"],
+    );
+}

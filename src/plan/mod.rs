@@ -107,6 +107,8 @@ pub struct Plan {
     /// The URL the manifest was resolved against (its own URL, or `--base-url`).
     pub manifest_url: Url,
     /// Representations: periods in order, representations in document order within each.
+    /// To keep some of them, use [`Plan::retain_representations`] (or build a new plan with
+    /// [`Plan::new`]): the plan's files are computed from them.
     pub representations: Vec<RepresentationPlan>,
     /// What the manifest holds that gives nothing to download, for the user to see.
     pub warnings: Vec<PlanWarning>,

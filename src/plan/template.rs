@@ -244,9 +244,8 @@ impl Template {
     }
 }
 
-/// Start and end of an identifier's marker in [`Template::pattern`] (private-use characters,
-/// which no URL of a manifest holds once percent-decoded by the layout... and which the
-/// analysis of paths looks for).
+/// Start of an identifier's marker in [`Template::pattern`]: a private-use character, which
+/// no value of an identifier can hold, so that the analysis of paths finds the markers.
 pub const MARKER_OPEN: char = '\u{E000}';
 /// See [`MARKER_OPEN`].
 pub const MARKER_CLOSE: char = '\u{E001}';
