@@ -16,8 +16,8 @@ use std::sync::Arc;
 use url::Url;
 
 use super::RepresentationPlan;
-use super::segments::{Generated, Renames, path_key};
-use super::template::{Identifier, MARKER_CLOSE, MARKER_OPEN};
+use super::segments::{Generated, Renames, path_key, text_key};
+use super::template::{MARKER_CLOSE, MARKER_OPEN};
 use crate::layout;
 
 /// A local file several segments of the plan share.
@@ -67,36 +67,6 @@ struct Family {
 
 impl Family {
     fn of(rep: usize, g: &Generated) -> Family {
-        let uses = |i| g.template.uses(i);
-        let (number, time, sub) = (
-            uses(Identifier::Number),
-            uses(Identifier::Time),
-            uses(Identifier::SubNumber),
-        );
-        let count = g.positions.count();
-        let bounds = g.positions.bounds();
-        let numbers = (number && g.positions.numbers_increase())
-            .then(|| bounds.map(|b| b.0))
-            .flatten();
-        let times = (time && g.positions.times_increase())
-            .then(|| bounds.map(|b| b.1))
-            .flatten();
-        let varies = number || time || sub;
-        // Two segments share a URL only when they follow each other (the sub-segments of one
-        // position, or a template without varying identifier): growing numbers or times, or a
-        // single position whose sub-segments are numbered.
-        let distinct = !varies
-            || numbers.is_some()
-            || times.is_some()
-            || count <= 1
-            || (!number && !time && g.positions.distinct_positions() <= 1);
-        let files = if !varies {
-            usize::from(count > 0)
-        } else if sub {
-            count as usize
-        } else {
-            g.positions.distinct_positions() as usize
-        };
         let mut family = Family {
             rep,
             path: String::new(),
@@ -104,21 +74,52 @@ impl Family {
             suffix_start: 0,
             markers: 0,
             decimal: g.template.is_decimal(),
-            numbers,
-            times,
-            sound: distinct && g.template.is_unambiguous(),
-            files,
+            numbers: None,
+            times: None,
+            sound: false,
+            files: 0,
         };
         let Some(url) = g.pattern_url() else {
-            family.sound = false;
             return family;
         };
-        family.sound &= url_is_sound(&url, &g.manifest_url);
         let mut path = layout::local_path(&g.manifest_url, &url);
         if g.query_in_name {
             path = layout::with_query_suffix(&path, &url);
         }
         let path = path.to_string_lossy().into_owned();
+        // The identifiers that vary in the URL (path and query) and in the local path.
+        let mut in_url = url.path().to_string();
+        if let Some(q) = url.query() {
+            in_url.push_str(q);
+        }
+        let url_has = |initial: &str| in_url.contains(&format!("{ENCODED_OPEN}{initial}"));
+        let path_has = |initial: &str| path.contains(&format!("{MARKER_OPEN}{initial}"));
+        let (number, time, sub) = (url_has("N"), url_has("T"), url_has("S"));
+        let count = g.positions.count();
+        let bounds = g.positions.bounds();
+        family.numbers = (number && path_has("N") && g.positions.numbers_increase())
+            .then(|| bounds.map(|b| b.0))
+            .flatten();
+        family.times = (time && path_has("T") && g.positions.times_increase())
+            .then(|| bounds.map(|b| b.1))
+            .flatten();
+        // Segments with one path have one URL: every identifier that varies in the URL is in
+        // the path. Segments with one URL follow each other: no identifier varies, or the
+        // numbers or the times grow, or a single position numbers its sub-segments.
+        let url_in_path =
+            (!number || path_has("N")) && (!time || path_has("T")) && (!sub || path_has("S"));
+        let in_a_row = !(number || time || sub)
+            || count <= 1
+            || family.numbers.is_some()
+            || family.times.is_some()
+            || (!number && !time && g.positions.distinct_positions() <= 1);
+        family.files = if !(number || time || sub) {
+            usize::from(count > 0)
+        } else if sub {
+            count as usize
+        } else {
+            g.positions.distinct_positions() as usize
+        };
         family.markers = path.matches(MARKER_OPEN).count();
         family.prefix_end = path.find(MARKER_OPEN).unwrap_or(path.len());
         family.suffix_start = path
@@ -130,7 +131,11 @@ impl Family {
             .map(|c| c.len() + c.matches(MARKER_OPEN).count() * 24)
             .max()
             .unwrap_or(0);
-        family.sound &= longest <= layout::MAX_NAME;
+        family.sound = url_in_path
+            && in_a_row
+            && g.template.is_unambiguous()
+            && url_is_sound(&url, &g.manifest_url)
+            && longest <= layout::MAX_NAME;
         family.path = path;
         family
     }
@@ -338,7 +343,7 @@ fn entries(representations: &[RepresentationPlan], renames: &Renames) -> HashMap
             // Same resource: equal URLs apart from the fragment.
             let mut without_fragment = segment.url;
             without_fragment.set_fragment(None);
-            let url = path_key(std::path::Path::new(without_fragment.as_str()));
+            let url = text_key(without_fragment.as_str());
             let entry = entries.entry(path_key(&path)).or_insert(Entry {
                 url,
                 segments: 0,

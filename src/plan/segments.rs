@@ -19,10 +19,19 @@ use crate::layout;
 /// A 128-bit key of a local path, for the sets and tables of the plan that must not hold
 /// every path (two different paths sharing a key is beyond any real chance).
 pub(crate) fn path_key(path: &Path) -> u128 {
+    key(path)
+}
+
+/// A 128-bit key of a text (a URL), byte for byte.
+pub(crate) fn text_key(text: &str) -> u128 {
+    key(text)
+}
+
+fn key<T: Hash + ?Sized>(value: &T) -> u128 {
     let half = |salt: u8| {
         let mut hasher = DefaultHasher::new();
         salt.hash(&mut hasher);
-        path.hash(&mut hasher);
+        value.hash(&mut hasher);
         hasher.finish()
     };
     (u128::from(half(0)) << 64) | u128::from(half(1))
