@@ -380,7 +380,8 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     AddressingError::TooMany => PlanError::TooManySegments,
                 })?;
                 // Below the cap: the count fits.
-                planned += resolved.count() as usize;
+                planned =
+                    planned.saturating_add(usize::try_from(resolved.count()).unwrap_or(usize::MAX));
                 if !resolved.has_media() {
                     warnings.push(PlanWarning::NoMediaSegments {
                         period: period_label.clone(),

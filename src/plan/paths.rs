@@ -116,9 +116,9 @@ impl Family {
         family.files = if !(number || time || sub) {
             usize::from(count > 0)
         } else if sub {
-            count as usize
+            usize::try_from(count).unwrap_or(usize::MAX)
         } else {
-            g.positions.distinct_positions() as usize
+            usize::try_from(g.positions.distinct_positions()).unwrap_or(usize::MAX)
         };
         family.markers = path.matches(MARKER_OPEN).count();
         family.prefix_end = path.find(MARKER_OPEN).unwrap_or(path.len());

@@ -160,10 +160,9 @@ pub(crate) struct SegmentSource {
 impl SegmentSource {
     /// How many segments.
     pub fn count(&self) -> usize {
-        let generated = self
-            .generated
-            .as_ref()
-            .map_or(0, |g| g.positions.count() as usize);
+        let generated = self.generated.as_ref().map_or(0, |g| {
+            usize::try_from(g.positions.count()).unwrap_or(usize::MAX)
+        });
         self.listed.len() + generated
     }
 
