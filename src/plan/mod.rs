@@ -433,6 +433,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     query: query.clone(),
                     query_in_name: false,
                     checked: false,
+                    path_template: None,
                 });
                 let timescale = resolved.timescale;
                 representations.push(RepresentationPlan {

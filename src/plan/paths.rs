@@ -17,7 +17,7 @@ use url::Url;
 
 use super::RepresentationPlan;
 use super::segments::{Generated, Renames, path_key, text_key};
-use super::template::{MARKER_CLOSE, MARKER_OPEN};
+use super::template::{MARKER_CLOSE, MARKER_OPEN, Template};
 use crate::layout;
 
 /// A local file several segments of the plan share.
@@ -233,6 +233,7 @@ pub(crate) fn analyse(representations: &mut [RepresentationPlan]) -> Files {
         if let Some(g) = rep.source.generated.as_mut() {
             g.checked = false;
             g.query_in_name = false;
+            g.path_template = None;
             if let Some(url) = g.pattern_url() {
                 let in_path = url.path().contains(ENCODED_OPEN);
                 let in_query = url.query().is_some_and(|q| q.contains(ENCODED_OPEN));
@@ -270,6 +271,10 @@ pub(crate) fn analyse(representations: &mut [RepresentationPlan]) -> Files {
     for (family, checked) in families.iter().zip(&checked) {
         if let Some(g) = representations[family.rep].source.generated.as_mut() {
             g.checked = *checked;
+            // A sound family's pattern is its paths: filled in, it is the layout's result.
+            g.path_template = (family.sound && !checked)
+                .then(|| Template::from_pattern(&family.path))
+                .flatten();
         }
         if !checked {
             files_apart += family.files;

@@ -83,6 +83,9 @@ pub(crate) struct Generated {
     pub query_in_name: bool,
     /// The paths may meet other segments' paths: they go through the plan's renames.
     pub checked: bool,
+    /// The local path as a template, where the analysis of paths showed that the layout
+    /// treats every URL of the family alike: filling it in is the layout's result, cheaper.
+    pub path_template: Option<Template>,
 }
 
 impl Generated {
@@ -94,8 +97,15 @@ impl Generated {
         }
     }
 
-    /// The segment at `slot`, its path before renames. `buffer` is reused across segments.
-    fn segment(&self, slot: super::positions::Slot, buffer: &mut String) -> Segment {
+    /// The segment at `slot`, its path before renames; `fast`: from the path template when
+    /// there is one. The buffers are reused across segments.
+    fn segment(
+        &self,
+        slot: super::positions::Slot,
+        buffers: &mut (String, String),
+        fast: bool,
+    ) -> Segment {
+        let (buffer, path_buffer) = buffers;
         let values = Values {
             number: Some(slot.number),
             time: Some(slot.time),
@@ -109,10 +119,19 @@ impl Generated {
         if let Some(q) = &self.query {
             query::append(&mut url, q);
         }
-        let mut path = layout::local_path(&self.manifest_url, &url);
-        if self.query_in_name {
-            path = layout::with_query_suffix(&path, &url);
-        }
+        let path = match &self.path_template {
+            Some(template) if fast && template.expand_into(&values, path_buffer).is_ok() => {
+                PathBuf::from(path_buffer.as_str())
+            }
+            _ => {
+                let path = layout::local_path(&self.manifest_url, &url);
+                if self.query_in_name {
+                    layout::with_query_suffix(&path, &url)
+                } else {
+                    path
+                }
+            }
+        };
         Segment {
             kind: SegmentKind::Media,
             url,
@@ -136,12 +155,12 @@ impl Generated {
         Some(url)
     }
 
-    /// Every segment, paths before renames.
+    /// Every segment, paths before renames and computed by the layout itself.
     pub fn raw_segments(&self) -> impl Iterator<Item = Segment> + '_ {
-        let mut buffer = String::new();
+        let mut buffers = (String::new(), String::new());
         self.positions
             .iter()
-            .map(move |slot| self.segment(slot, &mut buffer))
+            .map(move |slot| self.segment(slot, &mut buffers, false))
     }
 }
 
@@ -171,7 +190,7 @@ impl SegmentSource {
         Segments {
             listed: self.listed.iter(),
             generated: self.generated.as_ref().map(|g| (g, g.positions.iter())),
-            buffer: String::new(),
+            buffers: (String::new(), String::new()),
             renames: &self.renames,
         }
     }
@@ -183,7 +202,7 @@ impl SegmentSource {
 pub struct Segments<'a> {
     listed: std::slice::Iter<'a, Segment>,
     generated: Option<(&'a Generated, SlotIter<'a>)>,
-    buffer: String,
+    buffers: (String, String),
     renames: &'a Renames,
 }
 
@@ -197,7 +216,7 @@ impl Iterator for Segments<'_> {
             return Some(segment);
         }
         let (generated, slots) = self.generated.as_mut()?;
-        let mut segment = generated.segment(slots.next()?, &mut self.buffer);
+        let mut segment = generated.segment(slots.next()?, &mut self.buffers, true);
         if generated.checked {
             segment.path = self.renames.apply(segment.path, &segment.url);
         }

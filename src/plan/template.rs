@@ -205,6 +205,44 @@ impl Template {
         out
     }
 
+    /// The template of a pattern made by [`Template::pattern`] (markers back into identifiers):
+    /// expanded with a segment's values, it gives what the pattern stands for. `None` for a
+    /// text that holds a malformed marker.
+    pub fn from_pattern(text: &str) -> Option<Template> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c != MARKER_OPEN {
+                literal.push(c);
+                continue;
+            }
+            let identifier = match chars.next()? {
+                'N' => Identifier::Number,
+                'T' => Identifier::Time,
+                'S' => Identifier::SubNumber,
+                _ => return None,
+            };
+            let mut tag = String::new();
+            for c in chars.by_ref() {
+                if c == MARKER_CLOSE {
+                    break;
+                }
+                tag.push(c);
+            }
+            let conversion = *tag.as_bytes().last()?;
+            let width = tag[..tag.len() - 1].parse().ok()?;
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Value(identifier, Format { width, conversion }));
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        Some(Template { parts })
+    }
+
     /// Whether different values of the varying identifiers always give different strings and
     /// no literal can merge with a value: no `%` among the two characters before a varying
     /// identifier (its value could complete a percent-escape), and between two varying
@@ -321,6 +359,28 @@ mod tests {
         for (template, want) in rows {
             assert_eq!(expand(template, v).as_deref(), Ok(*want), "{template}");
         }
+    }
+
+    #[test]
+    fn a_pattern_expands_like_its_template() {
+        let values = Values {
+            representation_id: "v1",
+            bandwidth: Some(9),
+            number: Some(42),
+            time: Some(-7),
+            sub_number: Some(2),
+        };
+        for text in [
+            "$RepresentationID$/$Number%05d$-$Time$_$SubNumber$.m4s",
+            "b$Bandwidth$/$Time%x$",
+            "plain",
+        ] {
+            let template = Template::compile(text).expect("template");
+            let pattern = template.pattern(&values);
+            let back = Template::from_pattern(&pattern).expect("pattern");
+            assert_eq!(back.expand(&values), template.expand(&values), "{text}");
+        }
+        assert_eq!(Template::from_pattern("a\u{E000}Q1d\u{E001}"), None);
     }
 
     #[test]
