@@ -1,5 +1,8 @@
 //! From a parsed manifest to the exact, ordered list of every segment of every representation.
-//! Pure functions, no I/O.
+//! Pure functions, no I/O. The plan streams: a representation keeps its segments in a compact
+//! form (the segments named one by one, and a template with its timeline runs) and computes
+//! them one at a time ([`RepresentationPlan::segments`]); counts, the segment cap and the files
+//! that segments share are known without expanding anything.
 //!
 //! Conventions (DESIGN.md): periods in order, representations in document order within each,
 //! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
