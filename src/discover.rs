@@ -174,8 +174,8 @@ pub fn discover(
 pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<SegmentFile> {
     let mut seen = HashSet::new();
     let mut files = Vec::new();
-    for segment in parts.iter().flat_map(|r| &r.segments) {
-        if seen.insert(&segment.path) {
+    for segment in parts.iter().flat_map(|r| r.segments()) {
+        if seen.insert(segment.path.clone()) {
             let display_path = segment
                 .path
                 .iter()
@@ -225,10 +225,12 @@ fn declared_non_mp4(rep: &RepresentationPlan) -> Option<String> {
         return None;
     }
     let extension = rep
-        .segments
-        .iter()
-        .find_map(|s| s.path.extension())
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .segments()
+        .find_map(|s| {
+            s.path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        })
         .unwrap_or_default();
     match extension.as_str() {
         "webm" | "weba" | "mkv" => Some(format!("WebM (.{extension} files)")),

@@ -62,8 +62,23 @@ pub fn with_query_suffix(path: &Path, resource: &Url) -> PathBuf {
     path.with_file_name(combined)
 }
 
-/// The manifest's folder as a URL path prefix ending in `/`.
-fn manifest_folder(manifest: &Url) -> &str {
+/// Appends a hash of the whole URL to the file name of `path`: for different URLs whose
+/// names are still equal once their queries are in them.
+pub fn with_url_hash_suffix(path: &Path, resource: &Url) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let hash = fnv1a(resource.as_str().as_bytes());
+    path.with_file_name(shorten(format!("{name}_{hash:016x}")))
+}
+
+/// Longest file name component written (bytes): names of segments are analysed against it.
+pub const MAX_NAME: usize = MAX_COMPONENT;
+
+/// The manifest's folder as a URL path prefix ending in `/`: a resource of the same origin
+/// whose path starts with it keeps its path below it.
+pub fn manifest_folder(manifest: &Url) -> &str {
     let path = manifest.path();
     match path.rfind('/') {
         Some(i) => &path[..=i],

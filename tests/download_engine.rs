@@ -31,21 +31,11 @@ fn segment(url: &str, path: &str, range: Option<ByteRange>) -> Segment {
 }
 
 fn plan_of(segments: Vec<Segment>, manifest_url: &str) -> Plan {
-    Plan {
-        manifest_url: Url::parse(manifest_url).unwrap(),
-        representations: vec![RepresentationPlan {
-            period: "0".into(),
-            period_index: 0,
-            adaptation_set_index: 0,
-            id: "all".into(),
-            mime_type: None,
-            codecs: None,
-            content_type: None,
-            bandwidth: None,
-            timescale: 1,
-            segments,
-        }],
-    }
+    Plan::new(
+        Url::parse(manifest_url).unwrap(),
+        vec![RepresentationPlan::from_segments("0", "all", segments)],
+        Vec::new(),
+    )
 }
 
 /// Every file of the fixture folder, as one segment each, served under `/`.
@@ -129,7 +119,7 @@ fn downloads_byte_identical_and_rerun_makes_no_request() {
     assert!(summary.is_complete(), "{summary:?}");
     assert_eq!(
         summary.downloaded_files,
-        plan.representations[0].segments.len()
+        plan.representations[0].segment_count()
     );
     assert_same_tree(&origin(), out.path());
     assert_eq!(gets(&server), summary.files);
@@ -331,10 +321,12 @@ fn changed_resource_restarts_from_zero() {
 #[test]
 fn not_found_fails_at_once_without_a_file() {
     let server = TestServer::start(origin());
-    let mut plan = folder_plan(&server, &origin());
-    plan.representations[0]
-        .segments
-        .push(segment(&server.url("missing.m4s"), "missing.m4s", None));
+    let mut segments: Vec<Segment> = folder_plan(&server, &origin())
+        .segments()
+        .map(|(_, s)| s)
+        .collect();
+    segments.push(segment(&server.url("missing.m4s"), "missing.m4s", None));
+    let plan = plan_of(segments, &server.url("manifest.mpd"));
     for (path, code) in [
         ("/chunk-stream1-00002.m4s", 403),
         ("/chunk-stream2-00001.m4s", 410),
@@ -604,11 +596,16 @@ fn two_urls_for_one_path_do_not_overwrite() {
         ],
         &server.url("manifest.mpd"),
     );
+    // The plan gives them distinct paths; each file holds its own URL's bytes.
+    let paths: Vec<PathBuf> = plan.segments().map(|(_, s)| s.path).collect();
+    assert_ne!(paths[0], paths[1]);
     let out = tempfile::tempdir().unwrap();
     let summary = run(&plan, out.path(), &options());
-    assert_eq!((summary.downloaded_files, summary.failed_files), (1, 1));
-    assert_eq!(
-        std::fs::read(out.path().join("x.m4s")).unwrap(),
-        std::fs::read(origin().join("init-stream0.m4s")).unwrap()
-    );
+    assert_eq!((summary.downloaded_files, summary.failed_files), (2, 0));
+    for (path, origin_name) in paths.iter().zip(["init-stream0.m4s", "init-stream1.m4s"]) {
+        assert_eq!(
+            std::fs::read(out.path().join(path)).unwrap(),
+            std::fs::read(origin().join(origin_name)).unwrap()
+        );
+    }
 }

@@ -163,3 +163,177 @@ fn errors_are_one_line_with_exit_code_2() {
         &["127.0.0.1:9/m.mpd", "cannot fetch"],
     );
 }
+
+/// Lines of `dashget --list --json ARGS` (asserting success).
+fn list_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = dashget()
+        .args(["--list", "--json"])
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+const QUERY_MPD: &str = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:up="urn:mpeg:dash:schema:urlparam:2014" type="static" mediaPresentationDuration="PT2S">
+<Period><AdaptationSet><EssentialProperty schemeIdUri="urn:mpeg:dash:urlparam:2014"><up:UrlQueryInfo queryTemplate="$querypart$" useMPDUrlQuery="true"/></EssentialProperty>
+<SegmentTemplate timescale="1" duration="2" initialization="i.mp4" media="$Number$.m4s"/><Representation id="v"/></AdaptationSet></Period></MPD>"#;
+
+#[test]
+fn the_manifest_query_reaches_the_segments_that_ask_for_it() {
+    let port = serve("200 OK", QUERY_MPD);
+    let url = format!("http://127.0.0.1:{port}/show/manifest.mpd?token=abc");
+    let lines = list_json(&[&url]);
+    let urls: Vec<&str> = lines.iter().filter_map(|l| l["url"].as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            format!("http://127.0.0.1:{port}/show/i.mp4?token=abc"),
+            format!("http://127.0.0.1:{port}/show/1.m4s?token=abc"),
+        ]
+    );
+    assert_eq!(lines[1]["path"], "1.m4s");
+}
+
+#[test]
+fn index_and_bitstream_switching_segments_are_listed() {
+    let lines = list_file(
+        r#"<MPD type="static" mediaPresentationDuration="PT1S"><Period><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" initialization="i.mp4" index="a.sidx" bitstreamSwitching="bs.mp4" media="$Number$.m4s"/></Representation></AdaptationSet></Period></MPD>"#,
+    );
+    let kinds: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap_or(""),
+                l["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("init", "i.mp4"),
+            ("index", "a.sidx"),
+            ("bitstream-switching", "bs.mp4"),
+            ("media", "1.m4s")
+        ]
+    );
+}
+
+/// Writes `body` as `m.mpd` in a new folder and lists it against a fixed base URL.
+fn list_file(body: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(&file, body).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    list_json(&["--base-url", "https://cdn.example/m.mpd", &path])
+}
+
+#[test]
+fn a_segment_list_entry_past_the_period_is_not_listed() {
+    // As ffmpeg writes audio: three 1 s entries listed for a 2 s presentation.
+    let lines = list_file(
+        r#"<MPD type="static" mediaPresentationDuration="PT2.0S"><Period start="PT0.0S"><AdaptationSet><Representation id="2"><SegmentList timescale="1000000" duration="1000000"><Initialization sourceURL="init-stream2.m4s"/><SegmentURL media="chunk-stream2-00001.m4s"/><SegmentURL media="chunk-stream2-00002.m4s"/><SegmentURL media="chunk-stream2-00003.m4s"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#,
+    );
+    let paths: Vec<&str> = lines.iter().filter_map(|l| l["path"].as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "init-stream2.m4s",
+            "chunk-stream2-00001.m4s",
+            "chunk-stream2-00002.m4s"
+        ]
+    );
+}
+
+#[test]
+fn a_template_without_duration_or_timeline_lists_one_media_segment() {
+    let lines = list_file(
+        r#"<MPD type="static" mediaPresentationDuration="PT8S"><Period><AdaptationSet><Representation id="a"><SegmentTemplate startNumber="5" initialization="i.mp4" media="$RepresentationID$_$Number$.mp4"/></Representation></AdaptationSet></Period></MPD>"#,
+    );
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"period": "0", "representation": "a", "kind": "media",
+            "url": "https://cdn.example/a_5.mp4", "range": null, "path": "a_5.mp4",
+            "number": 5, "time": 0, "duration": 8})
+    );
+}
+
+#[test]
+fn refusals_and_empty_plans_say_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rows: &[(&str, &str)] = &[
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period start="PT20S"><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" media="$Number$"/></Representation></AdaptationSet></Period></MPD>"#,
+            "period 0 starts at 20s, after the end of the presentation",
+        ),
+        (r#"<MPD type="list"/>"#, "list MPDs"),
+        (
+            r#"<MPD type="static"><Period><AdaptationSet><Representation id="a"><BaseURL>a.mp4</BaseURL><SegmentList><SegmentURL mediaRange="0-18446744073709551615"/></SegmentList></Representation></AdaptationSet></Period></MPD>"#,
+            "@mediaRange \"0-18446744073709551615\" ends past the largest possible file",
+        ),
+        (
+            r#"<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet><SegmentTemplate media="$Time$"><SegmentTimeline><Pattern><S d="2"/></Pattern></SegmentTimeline></SegmentTemplate><Representation id="a"/></AdaptationSet></Period></MPD>"#,
+            "SegmentTimeline patterns (<Pattern>) are not supported",
+        ),
+        (
+            r#"<MPD type="static"><Period><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></Period></MPD>"#,
+            "nothing to download: period 0: 1 Representation element(s) directly under the Period",
+        ),
+    ];
+    for (i, (body, message)) in rows.iter().enumerate() {
+        let file = dir.path().join(format!("m{i}.mpd"));
+        std::fs::write(&file, body).expect("write");
+        fails_with(&["--list"], Some(&file), &[&format!("m{i}.mpd"), message]);
+    }
+}
+
+#[test]
+fn a_partly_empty_plan_lists_what_it_has_and_warns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("m.mpd");
+    std::fs::write(
+        &file,
+        r#"<MPD type="static"><Period><AdaptationSet/><AdaptationSet><Representation id="a"><BaseURL>a.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>"#,
+    )
+    .expect("write");
+    let out = dashget().arg("--list").arg(&file).output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "dashget: warning: period 0, adaptation set 0: no Representation\n"
+    );
+}
+
+#[test]
+fn a_long_timeline_is_listed_in_full_and_too_many_segments_are_refused_by_count() {
+    let timeline = |r: u64| {
+        format!(
+            r#"<MPD type="static" mediaPresentationDuration="PT100000S"><Period><AdaptationSet><SegmentTemplate timescale="1000" initialization="$RepresentationID$/i.mp4" media="$RepresentationID$/$Time$.m4s"><SegmentTimeline><S t="0" d="1000" r="{r}"/></SegmentTimeline></SegmentTemplate><Representation id="a"/><Representation id="b"/></AdaptationSet></Period></MPD>"#
+        )
+    };
+    // 2 × (1 + 5,000) segments; the last is b's segment number 5,000, at 4,999,000.
+    let lines = list_file(&timeline(4_999));
+    assert_eq!(lines.len(), 10_002);
+    assert_eq!(lines[5_001]["path"], "b/i.mp4");
+    assert_eq!(lines[10_001]["path"], "b/4999000.m4s");
+    assert_eq!(lines[10_001]["number"], 5_000);
+    // 2 × 6,000,000 media segments: over the cap of 10 million, refused without expanding.
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("huge.mpd");
+    std::fs::write(&file, timeline(5_999_999)).expect("write");
+    fails_with(
+        &["--list"],
+        Some(&file),
+        &["huge.mpd", "more than 10000000 segments"],
+    );
+}

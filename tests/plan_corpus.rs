@@ -14,6 +14,9 @@ fn corpus() -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Manifests that hold nothing to download (a Period of events only): refused with the reason.
+const EMPTY: &[&str] = &["telestream-binary.xml", "telestream-elements.xml"];
+
 /// Manifests that need the wall clock (dynamic, `@duration` numbering from the live edge).
 const LIVE: &[&str] = &[
     "dashif-live-atoinf.mpd",
@@ -47,6 +50,12 @@ fn every_real_world_manifest_is_handled() {
             assert_eq!(out.status.code(), Some(2), "{name}");
             assert!(
                 stderr.contains("incomplete.mpd") && stderr.contains("not valid XML"),
+                "{name}: {stderr}"
+            );
+        } else if EMPTY.contains(&name.as_str()) {
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(
+                stderr.contains("nothing to download: period 0: no AdaptationSet"),
                 "{name}: {stderr}"
             );
         } else if LIVE.contains(&name.as_str()) {
@@ -99,4 +108,54 @@ fn known_counts_of_real_world_manifests() {
     };
     assert_eq!(count("a2d-tv.mpd"), 5601);
     assert_eq!(count("st-sl.mpd"), 4);
+}
+
+/// Every segment grouped by local path, in order of first appearance, with one URL per path.
+fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
+    let mut index = std::collections::HashMap::new();
+    let mut out: Vec<dashget::fetch::Resource> = Vec::new();
+    for (_, s) in plan.segments() {
+        let end = s.range.map_or(0, |r| r.last + 1);
+        match index.get(&s.path) {
+            Some(&i) => {
+                let r: &mut dashget::fetch::Resource = &mut out[i];
+                assert_eq!(r.url, s.url, "two URLs for {:?}", s.path);
+                r.segments += 1;
+                r.min_size = r.min_size.max(end);
+            }
+            None => {
+                index.insert(s.path.clone(), out.len());
+                out.push(dashget::fetch::Resource {
+                    url: s.url,
+                    path: s.path,
+                    segments: 1,
+                    min_size: end,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn resources_of_real_world_manifests_match_a_full_grouping() {
+    let base = url::Url::parse("https://cdn.example/show/manifest.mpd").expect("url");
+    let mut planned = 0;
+    for file in corpus() {
+        let bytes = std::fs::read(&file).expect("read");
+        let Ok(plan) = dashget::plan::plan(&bytes, &base) else {
+            continue;
+        };
+        planned += 1;
+        let want = reference(&plan);
+        let got: Vec<_> = dashget::fetch::resources(&plan).collect();
+        assert_eq!(got, want, "{}", file.display());
+        assert_eq!(
+            dashget::fetch::resource_totals(&plan),
+            (want.len(), want.iter().map(|r| r.segments).sum()),
+            "{}",
+            file.display()
+        );
+    }
+    assert_eq!(planned, 21);
 }

@@ -43,7 +43,7 @@ fn every_addressing_mode_plans_to_its_files() {
         assert_eq!(planned, on_disk, "{mode}");
         // Every representation starts with its init segment, except a bare BaseURL.
         for rep in &plan.representations {
-            let kinds: Vec<SegmentKind> = rep.segments.iter().map(|s| s.kind).collect();
+            let kinds: Vec<SegmentKind> = rep.segments().map(|s| s.kind).collect();
             assert!(
                 kinds.iter().skip(1).all(|k| *k == SegmentKind::Media),
                 "{mode} {}",
@@ -63,12 +63,12 @@ fn byte_ranges_tile_the_single_files() {
     let plan = plan(&std::fs::read(&manifest).expect("read"), &url).expect("plan");
     for rep in &plan.representations {
         let mut next = 0;
-        for segment in &rep.segments {
+        for segment in rep.segments() {
             let range = segment.range.expect("ranged");
             assert_eq!(range.first, next, "{}", rep.id);
             next = range.last + 1;
         }
-        let size = std::fs::metadata(dir.join(&rep.segments[0].path))
+        let size = std::fs::metadata(dir.join(rep.segments().next().expect("segment").path))
             .expect("file")
             .len();
         assert_eq!(next, size, "{}", rep.id);

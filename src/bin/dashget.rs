@@ -111,6 +111,9 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let options = fetch_options(&args)?;
     let client = fetch::build_client(&options)?;
     let (_, plan) = fetch::load_plan(&mirror_options(&args, options), &client).await?;
+    for warning in &plan.warnings {
+        eprintln!("dashget: warning: {warning}");
+    }
     match print_plan(&plan, args.json) {
         // `dashget --list ... | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -178,54 +181,9 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
 
 /// `--list`: one line per segment, in plan order; with `--json`, one JSON object per line.
 fn print_plan(plan: &dashget::plan::Plan, json: bool) -> std::io::Result<()> {
-    use std::io::Write;
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for (rep, segment) in plan.segments() {
-        let path = segment.path.to_string_lossy();
-        if json {
-            let mut object = serde_json::json!({
-                "period": rep.period,
-                "representation": rep.id,
-                "kind": segment.kind.as_str(),
-                "url": segment.url.as_str(),
-                "range": segment.range.map(|r| r.to_string()),
-                "path": path,
-            });
-            if let Some(map) = object.as_object_mut() {
-                if let Some(n) = segment.number {
-                    map.insert("number".into(), n.into());
-                }
-                if let Some(t) = segment.time {
-                    map.insert("time".into(), t.into());
-                }
-                if let Some(d) = segment.duration {
-                    map.insert("duration".into(), d.into());
-                }
-            }
-            writeln!(out, "{object}")?;
-        } else {
-            write!(
-                out,
-                "{:<6} {:<12} {:<5}",
-                rep.period,
-                rep.id,
-                segment.kind.as_str()
-            )?;
-            if let Some(n) = segment.number {
-                write!(out, " #{n}")?;
-            }
-            if let (Some(t), Some(d)) = (segment.time, segment.duration) {
-                write!(out, " t={t} d={d}")?;
-            }
-            write!(out, " {}", segment.url)?;
-            if let Some(r) = segment.range {
-                write!(out, " bytes={r}")?;
-            }
-            writeln!(out, " -> {path}")?;
-        }
-    }
-    out.flush()
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    dashget::plan::list::write_plan(plan, json, &mut out)
 }
 
 /// The engine's options from the command line (and the environment settings above).

@@ -154,31 +154,49 @@ pub struct Resource {
     pub min_size: u64,
 }
 
-/// The plan's distinct resources, in plan order of first appearance.
-pub fn resources(plan: &Plan) -> Vec<Resource> {
-    let mut index: HashMap<(&Url, &PathBuf), usize> = HashMap::new();
-    let mut out: Vec<Resource> = Vec::new();
-    for rep in &plan.representations {
-        for segment in &rep.segments {
-            let end = segment.range.map_or(0, |r| r.last.saturating_add(1));
-            match index.get(&(&segment.url, &segment.path)) {
-                Some(&i) => {
-                    out[i].segments += 1;
-                    out[i].min_size = out[i].min_size.max(end);
-                }
-                None => {
-                    index.insert((&segment.url, &segment.path), out.len());
-                    out.push(Resource {
-                        url: segment.url.clone(),
-                        path: segment.path.clone(),
-                        segments: 1,
-                        min_size: end,
+/// The plan's distinct resources, in plan order of first appearance, computed as the plan's
+/// segments are: segments that share a file (byte ranges of one resource, one file for
+/// several representations) make one resource, with their count and the smallest size they
+/// allow. Only the files the plan found shared are remembered, so memory stays bounded.
+pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
+    let mut segments = plan.segments().map(|(_, s)| s).peekable();
+    let mut started = std::collections::HashSet::new();
+    std::iter::from_fn(move || {
+        loop {
+            let first = segments.next()?;
+            let end = first.range.map_or(0, |r| r.last.saturating_add(1));
+            if let Some((key, file)) = plan.shared_file(&first.path) {
+                if started.insert(key) {
+                    return Some(Resource {
+                        url: first.url,
+                        path: first.path,
+                        segments: file.segments,
+                        min_size: file.min_size,
                     });
                 }
+                continue;
             }
+            let mut resource = Resource {
+                url: first.url,
+                path: first.path,
+                segments: 1,
+                min_size: end,
+            };
+            while let Some(next) =
+                segments.next_if(|s| s.url == resource.url && s.path == resource.path)
+            {
+                resource.segments += 1;
+                let end = next.range.map_or(0, |r| r.last.saturating_add(1));
+                resource.min_size = resource.min_size.max(end);
+            }
+            return Some(resource);
         }
-    }
-    out
+    })
+}
+
+/// How many files and segments [`resources`] yields, computed without going through them.
+pub fn resource_totals(plan: &Plan) -> (usize, usize) {
+    (plan.file_count(), plan.segment_count())
 }
 
 /// A file that failed, for the summary.
@@ -286,7 +304,7 @@ pub async fn download(
     cancel: &Cancel,
 ) -> Result<Summary, FetchError> {
     let started = Instant::now();
-    let all = resources(plan);
+    let all: Vec<Resource> = resources(plan).collect();
     let journal = Journal::load(out.root())?;
     let writer = JournalWriter::open(out.root())?;
     let mut summary = Summary {

@@ -19,8 +19,28 @@ pub struct Mpd {
     pub media_presentation_duration: Option<u64>,
     /// `BaseURL` children, in document order.
     pub base_urls: Vec<String>,
+    /// URL query information (ISO/IEC 23009-1 Annex I) at this level.
+    pub url_query: Option<UrlQueryInfo>,
     /// The Periods, in document order.
     pub periods: Vec<Period>,
+}
+
+/// `UrlQueryInfo` (or `ExtUrlQueryInfo`) of an `EssentialProperty`/`SupplementalProperty` with
+/// `@schemeIdUri` `urn:mpeg:dash:urlparam:2014` or `:2016` (ISO/IEC 23009-1 Annex I): a query
+/// added to the segment URLs of the element that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UrlQueryInfo {
+    /// Whether it is the 2016 form (`ExtUrlQueryInfo` or scheme `:2016`), which applies from the
+    /// MPD down to the Representation; the 2014 form applies from the Representation up.
+    pub extended: bool,
+    /// `@queryTemplate` (`$querypart$`, `$query:NAME$`, `$$`).
+    pub query_template: Option<String>,
+    /// `@useMPDUrlQuery`: the manifest URL's query is part of the initial query string.
+    pub use_mpd_url_query: bool,
+    /// `@queryString`: a fixed part of the initial query string.
+    pub query_string: Option<String>,
+    /// `@includeInRequests` (2016 form; default `segment`).
+    pub include_in_requests: Option<String>,
 }
 
 /// A `Period`.
@@ -36,8 +56,12 @@ pub struct Period {
     pub xlink_href: Option<String>,
     /// `BaseURL` children.
     pub base_urls: Vec<String>,
+    /// URL query information (Annex I) at this level.
+    pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
     pub segment_info: SegmentInfo,
+    /// `Representation` elements placed directly under the Period (not valid: not planned).
+    pub stray_representations: usize,
     /// The AdaptationSets, in document order.
     pub adaptation_sets: Vec<AdaptationSet>,
 }
@@ -55,6 +79,8 @@ pub struct AdaptationSet {
     pub codecs: Option<String>,
     /// `BaseURL` children.
     pub base_urls: Vec<String>,
+    /// URL query information (Annex I) at this level.
+    pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
     pub segment_info: SegmentInfo,
     /// The Representations, in document order.
@@ -74,6 +100,8 @@ pub struct Representation {
     pub codecs: Option<String>,
     /// `BaseURL` children.
     pub base_urls: Vec<String>,
+    /// URL query information (Annex I) at this level.
+    pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
     pub segment_info: SegmentInfo,
 }
@@ -89,7 +117,8 @@ pub struct SegmentInfo {
     pub template: Option<SegmentTemplate>,
 }
 
-/// A URL with an optional byte range (`Initialization`, `RepresentationIndex`).
+/// A URL with an optional byte range (`Initialization`, `RepresentationIndex`,
+/// `BitstreamSwitching`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UrlWithRange {
     /// `@sourceURL`.
@@ -109,6 +138,10 @@ pub struct CommonSegmentAttributes {
     pub index_range: Option<String>,
     /// `Initialization` child.
     pub initialization: Option<UrlWithRange>,
+    /// `RepresentationIndex` child.
+    pub representation_index: Option<UrlWithRange>,
+    /// `BitstreamSwitching` child (SegmentList, SegmentTemplate).
+    pub bitstream_switching: Option<UrlWithRange>,
     /// `@duration`, in timescale units, as a decimal scaled by 10^9 (vendors write fractions).
     pub duration_e9: Option<u128>,
     /// `@startNumber`.
@@ -153,6 +186,10 @@ pub struct SegmentTemplate {
     pub media: Option<String>,
     /// `@initialization`.
     pub initialization: Option<String>,
+    /// `@index`: the Representation Index Segment (a template).
+    pub index: Option<String>,
+    /// `@bitstreamSwitching`: the Bitstream Switching Segment (a template).
+    pub bitstream_switching: Option<String>,
 }
 
 /// An `S` element of a `SegmentTimeline`.

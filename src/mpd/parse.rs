@@ -28,6 +28,16 @@ pub enum ParseError {
         /// What is wrong.
         message: String,
     },
+    /// A feature of the format that is recognised and not supported.
+    #[error("{element}: {feature} {verb} not supported")]
+    Unsupported {
+        /// Where it is.
+        element: String,
+        /// What it is.
+        feature: String,
+        /// "is" or "are".
+        verb: &'static str,
+    },
 }
 
 /// Parses manifest bytes into the model.
@@ -103,6 +113,12 @@ fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
     let presentation_type = match root.attribute("type").map(str::trim) {
         None | Some("static") => PresentationType::Static,
         Some("dynamic") => PresentationType::Dynamic,
+        Some("list") => {
+            return Err(Ctx("MPD@type=\"list\"".into()).unsupported(
+                "list MPDs (a list of other MPDs, ISO/IEC 23009-1 §5.3.1.2)",
+                "are",
+            ));
+        }
         Some(other) => {
             return Err(at.bad("type", format!("\"{other}\" is neither static nor dynamic")));
         }
@@ -115,6 +131,7 @@ fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
         presentation_type,
         media_presentation_duration: duration_attr(root, "mediaPresentationDuration", &at)?,
         base_urls: base_urls(root),
+        url_query: url_query_info(root, &at)?,
         periods,
     })
 }
@@ -125,6 +142,13 @@ struct Ctx(String);
 impl Ctx {
     fn child(&self, name: String) -> Ctx {
         Ctx(format!("{}/{name}", self.0))
+    }
+    fn unsupported(&self, feature: impl Into<String>, verb: &'static str) -> ParseError {
+        ParseError::Unsupported {
+            element: self.0.clone(),
+            feature: feature.into(),
+            verb,
+        }
     }
     fn bad(&self, attribute: &str, message: String) -> ParseError {
         ParseError::BadAttribute {
@@ -236,7 +260,9 @@ fn parse_period(node: Node, at: &Ctx) -> Result<Period, ParseError> {
             .find(|a| a.name() == "href")
             .map(|a| a.value().to_string()),
         base_urls: base_urls(node),
+        url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,
+        stray_representations: children(node, "Representation").count(),
         adaptation_sets,
     })
 }
@@ -255,6 +281,7 @@ fn parse_adaptation_set(node: Node, at: &Ctx) -> Result<AdaptationSet, ParseErro
         mime_type: string_attr(node, "mimeType"),
         codecs: string_attr(node, "codecs"),
         base_urls: base_urls(node),
+        url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,
         representations,
     })
@@ -267,8 +294,55 @@ fn parse_representation(node: Node, at: &Ctx) -> Result<Representation, ParseErr
         mime_type: string_attr(node, "mimeType"),
         codecs: string_attr(node, "codecs"),
         base_urls: base_urls(node),
+        url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,
     })
+}
+
+/// The first URL query descriptor of an element (ISO/IEC 23009-1 Annex I): `EssentialProperty`
+/// before `SupplementalProperty`, in document order, as players do.
+fn url_query_info(node: Node, at: &Ctx) -> Result<Option<UrlQueryInfo>, ParseError> {
+    let descriptors = children(node, "EssentialProperty")
+        .map(|d| (d, "EssentialProperty"))
+        .chain(children(node, "SupplementalProperty").map(|d| (d, "SupplementalProperty")));
+    for (descriptor, name) in descriptors {
+        let scheme = descriptor.attribute("schemeIdUri").map(str::trim);
+        let scheme_2016 = match scheme {
+            Some("urn:mpeg:dash:urlparam:2014") => false,
+            Some("urn:mpeg:dash:urlparam:2016") => true,
+            _ => continue,
+        };
+        let Some(info) = descriptor.children().find(|c| {
+            c.is_element() && matches!(c.tag_name().name(), "UrlQueryInfo" | "ExtUrlQueryInfo")
+        }) else {
+            continue;
+        };
+        let at = at.child(format!("{name}/{}", info.tag_name().name()));
+        if let Some(href) = info.attributes().find(|a| a.name() == "href") {
+            return Err(at.unsupported(
+                format!(
+                    "URL query information delivered through xlink (xlink:href=\"{}\")",
+                    href.value()
+                ),
+                "is",
+            ));
+        }
+        let use_mpd_url_query = match info.attribute("useMPDUrlQuery").map(str::trim) {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(at.bad("useMPDUrlQuery", format!("\"{other}\" is not a boolean")));
+            }
+        };
+        return Ok(Some(UrlQueryInfo {
+            extended: scheme_2016 || info.tag_name().name() == "ExtUrlQueryInfo",
+            query_template: info.attribute("queryTemplate").map(str::to_string),
+            use_mpd_url_query,
+            query_string: info.attribute("queryString").map(str::to_string),
+            include_in_requests: string_attr(info, "includeInRequests"),
+        }));
+    }
+    Ok(None)
 }
 
 fn parse_segment_info(node: Node, at: &Ctx) -> Result<SegmentInfo, ParseError> {
@@ -297,19 +371,33 @@ fn parse_segment_info(node: Node, at: &Ctx) -> Result<SegmentInfo, ParseError> {
             common: parse_common(n, &at)?,
             media: string_attr(n, "media"),
             initialization: string_attr(n, "initialization"),
+            index: string_attr(n, "index"),
+            // Some packagers copy AdaptationSet's boolean here; it names no segment.
+            bitstream_switching: string_attr(n, "bitstreamSwitching")
+                .filter(|v| v != "true" && v != "false"),
         });
     }
     Ok(info)
 }
 
 fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseError> {
-    let initialization = first_child(node, "Initialization").map(|i| UrlWithRange {
-        source_url: string_attr(i, "sourceURL"),
-        range: string_attr(i, "range"),
-    });
+    let url_with_range = |name: &'static str| {
+        first_child(node, name).map(|i| UrlWithRange {
+            source_url: string_attr(i, "sourceURL"),
+            range: string_attr(i, "range"),
+        })
+    };
     let timeline = match first_child(node, "SegmentTimeline") {
         None => None,
         Some(tl) => {
+            if tl
+                .descendants()
+                .any(|d| d.is_element() && d.tag_name().name() == "Pattern")
+            {
+                return Err(at
+                    .child("SegmentTimeline/Pattern".into())
+                    .unsupported("SegmentTimeline patterns (<Pattern>)", "are"));
+            }
             let mut entries = Vec::new();
             for (index, s) in children(tl, "S").enumerate() {
                 let at = at.child(format!("SegmentTimeline/S[{index}]"));
@@ -333,7 +421,9 @@ fn parse_common(node: Node, at: &Ctx) -> Result<CommonSegmentAttributes, ParseEr
         timescale: uint_attr(node, "timescale", at)?,
         presentation_time_offset: uint_attr(node, "presentationTimeOffset", at)?,
         index_range: string_attr(node, "indexRange"),
-        initialization,
+        initialization: url_with_range("Initialization"),
+        representation_index: url_with_range("RepresentationIndex"),
+        bitstream_switching: url_with_range("BitstreamSwitching"),
         duration_e9: decimal_e9_attr(node, "duration", at)?,
         start_number: uint_attr(node, "startNumber", at)?,
         end_number: uint_attr(node, "endNumber", at)?,

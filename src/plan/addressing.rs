@@ -2,10 +2,12 @@
 
 use url::Url;
 
-use super::template::{Identifier, Template, Values};
+use super::media;
+use super::positions::Positions;
+use super::template::Template;
 use super::{ByteRange, SegmentKind};
 use crate::mpd::{
-    CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, TimelineEntry, UrlWithRange,
+    CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, UrlWithRange,
 };
 
 /// Most segments one plan may hold; a manifest asking for more is refused, not obeyed.
@@ -63,6 +65,9 @@ pub fn merge(levels: [&SegmentInfo; 3]) -> Addressing {
             merged.common = merge_common(&merged.common, &t.common);
             merged.media = t.media.clone().or(merged.media);
             merged.initialization = t.initialization.clone().or(merged.initialization);
+            merged.index = t.index.clone().or(merged.index);
+            merged.bitstream_switching =
+                t.bitstream_switching.clone().or(merged.bitstream_switching);
         }
         Addressing::Template(merged)
     } else if lowest.list.is_some() {
@@ -100,6 +105,14 @@ fn merge_common(
             .initialization
             .clone()
             .or_else(|| upper.initialization.clone()),
+        representation_index: lower
+            .representation_index
+            .clone()
+            .or_else(|| upper.representation_index.clone()),
+        bitstream_switching: lower
+            .bitstream_switching
+            .clone()
+            .or_else(|| upper.bitstream_switching.clone()),
         duration_e9: lower.duration_e9.or(upper.duration_e9),
         start_number: lower.start_number.or(upper.start_number),
         end_number: lower.end_number.or(upper.end_number),
@@ -124,21 +137,63 @@ pub struct Context<'a> {
     pub planned_before: usize,
 }
 
-/// Resolves a Representation's segments, init first. Returns the timescale too.
-pub fn resolve(
-    addressing: &Addressing,
-    ctx: &Context,
-) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    match addressing {
-        Addressing::Template(t) => resolve_template(t, ctx),
-        Addressing::List(l) => resolve_list(l, ctx),
+/// A Representation's segments: those planned one by one (init, index, bitstream switching,
+/// listed media), then those a template generates.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The timescale of the segments' times.
+    pub timescale: u64,
+    /// Segments named one by one, in plan order.
+    pub listed: Vec<Addressed>,
+    /// Media segments generated from a template, after the listed ones.
+    pub generated: Option<GeneratedMedia>,
+}
+
+/// Media segments of a template, not expanded.
+#[derive(Debug)]
+pub struct GeneratedMedia {
+    /// The compiled `@media`.
+    pub template: Template,
+    /// Where each segment is.
+    pub positions: Positions,
+}
+
+impl Resolved {
+    /// How many segments, without expanding any.
+    pub fn count(&self) -> u128 {
+        self.listed.len() as u128 + self.generated.as_ref().map_or(0, |g| g.positions.count())
+    }
+
+    /// Whether a media segment is among them.
+    pub fn has_media(&self) -> bool {
+        self.generated
+            .as_ref()
+            .is_some_and(|g| g.positions.count() > 0)
+            || self.listed.iter().any(|a| a.kind == SegmentKind::Media)
+    }
+
+    fn listed(timescale: u64, listed: Vec<Addressed>) -> Resolved {
+        Resolved {
+            timescale,
+            listed,
+            generated: None,
+        }
+    }
+}
+
+/// Resolves a Representation's segments, init first; none is expanded from a template yet.
+pub fn resolve(addressing: &Addressing, ctx: &Context) -> Result<Resolved, AddressingError> {
+    let resolved = match addressing {
+        Addressing::Template(t) => media::resolve_template(t, ctx)?,
+        Addressing::List(l) => media::resolve_list(l, ctx)?,
         Addressing::Base(b) => {
-            let mut out = Vec::new();
-            if let Some(init) = &b.initialization {
-                out.push(init_segment(init, ctx, "SegmentBase/Initialization")?);
+            // @indexRange is recorded, not expanded (DESIGN.md), but must be a range.
+            if let Some(range) = &b.index_range {
+                parse_range(range, || "SegmentBase@indexRange".into())?;
             }
+            let mut out = head_segments(b, ctx, "SegmentBase")?;
             out.push(whole(ctx.base.clone()));
-            Ok((timescale(b)?, out))
+            Resolved::listed(timescale(b)?, out)
         }
         Addressing::BaseUrlOnly => {
             if !ctx.has_own_base_url || ctx.base.path().ends_with('/') {
@@ -146,12 +201,35 @@ pub fn resolve(
                     "no SegmentTemplate, SegmentList or SegmentBase, and no BaseURL naming a media file".into(),
                 ));
             }
-            Ok((1, vec![whole(ctx.base.clone())]))
+            Resolved::listed(1, vec![whole(ctx.base.clone())])
         }
+    };
+    // The cap is checked on counts, before anything is expanded.
+    if (ctx.planned_before as u128).saturating_add(resolved.count()) > MAX_SEGMENTS as u128 {
+        return Err(AddressingError::TooMany);
+    }
+    Ok(resolved)
+}
+
+/// Why a Representation resolved to no media segment, for the warning that says so.
+pub fn why_no_media(addressing: &Addressing) -> &'static str {
+    let (common, listed) = match addressing {
+        Addressing::Template(t) => (&t.common, None),
+        Addressing::List(l) => (&l.common, Some(l.segment_urls.len())),
+        _ => return "no media resource",
+    };
+    if common.timeline.as_ref().is_some_and(|t| t.is_empty()) {
+        "its SegmentTimeline has no S element"
+    } else if listed == Some(0) {
+        "its SegmentList has no SegmentURL"
+    } else if common.end_number.is_some() {
+        "@endNumber excludes every segment"
+    } else {
+        "no segment starts before the end of the Period"
     }
 }
 
-fn whole(url: Url) -> Addressed {
+pub(super) fn whole(url: Url) -> Addressed {
     Addressed {
         kind: SegmentKind::Media,
         url,
@@ -162,7 +240,7 @@ fn whole(url: Url) -> Addressed {
     }
 }
 
-fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
+pub(super) fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
     match common.timescale {
         Some(0) => Err(AddressingError::Invalid("@timescale is 0".into())),
         Some(t) => Ok(t),
@@ -171,7 +249,7 @@ fn timescale(common: &CommonSegmentAttributes) -> Result<u64, AddressingError> {
 }
 
 /// Resolves a URL reference; `attribute` names it in the error (built only on error).
-fn join(
+pub(super) fn join(
     base: &Url,
     reference: &str,
     attribute: impl FnOnce() -> String,
@@ -184,29 +262,30 @@ fn join(
     })
 }
 
-/// Parses `first-last` (inclusive); `attribute` names it in the error.
+/// Parses `first-last` (inclusive); `attribute` names it in the error. The byte after the
+/// range must have an offset too (a file is at most 2^64 − 1 bytes), so `last` is below
+/// `u64::MAX` and `last + 1` never overflows anywhere.
 pub fn parse_range(
     text: &str,
     attribute: impl Fn() -> String,
 ) -> Result<ByteRange, AddressingError> {
-    let bad = || {
-        AddressingError::Invalid(format!(
-            "{} \"{text}\" is not a byte range first-last",
-            attribute()
-        ))
-    };
-    let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
-    let first: u64 = first.trim().parse().map_err(|_| bad())?;
-    let last: u64 = last.trim().parse().map_err(|_| bad())?;
+    let bad = |why: &str| AddressingError::Invalid(format!("{} \"{text}\" {why}", attribute()));
+    let not_a_range = || bad("is not a byte range first-last");
+    let (first, last) = text.trim().split_once('-').ok_or_else(not_a_range)?;
+    let first: u64 = first.trim().parse().map_err(|_| not_a_range())?;
+    let last: u64 = last.trim().parse().map_err(|_| not_a_range())?;
     if last < first {
-        return Err(bad());
+        return Err(bad("ends before it starts"));
+    }
+    if last == u64::MAX {
+        return Err(bad("ends past the largest possible file (2^64 - 1 bytes)"));
     }
     Ok(ByteRange { first, last })
 }
 
 /// A resource named by an optional URL reference (absent: the BaseURL's resource, 23009-1
 /// §5.3.9.2) and an optional byte range of it. `name(attribute)` locates them for errors.
-fn resource(
+pub(super) fn resource(
     ctx: &Context,
     (url_attribute, reference): (&str, Option<&str>),
     (range_attribute, range): (&str, Option<&str>),
@@ -222,19 +301,22 @@ fn resource(
     Ok((url, range))
 }
 
-fn init_segment(
-    init: &UrlWithRange,
+/// A segment named by a `URLType` element (`Initialization`, `RepresentationIndex`,
+/// `BitstreamSwitching`): its `@sourceURL` (absent: the BaseURL's resource) and `@range`.
+fn named_segment(
+    kind: SegmentKind,
+    element: &UrlWithRange,
     ctx: &Context,
-    element: &str,
+    name: &str,
 ) -> Result<Addressed, AddressingError> {
     let (url, range) = resource(
         ctx,
-        ("sourceURL", init.source_url.as_deref()),
-        ("range", init.range.as_deref()),
-        |attribute| format!("{element}@{attribute}"),
+        ("sourceURL", element.source_url.as_deref()),
+        ("range", element.range.as_deref()),
+        |attribute| format!("{name}@{attribute}"),
     )?;
     Ok(Addressed {
-        kind: SegmentKind::Init,
+        kind,
         url,
         range,
         number: None,
@@ -243,299 +325,36 @@ fn init_segment(
     })
 }
 
-/// One media segment's position: number, time, duration, sub-number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub number: u64,
-    pub time: i64,
-    pub duration: u64,
-    pub sub_number: Option<u64>,
-}
-
-fn check_cap(ctx: &Context, planned: usize, more: u128) -> Result<(), AddressingError> {
-    if (ctx.planned_before as u128) + (planned as u128) + more > MAX_SEGMENTS as u128 {
-        return Err(AddressingError::TooMany);
-    }
-    Ok(())
-}
-
-/// The media timeline's end of the Period (`presentationTimeOffset` + duration × timescale),
-/// in timescale units.
-fn period_end_media_time(common: &CommonSegmentAttributes, ts: u64, ctx: &Context) -> Option<i128> {
-    let duration = ctx.period_duration?;
-    let pto = i128::from(common.presentation_time_offset.unwrap_or(0));
-    Some(pto + ceil_div(i128::from(duration) * i128::from(ts), 1_000_000_000))
-}
-
-fn ceil_div(a: i128, b: i128) -> i128 {
-    let q = a / b;
-    if a % b != 0 && ((a > 0) == (b > 0)) {
-        q + 1
-    } else {
-        q
-    }
-}
-
-/// Expands a SegmentTimeline into slots. `$Number$` counts entries from `startNumber`
-/// (an `S@n` restarts the count); `S@t` may be negative and may jump forward (a gap).
-pub fn timeline_slots(
-    entries: &[TimelineEntry],
+/// The segments before the media ones, from elements: `Initialization`,
+/// `RepresentationIndex`, `BitstreamSwitching`, in that order (DESIGN.md).
+pub(super) fn head_segments(
     common: &CommonSegmentAttributes,
-    ts: u64,
     ctx: &Context,
-) -> Result<Vec<Slot>, AddressingError> {
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut number = common.start_number.unwrap_or(1);
-    let mut time: i128 = 0;
-    for (i, s) in entries.iter().enumerate() {
-        if s.d == 0 {
-            return Err(AddressingError::Invalid(format!(
-                "SegmentTimeline/S[{i}]@d is 0"
-            )));
-        }
-        if let Some(t) = s.t {
-            time = i128::from(t);
-        }
-        if let Some(n) = s.n {
-            number = n;
-        }
-        let d = i128::from(s.d);
-        let count: i128 = if s.r >= 0 {
-            i128::from(s.r) + 1
-        } else {
-            // 23009-1 §5.3.9.6: r = -1 repeats up to the next S@t, or to the end of the Period.
-            let end = match entries.get(i + 1).and_then(|next| next.t) {
-                Some(next_t) => i128::from(next_t),
-                None => match period_end_media_time(common, ts, ctx) {
-                    Some(end) => end,
-                    None if ctx.dynamic => {
-                        return Err(AddressingError::Live(
-                            "its SegmentTimeline repeats (r=-1) up to the live edge".into(),
-                        ));
-                    }
-                    None => {
-                        return Err(AddressingError::Invalid(format!(
-                            "SegmentTimeline/S[{i}]@r=-1 repeats to the end of a Period whose duration is unknown"
-                        )));
-                    }
-                },
-            };
-            ceil_div(end - time, d).max(0)
-        };
-        let k = s.k.unwrap_or(1).max(1);
-        check_cap(ctx, slots.len(), count.unsigned_abs() * u128::from(k))?;
-        for _ in 0..count {
-            let start = i64::try_from(time)
-                .map_err(|_| AddressingError::Invalid("SegmentTimeline times overflow".into()))?;
-            for sub in 1..=k {
-                slots.push(Slot {
-                    number,
-                    time: start,
-                    duration: s.d,
-                    sub_number: s.k.map(|_| sub),
-                });
-            }
-            number = number.saturating_add(1);
-            time += d;
-        }
-    }
-    Ok(slots)
-}
-
-/// Slots of a `@duration`-addressed representation: ceil(Period duration × timescale / duration)
-/// segments numbered from `startNumber`, bounded by `endNumber`.
-fn duration_slots(
-    duration_e9: u128,
-    common: &CommonSegmentAttributes,
-    ts: u64,
-    ctx: &Context,
-) -> Result<Vec<Slot>, AddressingError> {
-    if duration_e9 == 0 {
-        return Err(AddressingError::Invalid("@duration is 0".into()));
-    }
-    let start_number = common.start_number.unwrap_or(1);
-    let by_end_number = common
-        .end_number
-        .map(|end| u128::from(end.saturating_add(1).saturating_sub(start_number)));
-    let count: u128 = match (ctx.period_duration, by_end_number) {
-        (_, _) if ctx.dynamic => {
-            return Err(AddressingError::Live(
-                "its segments are numbered by @duration from the live edge".into(),
-            ));
-        }
-        (Some(period), end) => {
-            // period[ns] × ts / (duration × 10^9 / 10^9): both sides are scaled by 10^9.
-            let num = u128::from(period) * u128::from(ts);
-            let by_duration = num.div_ceil(duration_e9);
-            end.map_or(by_duration, |e| by_duration.min(e))
-        }
-        (None, Some(end)) => end,
-        (None, None) => {
-            return Err(AddressingError::Invalid(
-                "@duration addressing needs the Period's duration (no Period@duration, next Period@start or MPD@mediaPresentationDuration)".into(),
-            ));
-        }
-    };
-    check_cap(ctx, 0, count)?;
-    // Fractional @duration values are rounded down in `duration`/`time`.
-    let segment_duration = u64::try_from(duration_e9 / 1_000_000_000).unwrap_or(u64::MAX);
-    let mut slots = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        // $Time$ of the i-th segment: i × @duration.
-        let time = i64::try_from(i * duration_e9 / 1_000_000_000).unwrap_or(i64::MAX);
-        slots.push(Slot {
-            number: start_number.saturating_add(i as u64),
-            time,
-            duration: segment_duration,
-            sub_number: None,
-        });
-    }
-    Ok(slots)
-}
-
-fn compile(text: &str, attribute: &str) -> Result<Template, AddressingError> {
-    Template::compile(text).map_err(|e| {
-        AddressingError::Invalid(format!("SegmentTemplate@{attribute} \"{text}\": {e}"))
-    })
-}
-
-fn resolve_template(
-    t: &SegmentTemplate,
-    ctx: &Context,
-) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    let ts = timescale(&t.common)?;
-    let values = Values {
-        representation_id: ctx.representation_id,
-        bandwidth: ctx.bandwidth,
-        ..Values::default()
-    };
+    parent: &str,
+) -> Result<Vec<Addressed>, AddressingError> {
+    let elements = [
+        (SegmentKind::Init, &common.initialization, "Initialization"),
+        (
+            SegmentKind::Index,
+            &common.representation_index,
+            "RepresentationIndex",
+        ),
+        (
+            SegmentKind::BitstreamSwitching,
+            &common.bitstream_switching,
+            "BitstreamSwitching",
+        ),
+    ];
     let mut out = Vec::new();
-    // Initialization: @initialization (a template), else an Initialization element.
-    if let Some(init) = &t.initialization {
-        let template = compile(init, "initialization")?;
-        let expanded = template.expand(&values).map_err(|e| {
-            AddressingError::Invalid(format!("SegmentTemplate@initialization \"{init}\": {e}"))
-        })?;
-        let url = join(ctx.base, &expanded, || {
-            "SegmentTemplate@initialization".into()
-        })?;
-        let range = t
-            .common
-            .initialization
-            .as_ref()
-            .and_then(|i| i.range.as_deref())
-            .map(|r| parse_range(r, || "SegmentTemplate/Initialization@range".into()))
-            .transpose()?;
-        out.push(Addressed {
-            kind: SegmentKind::Init,
-            url,
-            range,
-            number: None,
-            time: None,
-            duration: None,
-        });
-    } else if let Some(init) = &t.common.initialization {
-        out.push(init_segment(init, ctx, "SegmentTemplate/Initialization")?);
-    }
-    let media_text = t
-        .media
-        .as_deref()
-        .ok_or_else(|| AddressingError::Invalid("SegmentTemplate has no @media".into()))?;
-    let media = compile(media_text, "media")?;
-    let slots = match (&t.common.timeline, t.common.duration_e9) {
-        (Some(entries), _) => {
-            let mut slots = timeline_slots(entries, &t.common, ts, ctx)?;
-            // @endNumber: the number of the last segment of the Period.
-            if let Some(end) = t.common.end_number {
-                slots.retain(|s| s.number <= end);
-            }
-            slots
+    for (kind, element, name) in elements {
+        if let Some(element) = element {
+            out.push(named_segment(
+                kind,
+                element,
+                ctx,
+                &format!("{parent}/{name}"),
+            )?);
         }
-        (None, Some(d)) => duration_slots(d, &t.common, ts, ctx)?,
-        (None, None) => {
-            if media.uses(Identifier::Number) || media.uses(Identifier::Time) {
-                return Err(AddressingError::Invalid(format!(
-                    "SegmentTemplate@media \"{media_text}\" uses $Number$/$Time$ but there is neither @duration nor a SegmentTimeline"
-                )));
-            }
-            let url = join(
-                ctx.base,
-                &media
-                    .expand(&values)
-                    .map_err(|e| AddressingError::Invalid(e.to_string()))?,
-                || "SegmentTemplate@media".into(),
-            )?;
-            out.push(whole(url));
-            return Ok((ts, out));
-        }
-    };
-    out.reserve(slots.len());
-    for slot in slots {
-        let v = Values {
-            number: Some(slot.number),
-            time: Some(slot.time),
-            sub_number: Some(slot.sub_number.unwrap_or(1)),
-            ..values
-        };
-        let expanded = media.expand(&v).map_err(|e| {
-            AddressingError::Invalid(format!("SegmentTemplate@media \"{media_text}\": {e}"))
-        })?;
-        let url = join(ctx.base, &expanded, || "SegmentTemplate@media".into())?;
-        out.push(Addressed {
-            kind: SegmentKind::Media,
-            url,
-            range: None,
-            number: Some(slot.number),
-            time: Some(slot.time),
-            duration: Some(slot.duration),
-        });
     }
-    Ok((ts, out))
-}
-
-fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<(u64, Vec<Addressed>), AddressingError> {
-    let ts = timescale(&l.common)?;
-    let mut out = Vec::with_capacity(l.segment_urls.len() + 1);
-    if let Some(init) = &l.common.initialization {
-        out.push(init_segment(init, ctx, "SegmentList/Initialization")?);
-    }
-    check_cap(ctx, 0, l.segment_urls.len() as u128)?;
-    // Times: from the timeline when there is one, else from @duration.
-    let slots = match (&l.common.timeline, l.common.duration_e9) {
-        (Some(entries), _) => Some(timeline_slots(entries, &l.common, ts, ctx)?),
-        _ => None,
-    };
-    let start_number = l.common.start_number.unwrap_or(1);
-    for (i, segment_url) in l.segment_urls.iter().enumerate() {
-        let (url, range) = resource(
-            ctx,
-            ("media", segment_url.media.as_deref()),
-            ("mediaRange", segment_url.media_range.as_deref()),
-            |attribute| format!("SegmentList/SegmentURL[{i}]@{attribute}"),
-        )?;
-        let (number, time, duration) = match slots.as_ref().and_then(|s| s.get(i)) {
-            Some(slot) => (slot.number, Some(slot.time), Some(slot.duration)),
-            None => {
-                let n = start_number.saturating_add(i as u64);
-                match l
-                    .common
-                    .duration_e9
-                    .filter(|d| d.is_multiple_of(1_000_000_000))
-                    .map(|d| (d / 1_000_000_000) as u64)
-                {
-                    Some(d) => (n, i64::try_from(u128::from(d) * i as u128).ok(), Some(d)),
-                    None => (n, None, None),
-                }
-            }
-        };
-        out.push(Addressed {
-            kind: SegmentKind::Media,
-            url,
-            range,
-            number: Some(number),
-            time,
-            duration,
-        });
-    }
-    Ok((ts, out))
+    Ok(out)
 }

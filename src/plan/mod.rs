@@ -1,32 +1,50 @@
 //! From a parsed manifest to the exact, ordered list of every segment of every representation.
-//! Pure functions, no I/O.
+//! Pure functions, no I/O. The plan streams: a representation keeps its segments in a compact
+//! form (the segments named one by one, and a template with its timeline runs) and computes
+//! them one at a time ([`RepresentationPlan::segments`]); counts, the segment cap and the files
+//! that segments share are known without expanding anything.
 //!
 //! Conventions (DESIGN.md): periods in order, representations in document order within each,
 //! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
 
 mod addressing;
+mod error;
+pub mod list;
+mod media;
+mod paths;
+mod positions;
+mod query;
+mod segments;
 pub mod template;
 mod timing;
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use url::Url;
 
 pub use addressing::MAX_SEGMENTS;
 use addressing::{AddressingError, Context};
+use error::seconds;
+pub use error::{PlanError, PlanWarning};
+pub use paths::SharedFile;
+pub use segments::Segments;
 pub use timing::{PeriodTiming, period_timings};
 
 use crate::layout;
-use crate::mpd::{Mpd, ParseError, PresentationType, parse_mpd};
+use crate::mpd::{Mpd, PresentationType, parse_mpd};
+use segments::{Generated, SegmentSource};
 
-/// Whether a segment is a representation's initialization segment or one of its media segments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What a segment is to its representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SegmentKind {
     /// The initialization segment (`Initialization`, `@initialization`).
     Init,
+    /// The Representation Index Segment (`RepresentationIndex`, `SegmentTemplate@index`).
+    Index,
+    /// The Bitstream Switching Segment (`BitstreamSwitching`, `@bitstreamSwitching`).
+    BitstreamSwitching,
     /// A media segment.
     Media,
 }
@@ -60,7 +78,8 @@ pub struct Segment {
     pub duration: Option<u64>,
 }
 
-/// Every segment of one Representation, in order (init first).
+/// One Representation of the plan: what it is, and its segments in a compact form that
+/// [`RepresentationPlan::segments`] expands one segment at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepresentationPlan {
     /// The Period's `@id`, or its index (0-based) when it has none.
@@ -81,8 +100,8 @@ pub struct RepresentationPlan {
     pub bandwidth: Option<u64>,
     /// The timescale that `time` and `duration` of the segments are expressed in.
     pub timescale: u64,
-    /// The segments, init first then media, in presentation order.
-    pub segments: Vec<Segment>,
+    /// Where the segments come from.
+    source: SegmentSource,
 }
 
 /// The plan of a whole presentation.
@@ -91,13 +110,19 @@ pub struct Plan {
     /// The URL the manifest was resolved against (its own URL, or `--base-url`).
     pub manifest_url: Url,
     /// Representations: periods in order, representations in document order within each.
+    /// To keep some of them, use [`Plan::retain_representations`] (or build a new plan with
+    /// [`Plan::new`]): the plan's files are computed from them.
     pub representations: Vec<RepresentationPlan>,
+    /// What the manifest holds that gives nothing to download, for the user to see.
+    pub warnings: Vec<PlanWarning>,
+    /// The files of the plan.
+    files: paths::Files,
 }
 
 impl ByteRange {
-    /// Number of bytes in the range.
+    /// Number of bytes in the range (saturating: a planned range always fits).
     pub fn len(&self) -> u64 {
-        self.last - self.first + 1
+        self.last.saturating_sub(self.first).saturating_add(1)
     }
 
     /// Always false: a range holds at least one byte.
@@ -113,21 +138,97 @@ impl std::fmt::Display for ByteRange {
 }
 
 impl SegmentKind {
-    /// `"init"` or `"media"`.
+    /// `"init"`, `"index"`, `"bitstream-switching"` or `"media"`.
     pub fn as_str(self) -> &'static str {
         match self {
             SegmentKind::Init => "init",
+            SegmentKind::Index => "index",
+            SegmentKind::BitstreamSwitching => "bitstream-switching",
             SegmentKind::Media => "media",
         }
     }
 }
 
+impl RepresentationPlan {
+    /// A representation whose segments are given one by one (for tools and tests); the other
+    /// fields are empty and may be set.
+    pub fn from_segments(period: &str, id: &str, segments: Vec<Segment>) -> RepresentationPlan {
+        RepresentationPlan {
+            period: period.to_string(),
+            period_index: 0,
+            adaptation_set_index: 0,
+            id: id.to_string(),
+            mime_type: None,
+            codecs: None,
+            content_type: None,
+            bandwidth: None,
+            timescale: 1,
+            source: SegmentSource {
+                listed: segments,
+                ..SegmentSource::default()
+            },
+        }
+    }
+
+    /// Its segments in plan order: init, index, bitstream switching, then media in
+    /// presentation order. Each is computed when it is reached: nothing is held for it.
+    pub fn segments(&self) -> Segments<'_> {
+        self.source.iter()
+    }
+
+    /// How many segments, without computing them.
+    pub fn segment_count(&self) -> usize {
+        self.source.count()
+    }
+}
+
 impl Plan {
-    /// Every segment, in plan order, with the representation it belongs to.
-    pub fn segments(&self) -> impl Iterator<Item = (&RepresentationPlan, &Segment)> {
+    /// A plan of these representations (for tools and tests; [`plan`] makes them from a
+    /// manifest). Local paths that different URLs share are renamed here.
+    pub fn new(
+        manifest_url: Url,
+        mut representations: Vec<RepresentationPlan>,
+        warnings: Vec<PlanWarning>,
+    ) -> Plan {
+        let files = paths::analyse(&mut representations);
+        Plan {
+            manifest_url,
+            representations,
+            warnings,
+            files,
+        }
+    }
+
+    /// Every segment, in plan order, with the representation it belongs to; computed one at a
+    /// time.
+    pub fn segments(&self) -> impl Iterator<Item = (&RepresentationPlan, Segment)> + '_ {
         self.representations
             .iter()
-            .flat_map(|r| r.segments.iter().map(move |s| (r, s)))
+            .flat_map(|r| r.segments().map(move |s| (r, s)))
+    }
+
+    /// How many segments, without computing them.
+    pub fn segment_count(&self) -> usize {
+        self.representations
+            .iter()
+            .map(RepresentationPlan::segment_count)
+            .sum()
+    }
+
+    /// How many local files (distinct paths): segments that are byte ranges of one resource,
+    /// or that several representations share, are one file.
+    pub fn file_count(&self) -> usize {
+        self.files.count
+    }
+
+    /// The file at `path` when several segments share it (`None`: one segment, or a run of
+    /// segments that follow each other in the plan with one URL).
+    pub fn shared_file(&self, path: &Path) -> Option<(u128, SharedFile)> {
+        if self.files.shared.is_empty() {
+            return None;
+        }
+        let key = segments::path_key(path);
+        self.files.shared.get(&key).map(|f| (key, *f))
     }
 
     /// Keeps only the representations whose id is in `ids` (all of them when `ids` is empty).
@@ -142,65 +243,13 @@ impl Plan {
             .cloned()
             .collect();
         self.representations.retain(|r| ids.contains(&r.id));
+        self.warnings.retain(|w| match w {
+            PlanWarning::NoMediaSegments { representation, .. } => ids.contains(representation),
+            _ => true,
+        });
+        self.files = paths::analyse(&mut self.representations);
         unknown
     }
-}
-
-/// Why a manifest cannot be planned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
-    /// The manifest could not be parsed.
-    #[error(transparent)]
-    Parse(#[from] ParseError),
-    /// A live manifest whose segments depend on the wall clock.
-    #[error(
-        "live manifests are not supported yet: period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {reason}"
-    )]
-    Live {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-        /// The Representation's id.
-        representation: String,
-        /// Why the wall clock is needed.
-        reason: String,
-    },
-    /// A Representation whose addressing cannot be resolved.
-    #[error(
-        "period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {message}"
-    )]
-    Representation {
-        /// The Period (id or index).
-        period: String,
-        /// Index of the AdaptationSet in its Period.
-        adaptation_set: usize,
-        /// The Representation's id.
-        representation: String,
-        /// What is wrong, naming the attribute at fault.
-        message: String,
-    },
-    /// A Period to be fetched from elsewhere (`xlink:href`), which is not done.
-    #[error("period {period}: remote Periods (xlink:href=\"{href}\") are not supported")]
-    RemotePeriod {
-        /// The Period (id or index).
-        period: String,
-        /// Where its content is.
-        href: String,
-    },
-    /// More segments than [`MAX_SEGMENTS`].
-    #[error("the manifest describes more than {MAX_SEGMENTS} segments; refusing to plan it")]
-    TooManySegments,
-    /// A BaseURL that cannot be resolved.
-    #[error("{element}: BaseURL \"{value}\" is not a valid URL reference: {message}")]
-    BadBaseUrl {
-        /// Where it is.
-        element: String,
-        /// The BaseURL.
-        value: String,
-        /// Why.
-        message: String,
-    },
 }
 
 /// Plans a manifest from its bytes; relative URLs resolve against `manifest_url`.
@@ -235,6 +284,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
     let dynamic = mpd.presentation_type == PresentationType::Dynamic;
     let (mpd_base, mpd_has_base) = resolve_base(manifest_url, &mpd.base_urls, "MPD")?;
     let mut representations = Vec::new();
+    let mut warnings = Vec::new();
     let mut planned = 0usize;
     for (period_index, (period, timing)) in mpd.periods.iter().zip(&timings).enumerate() {
         let period_label = period
@@ -252,12 +302,44 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                 href: href.clone(),
             });
         }
+        if period.xlink_href.as_deref() == Some("urn:mpeg:dash:resolve-to-zero:2013") {
+            warnings.push(PlanWarning::RemovedPeriod {
+                period: period_label.clone(),
+            });
+            continue;
+        }
+        if let (Some(start), Some(end)) = (timing.start, mpd.media_presentation_duration)
+            && start > end
+        {
+            return Err(PlanError::PeriodAfterEnd {
+                period: period_label,
+                start: seconds(start),
+                end: seconds(end),
+            });
+        }
+        if period.stray_representations > 0 {
+            warnings.push(PlanWarning::StrayRepresentations {
+                period: period_label.clone(),
+                count: period.stray_representations,
+            });
+        }
+        if period.adaptation_sets.is_empty() {
+            warnings.push(PlanWarning::NoAdaptationSet {
+                period: period_label.clone(),
+            });
+        }
         let at = format!("Period {period_label}");
         let (period_base, period_has_base) = resolve_base(&mpd_base, &period.base_urls, &at)?;
         for (as_index, adaptation_set) in period.adaptation_sets.iter().enumerate() {
             let at = format!("{at}, AdaptationSet {as_index}");
             let (as_base, as_has_base) =
                 resolve_base(&period_base, &adaptation_set.base_urls, &at)?;
+            if adaptation_set.representations.is_empty() {
+                warnings.push(PlanWarning::NoRepresentation {
+                    period: period_label.clone(),
+                    adaptation_set: as_index,
+                });
+            }
             for (rep_index, rep) in adaptation_set.representations.iter().enumerate() {
                 let id = rep
                     .id
@@ -285,35 +367,78 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     dynamic,
                     planned_before: planned,
                 };
-                let (timescale, addressed) =
-                    addressing::resolve(&addressing, &ctx).map_err(|e| match e {
-                        AddressingError::Invalid(message) => PlanError::Representation {
-                            period: period_label.clone(),
-                            adaptation_set: as_index,
-                            representation: id.clone(),
-                            message,
-                        },
-                        AddressingError::Live(reason) => PlanError::Live {
-                            period: period_label.clone(),
-                            adaptation_set: as_index,
-                            representation: id.clone(),
-                            reason,
-                        },
-                        AddressingError::TooMany => PlanError::TooManySegments,
-                    })?;
-                planned += addressed.len();
-                let segments = addressed
+                let resolved = addressing::resolve(&addressing, &ctx).map_err(|e| match e {
+                    AddressingError::Invalid(message) => PlanError::Representation {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        message,
+                    },
+                    AddressingError::Live(reason) => PlanError::Live {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        reason,
+                    },
+                    AddressingError::TooMany => PlanError::TooManySegments,
+                })?;
+                // Below the cap: the count fits.
+                planned =
+                    planned.saturating_add(usize::try_from(resolved.count()).unwrap_or(usize::MAX));
+                if !resolved.has_media() {
+                    warnings.push(PlanWarning::NoMediaSegments {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        reason: addressing::why_no_media(&addressing),
+                    });
+                }
+                let query = query::segment_query(
+                    [
+                        mpd.url_query.as_ref(),
+                        period.url_query.as_ref(),
+                        adaptation_set.url_query.as_ref(),
+                        rep.url_query.as_ref(),
+                    ],
+                    manifest_url,
+                )
+                .map_err(|message| PlanError::Representation {
+                    period: period_label.clone(),
+                    adaptation_set: as_index,
+                    representation: id.clone(),
+                    message,
+                })?;
+                let listed = resolved
+                    .listed
                     .into_iter()
-                    .map(|a| Segment {
-                        kind: a.kind,
-                        path: layout::local_path(manifest_url, &a.url),
-                        url: a.url,
-                        range: a.range,
-                        number: a.number,
-                        time: a.time,
-                        duration: a.duration,
+                    .map(|mut a| {
+                        if let Some(q) = &query {
+                            query::append(&mut a.url, q);
+                        }
+                        Segment {
+                            kind: a.kind,
+                            path: layout::local_path(manifest_url, &a.url),
+                            url: a.url,
+                            range: a.range,
+                            number: a.number,
+                            time: a.time,
+                            duration: a.duration,
+                        }
                     })
                     .collect();
+                let generated = resolved.generated.map(|g| Generated {
+                    template: g.template,
+                    positions: g.positions,
+                    base: base.clone(),
+                    manifest_url: manifest_url.clone(),
+                    representation_id: id.clone(),
+                    bandwidth: rep.bandwidth,
+                    query: query.clone(),
+                    query_in_name: false,
+                    checked: false,
+                    path_template: None,
+                });
+                let timescale = resolved.timescale;
                 representations.push(RepresentationPlan {
                     period: period_label.clone(),
                     period_index,
@@ -327,45 +452,19 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     content_type: adaptation_set.content_type.clone(),
                     bandwidth: rep.bandwidth,
                     timescale,
-                    segments,
+                    source: SegmentSource {
+                        listed,
+                        generated,
+                        ..SegmentSource::default()
+                    },
                 });
             }
         }
     }
-    let mut plan = Plan {
-        manifest_url: manifest_url.clone(),
-        representations,
-    };
-    separate_colliding_paths(&mut plan);
-    Ok(plan)
-}
-
-/// Different URLs that map to one local path (they differ only in their query, say) get the
-/// query, or a hash, in their file names, so that no file overwrites another.
-fn separate_colliding_paths(plan: &mut Plan) {
-    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
-    let mut colliding: HashSet<PathBuf> = HashSet::new();
-    for (_, segment) in plan.segments() {
-        let first = owner.entry(&segment.path).or_insert(&segment.url);
-        if !same_resource(first, &segment.url) {
-            colliding.insert(segment.path.clone());
-        }
+    if planned == 0 {
+        return Err(PlanError::NothingToDownload(warnings));
     }
-    if colliding.is_empty() {
-        return;
-    }
-    for rep in &mut plan.representations {
-        for segment in &mut rep.segments {
-            if colliding.contains(&segment.path) {
-                segment.path = layout::with_query_suffix(&segment.path, &segment.url);
-            }
-        }
-    }
-}
-
-/// Same resource: equal URLs apart from the fragment.
-fn same_resource(a: &Url, b: &Url) -> bool {
-    a.as_str().split('#').next() == b.as_str().split('#').next()
+    Ok(Plan::new(manifest_url.clone(), representations, warnings))
 }
 
 #[cfg(test)]

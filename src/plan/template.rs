@@ -145,6 +145,13 @@ impl Template {
     /// Expands the template with the values of one segment.
     pub fn expand(&self, values: &Values) -> Result<String, TemplateError> {
         let mut out = String::new();
+        self.expand_into(values, &mut out)?;
+        Ok(out)
+    }
+
+    /// Expands the template into `out` (cleared first), so that one buffer serves every segment.
+    pub fn expand_into(&self, values: &Values, out: &mut String) -> Result<(), TemplateError> {
+        out.clear();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
@@ -160,12 +167,133 @@ impl Template {
                         Identifier::RepresentationId => None,
                     }
                     .ok_or(TemplateError::NoValue(identifier.name()))?;
-                    write_number(&mut out, value, *format);
+                    write_number(out, value, *format);
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
+
+    /// The template with `$RepresentationID$` and `$Bandwidth$` expanded and each identifier
+    /// that varies from segment to segment (`$Number$`, `$Time$`, `$SubNumber$`) written as a
+    /// marker: [`MARKER_OPEN`], the identifier's initial, its width and conversion,
+    /// [`MARKER_CLOSE`]. Two templates with equal patterns give equal URLs for equal values.
+    pub fn pattern(&self, values: &Values) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Value(Identifier::RepresentationId, _) => {
+                    out.push_str(values.representation_id)
+                }
+                Part::Value(Identifier::Bandwidth, format) => {
+                    if let Some(b) = values.bandwidth {
+                        write_number(&mut out, i128::from(b), *format);
+                    }
+                }
+                Part::Value(identifier, format) => {
+                    let _ = write!(
+                        out,
+                        "{MARKER_OPEN}{}{}{}{MARKER_CLOSE}",
+                        &identifier.name()[..1],
+                        format.width,
+                        format.conversion as char
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The template of a pattern made by [`Template::pattern`] (markers back into identifiers):
+    /// expanded with a segment's values, it gives what the pattern stands for. `None` for a
+    /// text that holds a malformed marker.
+    pub fn from_pattern(text: &str) -> Option<Template> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c != MARKER_OPEN {
+                literal.push(c);
+                continue;
+            }
+            let identifier = match chars.next()? {
+                'N' => Identifier::Number,
+                'T' => Identifier::Time,
+                'S' => Identifier::SubNumber,
+                _ => return None,
+            };
+            let mut tag = String::new();
+            for c in chars.by_ref() {
+                if c == MARKER_CLOSE {
+                    break;
+                }
+                tag.push(c);
+            }
+            let conversion = *tag.as_bytes().last()?;
+            let width = tag[..tag.len() - 1].parse().ok()?;
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Value(identifier, Format { width, conversion }));
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        Some(Template { parts })
+    }
+
+    /// Whether different values of the varying identifiers always give different strings and
+    /// no literal can merge with a value: no `%` among the two characters before a varying
+    /// identifier (its value could complete a percent-escape), and between two varying
+    /// identifiers a literal holding a character that no value can hold (a digit, `-`, or a
+    /// hex digit for `%x`).
+    pub fn is_unambiguous(&self) -> bool {
+        let hex = !self.is_decimal();
+        let in_value = |c: char| c == '-' || c.is_ascii_digit() || (hex && c.is_ascii_hexdigit());
+        let mut after_value = false;
+        let mut before = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => {
+                    if text.chars().any(|c| !in_value(c)) {
+                        after_value = false;
+                    }
+                    before = text.chars().rev().take(2).collect();
+                }
+                Part::Value(identifier, _) if varies(*identifier) => {
+                    if after_value || before.contains('%') {
+                        return false;
+                    }
+                    after_value = true;
+                    before.clear();
+                }
+                Part::Value(..) => {}
+            }
+        }
+        true
+    }
+
+    /// Whether every varying identifier is written in decimal (`%d`, `%i`, `%u`).
+    pub fn is_decimal(&self) -> bool {
+        self.parts.iter().all(
+            |p| !matches!(p, Part::Value(i, f) if varies(*i) && !matches!(f.conversion, b'd' | b'i' | b'u')),
+        )
+    }
+}
+
+/// Start of an identifier's marker in [`Template::pattern`]: a private-use character, which
+/// no value of an identifier can hold, so that the analysis of paths finds the markers.
+pub const MARKER_OPEN: char = '\u{E000}';
+/// See [`MARKER_OPEN`].
+pub const MARKER_CLOSE: char = '\u{E001}';
+
+/// Whether an identifier's value changes from segment to segment.
+fn varies(identifier: Identifier) -> bool {
+    matches!(
+        identifier,
+        Identifier::Number | Identifier::Time | Identifier::SubNumber
+    )
 }
 
 /// `0<width>d` and friends (the part after `%`): flags `0` only, conversions d i u x X o.
@@ -231,6 +359,28 @@ mod tests {
         for (template, want) in rows {
             assert_eq!(expand(template, v).as_deref(), Ok(*want), "{template}");
         }
+    }
+
+    #[test]
+    fn a_pattern_expands_like_its_template() {
+        let values = Values {
+            representation_id: "v1",
+            bandwidth: Some(9),
+            number: Some(42),
+            time: Some(-7),
+            sub_number: Some(2),
+        };
+        for text in [
+            "$RepresentationID$/$Number%05d$-$Time$_$SubNumber$.m4s",
+            "b$Bandwidth$/$Time%x$",
+            "plain",
+        ] {
+            let template = Template::compile(text).expect("template");
+            let pattern = template.pattern(&values);
+            let back = Template::from_pattern(&pattern).expect("pattern");
+            assert_eq!(back.expand(&values), template.expand(&values), "{text}");
+        }
+        assert_eq!(Template::from_pattern("a\u{E000}Q1d\u{E001}"), None);
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! `dashget --list`: the plan, one line per segment, written straight into a writer as the
+//! segments are computed (no line is built as a tree or held).
+
+use std::io::{self, Write};
+
+use super::{Plan, RepresentationPlan, Segment};
+
+/// Writes every segment of `plan`, in plan order: with `json`, one JSON object per line
+/// (`period`, `representation`, `kind`, `url`, `range`, `path`, then `number`, `time`,
+/// `duration` where known); else one line of text each. Give it a buffered writer.
+pub fn write_plan(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<()> {
+    for (rep, segment) in plan.segments() {
+        if json {
+            write_json_line(rep, &segment, out)?;
+        } else {
+            write_text_line(rep, &segment, out)?;
+        }
+    }
+    out.flush()
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
+}
+
+fn write_json_line(
+    rep: &RepresentationPlan,
+    segment: &Segment,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    out.write_all(b"{\"period\":")?;
+    json_string(out, &rep.period)?;
+    out.write_all(b",\"representation\":")?;
+    json_string(out, &rep.id)?;
+    write!(out, ",\"kind\":\"{}\",\"url\":", segment.kind.as_str())?;
+    json_string(out, segment.url.as_str())?;
+    match segment.range {
+        Some(r) => write!(out, ",\"range\":\"{r}\"")?,
+        None => out.write_all(b",\"range\":null")?,
+    }
+    out.write_all(b",\"path\":")?;
+    json_string(out, &segment.path.to_string_lossy())?;
+    if let Some(n) = segment.number {
+        write!(out, ",\"number\":{n}")?;
+    }
+    if let Some(t) = segment.time {
+        write!(out, ",\"time\":{t}")?;
+    }
+    if let Some(d) = segment.duration {
+        write!(out, ",\"duration\":{d}")?;
+    }
+    out.write_all(b"}\n")
+}
+
+fn write_text_line(
+    rep: &RepresentationPlan,
+    segment: &Segment,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    write!(
+        out,
+        "{:<6} {:<12} {:<5}",
+        rep.period,
+        rep.id,
+        segment.kind.as_str()
+    )?;
+    if let Some(n) = segment.number {
+        write!(out, " #{n}")?;
+    }
+    if let (Some(t), Some(d)) = (segment.time, segment.duration) {
+        write!(out, " t={t} d={d}")?;
+    }
+    write!(out, " {}", segment.url)?;
+    if let Some(r) = segment.range {
+        write!(out, " bytes={r}")?;
+    }
+    writeln!(out, " -> {}", segment.path.to_string_lossy())
+}
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+
+    #[test]
+    fn lines_are_those_of_a_json_tree() {
+        let xml = r#"<MPD type="static" mediaPresentationDuration="PT2S"><Period id="p &quot;1&quot;"><AdaptationSet><Representation id="v\1"><SegmentTemplate duration="1" initialization="i.mp4" media="é/$Number$.m4s"/></Representation><Representation id="b"><BaseURL>b.mp4</BaseURL><SegmentBase><Initialization range="0-9"/></SegmentBase></Representation></AdaptationSet></Period></MPD>"#;
+        let base = Url::parse("https://cdn.example/m.mpd").expect("url");
+        let plan = super::super::plan(xml.as_bytes(), &base).expect("plan");
+        let mut out = Vec::new();
+        write_plan(&plan, true, &mut out).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        // The same lines as serde_json's own rendering of each object.
+        let mut expected = String::new();
+        for (rep, s) in plan.segments() {
+            let mut object = serde_json::json!({
+                "period": rep.period, "representation": rep.id, "kind": s.kind.as_str(),
+                "url": s.url.as_str(), "range": s.range.map(|r| r.to_string()),
+                "path": s.path.to_string_lossy(),
+            });
+            if let Some(map) = object.as_object_mut() {
+                for (key, value) in [
+                    ("number", s.number.map(i128::from)),
+                    ("time", s.time.map(i128::from)),
+                    ("duration", s.duration.map(i128::from)),
+                ] {
+                    if let Some(v) = value {
+                        map.insert(key.into(), serde_json::Value::from(v as i64));
+                    }
+                }
+            }
+            expected.push_str(&format!("{object}\n"));
+        }
+        assert_eq!(text, expected);
+        assert_eq!(text.lines().count(), 5);
+        assert!(
+            text.contains(r#""period":"p \"1\"","representation":"v\\1""#),
+            "{text}"
+        );
+    }
+}
