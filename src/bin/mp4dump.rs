@@ -59,13 +59,19 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = if args.files.len() == 1 {
-        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| true)
+        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| Vec::new())
     } else {
         dump::dump_paths(&args.files, &mut out, &opts)
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(missing) if missing.is_empty() => ExitCode::SUCCESS,
+        Ok(missing) => {
+            let _ = out.flush();
+            for m in missing {
+                eprintln!("mp4dump: cannot read {}: {}", m.path, m.reason);
+            }
+            ExitCode::from(1)
+        }
         Err(DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();

@@ -84,6 +84,19 @@ impl<W: Write> JsonInspector<W> {
         Ok((self.out, any))
     }
 
+    /// Direct access to the writer (for the members around a fragment's boxes).
+    pub(crate) fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Starts a new list of top-level boxes (the next one gets no leading comma).
+    pub(crate) fn restart_fragment(&mut self) {
+        for c in &mut self.stack {
+            c.fields = 0;
+            c.children = 0;
+        }
+    }
+
     fn last(&mut self) -> &mut Context {
         let n = self.stack.len() - 1;
         &mut self.stack[n]
