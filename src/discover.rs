@@ -184,19 +184,22 @@ pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<SegmentF
     let mut files = Vec::new();
     for segment in parts.iter().flat_map(|r| &r.segments) {
         if seen.insert(&segment.path) {
-            let display_path = segment
-                .path
-                .iter()
-                .map(|c| c.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
             files.push(SegmentFile {
-                display_path,
+                display_path: display_path(&segment.path),
                 fs_path: folder.join(&segment.path),
             });
         }
     }
     files
+}
+
+/// How a segment's local path (relative to the manifest's folder) is shown: its components
+/// joined by `/`.
+pub fn display_path(path: &Path) -> String {
+    path.iter()
+        .map(|c| c.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn verdict(parts: &[&RepresentationPlan], folder: &Path) -> Verdict {

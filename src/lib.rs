@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod boxes;
+pub mod check;
 pub mod discover;
 pub mod dump;
 pub mod dump_folder;

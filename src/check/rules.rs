@@ -1,0 +1,678 @@
+//! The checks of one representation, applied as each of its files ends.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::facts::{FactsInspector, FileFacts, Moof, Track};
+use super::manifest::{ManifestFacts, RepresentationTiming};
+use super::{Check, CheckEvents, Finding, Severity, codecs};
+use crate::discover::display_path;
+use crate::plan::{ByteRange, RepresentationPlan, SegmentKind};
+
+mod index;
+
+/// `sample_is_non_sync_sample` in sample flags (ISO/IEC 14496-12 §8.8.3.1).
+const NON_SYNC: u64 = 0x0001_0000;
+/// `tfhd` flag: `default-base-is-moof` (ISO/IEC 14496-12 §8.8.7.1).
+const BASE_IS_MOOF: u32 = 0x02_0000;
+/// Findings of one kind reported per file at most (the rest are counted in the summary's
+/// figures only through the first).
+const PER_FILE: usize = 10;
+
+/// A segment the plan puts in a file.
+#[derive(Debug, Clone)]
+struct Planned {
+    part: usize,
+    kind: SegmentKind,
+    range: Option<ByteRange>,
+    /// Start in the manifest's timescale, on the media timeline (`presentationTimeOffset`
+    /// included).
+    time: Option<i128>,
+    duration: Option<u64>,
+    last_in_part: bool,
+    /// The manifest signals a discontinuity before this segment (a jump of `S@t`, or a new
+    /// Period).
+    jump: bool,
+}
+
+/// What the manifest expects of a stretch of media (a segment, or a `sidx` subsegment).
+#[derive(Debug, Clone, Copy)]
+struct Expect {
+    part: usize,
+    time: Option<i128>,
+    duration: Option<u64>,
+    timescale: u64,
+    /// Simple addressing: half a `@duration` of tolerance.
+    simple: bool,
+    last_in_part: bool,
+    jump: bool,
+}
+
+/// One track's share of a `moof`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    decode_time: Option<u64>,
+    duration: u64,
+    max_sample: u64,
+    samples: u64,
+    first_flags: Option<u64>,
+    first_cto: i64,
+}
+
+/// Bandwidth bookkeeping (ISO/IEC 23009-1 §5.3.5.2), streaming over the segments.
+#[derive(Debug, Clone, Default)]
+struct Channel {
+    part: Option<usize>,
+    delivered: f64,
+    played: f64,
+    min_term: f64,
+    worst: f64,
+    worst_segment: String,
+}
+
+/// Checks one representation: a [`WalkSink`] fed by the dump's driver.
+pub struct RepresentationChecker<'a> {
+    id: String,
+    parts: Vec<(&'a RepresentationPlan, RepresentationTiming)>,
+    planned: HashMap<String, Vec<Planned>>,
+    events: &'a mut dyn CheckEvents,
+    min_buffer_time: Option<u64>,
+    inspector: FactsInspector,
+    current: (String, u64),
+    tracks: Vec<Track>,
+    main_track: Option<u64>,
+    part: Option<usize>,
+    decode_end: Option<u64>,
+    last_sequence: Option<u64>,
+    /// Whether the manifest's start is compared with the earliest presentation time (else
+    /// with `tfdt`): chosen at the first comparison, kept for the representation.
+    presentation_time: Option<bool>,
+    channel: Channel,
+}
+
+fn gcd_convert(t: i128, from: u64, to: u64) -> i128 {
+    if from == to || from == 0 {
+        t
+    } else {
+        t * i128::from(to) / i128::from(from)
+    }
+}
+
+fn convert_up(t: u64, from: u64, to: u64) -> u64 {
+    if from == to || from == 0 {
+        t
+    } else {
+        (u128::from(t) * u128::from(to)).div_ceil(u128::from(from)) as u64
+    }
+}
+
+impl<'a> RepresentationChecker<'a> {
+    /// A checker for the representation `id`, whose Periods' plans are `parts`.
+    pub fn new(
+        id: &str,
+        parts: &[&'a RepresentationPlan],
+        manifest: &ManifestFacts,
+        _folder: &Path,
+        events: &'a mut dyn CheckEvents,
+    ) -> Self {
+        let parts: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                let timing = manifest.representation(p.period_index, p.adaptation_set_index, id);
+                (*p, timing)
+            })
+            .collect();
+        let mut planned: HashMap<String, Vec<Planned>> = HashMap::new();
+        for (index, (plan, timing)) in parts.iter().enumerate() {
+            let media_count = plan
+                .segments
+                .iter()
+                .filter(|s| s.kind == SegmentKind::Media)
+                .count();
+            let mut seen = 0;
+            let mut previous_end: Option<i128> = None;
+            for segment in plan.segments.iter() {
+                let media = segment.kind == SegmentKind::Media;
+                let time = segment.time.map(|t| {
+                    let t = i128::from(t);
+                    if timing.timeline {
+                        t
+                    } else {
+                        t + i128::from(timing.presentation_time_offset)
+                    }
+                });
+                let jump = match (previous_end, time) {
+                    (Some(end), Some(t)) => end != t,
+                    _ => true,
+                };
+                if media {
+                    seen += 1;
+                    previous_end = time.zip(segment.duration).map(|(t, d)| t + i128::from(d));
+                }
+                planned
+                    .entry(display_path(&segment.path))
+                    .or_default()
+                    .push(Planned {
+                        part: index,
+                        kind: segment.kind,
+                        range: segment.range,
+                        time,
+                        duration: segment.duration,
+                        last_in_part: media && seen == media_count,
+                        jump,
+                    });
+            }
+        }
+        RepresentationChecker {
+            id: id.to_string(),
+            parts,
+            planned,
+            events,
+            min_buffer_time: manifest.min_buffer_time,
+            inspector: FactsInspector::default(),
+            current: (String::new(), 0),
+            tracks: Vec::new(),
+            main_track: None,
+            part: None,
+            decode_end: None,
+            last_sequence: None,
+            presentation_time: None,
+            channel: Channel::default(),
+        }
+    }
+
+    fn report(
+        &mut self,
+        check: Check,
+        segment: &str,
+        message: String,
+        expected: Option<Value>,
+        found: Option<Value>,
+    ) {
+        let severity = match check {
+            Check::Bandwidth => Severity::Warning,
+            _ => Severity::Error,
+        };
+        self.events.finding(&Finding {
+            severity,
+            representation: self.id.clone(),
+            segment: segment.to_string(),
+            check,
+            message,
+            expected,
+            found,
+        });
+    }
+
+    /// After the last file: the checks over the whole representation.
+    pub fn conclude(mut self) {
+        self.close_channel();
+    }
+
+    fn main(&self) -> Option<&Track> {
+        let id = self.main_track?;
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// One track's share of a moof, defaults applied.
+    fn run(&self, moof: &Moof, track_id: u64) -> Option<Run> {
+        let trex = self
+            .tracks
+            .iter()
+            .find(|t| t.id == track_id)
+            .map(|t| t.defaults)
+            .unwrap_or_default();
+        let mut run: Option<Run> = None;
+        for traf in moof.trafs.iter().filter(|t| t.track_id == track_id) {
+            let r = run.get_or_insert(Run {
+                decode_time: traf.decode_time,
+                ..Run::default()
+            });
+            let default_duration = traf.defaults.duration.or(trex.duration).unwrap_or(0);
+            let default_flags = traf.defaults.flags.or(trex.flags);
+            for trun in &traf.truns {
+                let missing = trun.count.saturating_sub(trun.durations.0);
+                r.duration += trun.durations.1 + missing * default_duration;
+                let max = if missing > 0 {
+                    trun.durations.2.max(default_duration)
+                } else {
+                    trun.durations.2
+                };
+                r.max_sample = r.max_sample.max(max);
+                if r.samples == 0 && trun.count > 0 {
+                    r.first_flags = trun.first_flags.or(trun.first_row_flags).or(default_flags);
+                    r.first_cto = trun.first_cto.unwrap_or(0);
+                }
+                r.samples += trun.count;
+            }
+        }
+        run
+    }
+
+    fn evaluate(&mut self, path: &str, size: u64, facts: FileFacts) {
+        for (offset, reason) in facts.malformed.iter().take(PER_FILE) {
+            self.report(
+                Check::MalformedBox,
+                path,
+                format!("at byte {offset}: {reason}"),
+                None,
+                Some(json!(reason)),
+            );
+        }
+        let planned = self.planned.get(path).cloned().unwrap_or_default();
+        if facts.has_moov {
+            self.tracks = facts.tracks.clone();
+            self.main_track = (self.tracks.len() == 1).then(|| self.tracks[0].id);
+            let part = planned.first().map_or(0, |p| p.part);
+            self.check_init(path, part);
+        }
+        if self.main_track.is_none() {
+            self.main_track = facts
+                .moofs
+                .first()
+                .and_then(|m| m.trafs.first())
+                .map(|t| t.track_id);
+        }
+        let media: Vec<&Planned> = planned
+            .iter()
+            .filter(|p| p.kind == SegmentKind::Media)
+            .collect();
+        if media.is_empty() {
+            return;
+        }
+        self.enter_part(media[0].part);
+        for moof in &facts.moofs {
+            self.check_fragment(path, moof, &facts);
+        }
+        for sidx_index in 0..facts.sidx.len() {
+            self.check_sidx(path, size, &facts, sidx_index);
+        }
+        let by_sidx = media.len() == 1
+            && media[0].range.is_none()
+            && media[0].time.is_none()
+            && !facts.sidx.is_empty();
+        if by_sidx {
+            self.units_from_sidx(path, &facts, media[0].part);
+            return;
+        }
+        for p in media {
+            let (start, end, bytes) = match p.range {
+                Some(r) => (r.first, r.last.saturating_add(1), r.len()),
+                None => (0, u64::MAX, size),
+            };
+            let moofs: Vec<&Moof> = facts
+                .moofs
+                .iter()
+                .filter(|m| m.offset >= start && m.offset < end)
+                .collect();
+            let (timescale, simple) = (
+                self.parts[p.part].0.timescale,
+                self.parts[p.part].1.simple && !self.parts[p.part].1.timeline,
+            );
+            let expect = Expect {
+                part: p.part,
+                time: p.time,
+                duration: p.duration,
+                timescale,
+                simple,
+                last_in_part: p.last_in_part,
+                jump: p.jump,
+            };
+            self.check_unit(path, bytes, &moofs, &expect);
+        }
+    }
+
+    fn check_init(&mut self, path: &str, part: usize) {
+        let (plan, timing) = (self.parts[part].0, self.parts[part].1.clone());
+        let entries: Vec<_> = self
+            .tracks
+            .iter()
+            .flat_map(|t| t.entries.iter().cloned())
+            .collect();
+        if let Some(declared) = plan.codecs.as_deref() {
+            for entry in &entries {
+                if !codecs::matches(declared, entry) {
+                    let found = codecs::describe(entry);
+                    self.report(
+                        Check::Codecs,
+                        path,
+                        format!(
+                            "@codecs is \"{declared}\", the init segment's sample entry is {found}"
+                        ),
+                        Some(json!(declared)),
+                        Some(json!(found)),
+                    );
+                }
+            }
+        }
+        let gives_times = timing.timeline || timing.presentation_time_offset > 0;
+        if let Some(track) = self.tracks.first().filter(|_| self.tracks.len() == 1)
+            && timing.explicit_timescale
+            && gives_times
+            && track.timescale != plan.timescale
+        {
+            let found = track.timescale;
+            self.report(
+                Check::Timescale,
+                path,
+                format!(
+                    "the manifest's @timescale is {}, the init segment's mdhd timescale is {found}",
+                    plan.timescale
+                ),
+                Some(json!(plan.timescale)),
+                Some(json!(found)),
+            );
+        }
+        for entry in &entries {
+            if entry.protected && !entry.tenc {
+                let format = String::from_utf8_lossy(&entry.format).into_owned();
+                self.report(
+                    Check::Encryption,
+                    path,
+                    format!("encrypted sample entry {format} has no tenc"),
+                    Some(json!("tenc")),
+                    Some(Value::Null),
+                );
+            }
+        }
+    }
+
+    /// The checks within one moof: track ids, sample descriptions, data ranges, encryption
+    /// boxes, sequence numbers.
+    fn check_fragment(&mut self, path: &str, moof: &Moof, facts: &FileFacts) {
+        if let Some(seq) = moof.sequence {
+            if let Some(previous) = self.last_sequence
+                && seq <= previous
+            {
+                self.report(
+                    Check::SequenceNumber,
+                    path,
+                    format!(
+                        "moof at byte {}: sequence number {seq} does not follow {previous}",
+                        moof.offset
+                    ),
+                    Some(json!(previous + 1)),
+                    Some(json!(seq)),
+                );
+            }
+            self.last_sequence = Some(seq);
+        }
+        let mut running = moof.offset;
+        for traf in &moof.trafs {
+            let track = self.tracks.iter().find(|t| t.id == traf.track_id).cloned();
+            if track.is_none() && !self.tracks.is_empty() {
+                let ids: Vec<u64> = self.tracks.iter().map(|t| t.id).collect();
+                self.report(
+                    Check::TrackId,
+                    path,
+                    format!(
+                        "traf of track {} in the moof at byte {}; the init segment has tracks {ids:?}",
+                        traf.track_id, moof.offset
+                    ),
+                    Some(json!(ids)),
+                    Some(json!(traf.track_id)),
+                );
+            }
+            let trex = track.as_ref().map(|t| t.defaults).unwrap_or_default();
+            if let Some(track) = &track {
+                let index = traf.defaults.description.or(trex.description).unwrap_or(1);
+                let count = track.entries.len() as u64;
+                if index == 0 || index > count {
+                    self.report(
+                        Check::SampleDescription,
+                        path,
+                        format!(
+                            "sample description index {index} in track {}; stsd has {count} entries",
+                            traf.track_id
+                        ),
+                        Some(json!(count)),
+                        Some(json!(index)),
+                    );
+                }
+            }
+            // 14496-12 §8.8.7.1: the base is the tfhd's, else the moof (default-base-is-moof,
+            // or the first traf), else where the previous traf's data ended.
+            let base = traf.base_data_offset.unwrap_or(
+                if traf.flags & BASE_IS_MOOF != 0 || std::ptr::eq(traf, &moof.trafs[0]) {
+                    moof.offset
+                } else {
+                    running
+                },
+            );
+            let default_size = traf.defaults.size.or(trex.size).unwrap_or(0);
+            let mut next = base;
+            let mut samples = 0;
+            for trun in &traf.truns {
+                let start = match trun.data_offset {
+                    Some(d) => base.checked_add_signed(d).unwrap_or(0),
+                    None => next,
+                };
+                let missing = trun.count.saturating_sub(trun.sizes.0);
+                let bytes = trun.sizes.1 + missing * default_size;
+                let end = start.saturating_add(bytes);
+                samples += trun.count;
+                next = end;
+                if bytes == 0 {
+                    continue;
+                }
+                let inside = facts.top.iter().any(|b| {
+                    &b.typ == b"mdat" && b.offset + b.header <= start && end <= b.offset + b.size
+                });
+                if !inside {
+                    let mdat = facts
+                        .top
+                        .iter()
+                        .find(|b| &b.typ == b"mdat")
+                        .map(|b| json!([b.offset + b.header, b.offset + b.size]));
+                    self.report(
+                        Check::DataRange,
+                        path,
+                        format!(
+                            "trun of track {} in the moof at byte {}: sample data at bytes {start}..{end} is not inside an mdat",
+                            traf.track_id, moof.offset
+                        ),
+                        Some(mdat.unwrap_or(Value::Null)),
+                        Some(json!([start, end])),
+                    );
+                }
+            }
+            running = next;
+            if let Some(n) = traf.senc
+                && n != samples
+            {
+                self.report(
+                    Check::Encryption,
+                    path,
+                    format!(
+                        "senc of track {} describes {n} samples, trun has {samples}",
+                        traf.track_id
+                    ),
+                    Some(json!(samples)),
+                    Some(json!(n)),
+                );
+            }
+            if let Some(n) = traf.saiz
+                && n > 0
+                && n != samples
+            {
+                self.report(
+                    Check::Encryption,
+                    path,
+                    format!(
+                        "saiz of track {} describes {n} samples, trun has {samples}",
+                        traf.track_id
+                    ),
+                    Some(json!(samples)),
+                    Some(json!(n)),
+                );
+            }
+        }
+    }
+
+    /// A new Period restarts the continuity of decode times and sequence numbers.
+    fn enter_part(&mut self, part: usize) {
+        if self.part != Some(part) {
+            self.part = Some(part);
+            self.decode_end = None;
+            self.last_sequence = None;
+        }
+    }
+
+    /// The checks of one segment (or subsegment) against the previous one and the manifest.
+    fn check_unit(&mut self, path: &str, bytes: u64, moofs: &[&Moof], expect: &Expect) {
+        if moofs.is_empty() {
+            self.report(
+                Check::NotFragmented,
+                path,
+                "media segment without a moof".into(),
+                Some(json!("moof")),
+                Some(Value::Null),
+            );
+            self.decode_end = None;
+            return;
+        }
+        let Some(track_id) = self.main_track else {
+            return;
+        };
+        let mut unit: Option<Run> = None;
+        for moof in moofs {
+            let Some(run) = self.run(moof, track_id) else {
+                continue;
+            };
+            match (run.decode_time, self.decode_end) {
+                (Some(t), Some(end)) if t != end && !(unit.is_none() && expect.jump) => {
+                    let (what, delta) = if t > end {
+                        ("a gap", t - end)
+                    } else {
+                        ("an overlap", end - t)
+                    };
+                    self.report(
+                        Check::DecodeTime,
+                        path,
+                        format!(
+                            "tfdt {t} of track {track_id} in the moof at byte {}: {what} of {delta} after the previous fragment, which ends at {end}",
+                            moof.offset
+                        ),
+                        Some(json!(end)),
+                        Some(json!(t)),
+                    );
+                }
+                (None, _) => {
+                    self.report(
+                        Check::DecodeTime,
+                        path,
+                        format!(
+                            "traf of track {track_id} in the moof at byte {} has no tfdt",
+                            moof.offset
+                        ),
+                        Some(json!("tfdt")),
+                        Some(Value::Null),
+                    );
+                }
+                _ => {}
+            }
+            self.decode_end = run.decode_time.map(|t| t + run.duration);
+            match &mut unit {
+                None => unit = Some(run),
+                Some(u) => {
+                    u.duration += run.duration;
+                    u.max_sample = u.max_sample.max(run.max_sample);
+                    u.samples += run.samples;
+                }
+            }
+        }
+        let Some(unit) = unit else {
+            return;
+        };
+        self.check_against_manifest(path, &unit, expect);
+        let timing = self.parts[expect.part].1.clone();
+        if timing.start_with_sap >= 1
+            && let Some(flags) = unit.first_flags
+            && flags & NON_SYNC != 0
+        {
+            self.report(
+                Check::Sap,
+                path,
+                format!(
+                    "startWithSAP=\"{}\" but the first sample is not a sync sample (flags 0x{flags:08x})",
+                    timing.start_with_sap
+                ),
+                Some(json!("sync sample")),
+                Some(json!(format!("0x{flags:08x}"))),
+            );
+        }
+        let media_timescale = self.main().map_or(0, |t| t.timescale);
+        if media_timescale > 0 {
+            let seconds = unit.duration as f64 / media_timescale as f64;
+            self.feed_channel(expect.part, path, bytes, seconds);
+        }
+    }
+
+    fn check_against_manifest(&mut self, path: &str, unit: &Run, expect: &Expect) {
+        let Some(track) = self.main().cloned() else {
+            return;
+        };
+        let media_ts = track.timescale;
+        if media_ts == 0 || expect.timescale == 0 {
+            return;
+        }
+        let sample = convert_up(unit.max_sample.max(1), media_ts, expect.timescale);
+        let tolerance = match (expect.simple, expect.duration) {
+            (true, Some(d)) => sample.max(d / 2),
+            _ => sample,
+        };
+        let tolerance = i128::from(tolerance);
+        if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
+            let decode = gcd_convert(i128::from(tfdt), media_ts, expect.timescale);
+            let earliest = gcd_convert(
+                i128::from(tfdt) + i128::from(unit.first_cto)
+                    - i128::from(track.edit_shift.unwrap_or(0)),
+                media_ts,
+                expect.timescale,
+            );
+            let use_earliest = *self.presentation_time.get_or_insert_with(|| {
+                (decode - expected).abs() > tolerance && (earliest - expected).abs() <= tolerance
+            });
+            let (found, what) = if use_earliest {
+                (earliest, "earliest presentation time")
+            } else {
+                (decode, "tfdt")
+            };
+            if (found - expected).abs() > tolerance {
+                self.report(
+                    Check::MpdTime,
+                    path,
+                    format!(
+                        "starts at {found} ({what}, timescale {}), the manifest says {expected}",
+                        expect.timescale
+                    ),
+                    Some(json!(expected as i64)),
+                    Some(json!(found as i64)),
+                );
+            }
+        }
+        if let Some(expected) = expect.duration {
+            let found = convert_up(unit.duration, media_ts, expect.timescale);
+            let delta = i128::from(found) - i128::from(expected);
+            let wrong = if expect.last_in_part {
+                delta > tolerance
+            } else {
+                delta.abs() > tolerance
+            };
+            if wrong {
+                self.report(
+                    Check::MpdDuration,
+                    path,
+                    format!(
+                        "lasts {found} (timescale {}), the manifest says {expected}",
+                        expect.timescale
+                    ),
+                    Some(json!(expected)),
+                    Some(json!(found)),
+                );
+            }
+        }
+    }
+}

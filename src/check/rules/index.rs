@@ -1,0 +1,249 @@
+//! Segment indexes (`sidx`), byte-range representations checked through them, the
+//! `@bandwidth` channel, and the checker's side of the walk.
+
+use std::io;
+
+use serde_json::{Value, json};
+
+use super::{Channel, Expect, RepresentationChecker, convert_up, gcd_convert};
+use crate::check::Check;
+use crate::check::facts::{FileFacts, Moof};
+use crate::render::{Inspector, SegmentHeader, WalkSink};
+
+impl RepresentationChecker<'_> {
+    /// The moofs whose first byte is in `start..end`.
+    fn moofs_in(facts: &FileFacts, start: u64, end: u64) -> Vec<&Moof> {
+        facts
+            .moofs
+            .iter()
+            .filter(|m| m.offset >= start && m.offset < end)
+            .collect()
+    }
+
+    /// ISO/IEC 14496-12 §8.16.3: each reference starts where the previous one ended (the first
+    /// `first_offset` bytes after the `sidx`), covers whole boxes and lasts
+    /// `subsegment_duration`; the first starts at `earliest_presentation_time`.
+    pub(super) fn check_sidx(&mut self, path: &str, size: u64, facts: &FileFacts, index: usize) {
+        let sidx = facts.sidx[index].clone();
+        let track = self.main().cloned();
+        let anchor = sidx.offset + sidx.size + sidx.first_offset;
+        let mut pos = anchor;
+        for (k, &(kind, bytes, duration, _)) in sidx.references.iter().enumerate() {
+            if pos < size && !facts.top.iter().any(|b| b.offset == pos) {
+                self.report(
+                    Check::Sidx,
+                    path,
+                    format!(
+                        "sidx at byte {}: reference {k} starts at byte {pos}, where no box starts",
+                        sidx.offset
+                    ),
+                    Some(json!("a box boundary")),
+                    Some(json!(pos)),
+                );
+                return;
+            }
+            if kind == 0
+                && let Some(track) = &track
+                && track.timescale > 0
+                && sidx.timescale > 0
+            {
+                let mut total = 0;
+                let mut max_sample = 1;
+                for moof in Self::moofs_in(facts, pos, pos.saturating_add(bytes)) {
+                    if let Some(run) = self.run(moof, track.id) {
+                        total += run.duration;
+                        max_sample = max_sample.max(run.max_sample);
+                    }
+                }
+                let found = convert_up(total, track.timescale, sidx.timescale);
+                let tolerance = convert_up(max_sample, track.timescale, sidx.timescale);
+                if found.abs_diff(duration) > tolerance {
+                    self.report(
+                        Check::Sidx,
+                        path,
+                        format!(
+                            "sidx at byte {}: reference {k} lasts {duration} (timescale {}), its fragments last {found}",
+                            sidx.offset, sidx.timescale
+                        ),
+                        Some(json!(duration)),
+                        Some(json!(found)),
+                    );
+                }
+            }
+            pos = pos.saturating_add(bytes);
+        }
+        if pos > size {
+            self.report(
+                Check::Sidx,
+                path,
+                format!(
+                    "sidx at byte {}: its references end at byte {pos}, past the end of the file ({size} bytes)",
+                    sidx.offset
+                ),
+                Some(json!(size)),
+                Some(json!(pos)),
+            );
+        }
+        let Some(track) = track.filter(|t| t.timescale > 0 && sidx.timescale > 0) else {
+            return;
+        };
+        let first = Self::moofs_in(facts, anchor, u64::MAX)
+            .into_iter()
+            .find_map(|m| self.run(m, track.id));
+        if let Some(run) = first
+            && let Some(tfdt) = run.decode_time
+        {
+            let to_sidx = |t: i128| gcd_convert(t, track.timescale, sidx.timescale);
+            let decode = to_sidx(i128::from(tfdt));
+            let earliest = to_sidx(
+                i128::from(tfdt) + i128::from(run.first_cto)
+                    - i128::from(track.edit_shift.unwrap_or(0)),
+            );
+            let tolerance = i128::from(convert_up(
+                run.max_sample.max(1),
+                track.timescale,
+                sidx.timescale,
+            ));
+            let expected = i128::from(sidx.earliest);
+            if (decode - expected).abs() > tolerance && (earliest - expected).abs() > tolerance {
+                self.report(
+                    Check::Sidx,
+                    path,
+                    format!(
+                        "sidx at byte {}: earliest_presentation_time is {expected}, the first fragment starts at {earliest} (tfdt {decode}, timescale {})",
+                        sidx.offset, sidx.timescale
+                    ),
+                    Some(json!(sidx.earliest)),
+                    Some(json!(earliest as i64)),
+                );
+            }
+        }
+    }
+
+    /// A representation addressed as one resource (`SegmentBase`): its subsegments are the
+    /// `sidx` references, each checked like a segment.
+    pub(super) fn units_from_sidx(&mut self, path: &str, facts: &FileFacts, part: usize) {
+        let mut first = true;
+        for sidx in &facts.sidx {
+            let mut pos = sidx.offset + sidx.size + sidx.first_offset;
+            for &(kind, bytes, _, _) in &sidx.references {
+                let end = pos.saturating_add(bytes);
+                if kind == 0 {
+                    let moofs = Self::moofs_in(facts, pos, end);
+                    let expect = Expect {
+                        part,
+                        time: None,
+                        duration: None,
+                        timescale: sidx.timescale,
+                        simple: false,
+                        last_in_part: false,
+                        jump: first,
+                    };
+                    first = false;
+                    self.check_unit(path, bytes, &moofs, &expect);
+                }
+                pos = end;
+            }
+        }
+    }
+
+    /// ISO/IEC 23009-1 §5.3.5.2: over a channel of `@bandwidth` bits per second, starting at
+    /// any segment, with playout `@minBufferTime` after the first bit, every segment must be
+    /// complete before its playout starts. Streaming: the worst lateness over every start.
+    pub(super) fn feed_channel(&mut self, part: usize, path: &str, bytes: u64, seconds: f64) {
+        if self.channel.part != Some(part) {
+            self.close_channel();
+            self.channel = Channel {
+                part: Some(part),
+                min_term: f64::INFINITY,
+                ..Channel::default()
+            };
+        }
+        let (Some(bandwidth), Some(buffer)) = (
+            self.parts[part].0.bandwidth.filter(|b| *b > 0),
+            self.min_buffer_time,
+        ) else {
+            return;
+        };
+        let c = &mut self.channel;
+        c.min_term = c.min_term.min(c.delivered - c.played);
+        c.delivered += bytes as f64 * 8.0 / bandwidth as f64;
+        let late = (c.delivered - c.played) - c.min_term - buffer as f64 / 1e9;
+        if late > c.worst {
+            c.worst = late;
+            c.worst_segment = path.to_string();
+        }
+        c.played += seconds;
+    }
+
+    /// Reports the worst lateness of the channel, if any.
+    pub(super) fn close_channel(&mut self) {
+        let channel = std::mem::take(&mut self.channel);
+        let Some(part) = channel.part else {
+            return;
+        };
+        // Below a millisecond is rounding.
+        if channel.worst > 0.001 {
+            let bandwidth = self.parts[part].0.bandwidth.unwrap_or(0);
+            let buffer = self.min_buffer_time.unwrap_or(0) as f64 / 1e9;
+            let late = (channel.worst * 1000.0).round() / 1000.0;
+            self.report(
+                Check::Bandwidth,
+                &channel.worst_segment,
+                format!(
+                    "at @bandwidth {bandwidth} bit/s with @minBufferTime {buffer}s this segment arrives {late}s after its playout starts"
+                ),
+                Some(json!(0.0)),
+                Some(json!(late)),
+            );
+        }
+    }
+}
+
+impl WalkSink for RepresentationChecker<'_> {
+    fn start_segment(&mut self, segment: &SegmentHeader<'_>) -> io::Result<()> {
+        self.current = (segment.path.to_string(), segment.size);
+        Ok(())
+    }
+
+    fn boxes(&mut self) -> &mut dyn Inspector {
+        &mut self.inspector
+    }
+
+    fn end_segment(&mut self, read_error: Option<&str>) -> io::Result<()> {
+        let facts = self.inspector.take();
+        let (path, size) = std::mem::take(&mut self.current);
+        self.events.progress(0, 0);
+        match read_error {
+            Some(reason) => {
+                self.report(
+                    Check::MissingSegment,
+                    &path,
+                    format!("cannot be read: {reason}"),
+                    Some(json!(size)),
+                    Some(Value::Null),
+                );
+                self.decode_end = None;
+            }
+            None => self.evaluate(&path, size, facts),
+        }
+        Ok(())
+    }
+
+    fn missing_segment(&mut self, path: &str, reason: &str) -> io::Result<()> {
+        self.events.progress(0, 0);
+        self.report(
+            Check::MissingSegment,
+            path,
+            format!("cannot be read: {reason}"),
+            Some(json!("a file")),
+            Some(json!(reason)),
+        );
+        self.decode_end = None;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
