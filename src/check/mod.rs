@@ -135,11 +135,9 @@ pub struct Finding {
     pub check: Check,
     /// What is wrong, in words.
     pub message: String,
-    /// What was expected, where a value was compared.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What was expected (`null` where nothing is compared).
     pub expected: Option<serde_json::Value>,
-    /// What was found, where a value was compared.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What was found (`null` where nothing is compared).
     pub found: Option<serde_json::Value>,
 }
 

@@ -1,0 +1,433 @@
+//! `mp4dump --check`: every clean fixture (ffmpeg, Bento4 in six modes) checks clean; each
+//! check finds its defect, made by byte surgery on real segments or a manifest edit, on the
+//! right segment, and nothing else is reported.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// A copy of a fixture presentation (`dash/template-number`, `bento4-dash/cenc`, …).
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_tree(&fixtures().join(name), dir.path());
+    dir
+}
+
+/// Runs `mp4dump --check --format json` on `dir`: exit code, findings, summary.
+fn check(dir: &Path) -> (i32, Vec<Value>, Value) {
+    let out = Command::cargo_bin("mp4dump")
+        .expect("binary")
+        .args(["--check", "--format", "json", "-d"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let summary = lines.pop().expect("a summary line");
+    assert!(summary.get("summary").is_some(), "{summary}");
+    (out.status.code().expect("exit code"), lines, summary)
+}
+
+/// Asserts that the check found exactly `check`, on `segment`, as errors, with exit 1.
+fn assert_only(dir: &Path, check_name: &str, segment: &str) -> Vec<Value> {
+    let (code, findings, _) = check(dir);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == check_name && f["segment"] == segment),
+        "no {check_name} on {segment}: {findings:#?}"
+    );
+    for f in &findings {
+        assert_eq!(f["check"], check_name, "another finding: {f}");
+        assert_eq!(f["severity"], "error", "{f}");
+        assert!(
+            f.get("expected").is_some() && f.get("found").is_some(),
+            "{f}"
+        );
+        assert!(f["representation"].is_string() && f["message"].is_string());
+    }
+    assert_eq!(code, 1, "{findings:#?}");
+    findings
+}
+
+/// The (offset, size) of the first box at `path` (types from the top level down).
+fn find(bytes: &[u8], path: &[&[u8; 4]]) -> (usize, usize) {
+    let (mut start, mut end) = (0usize, bytes.len());
+    let mut found = (0, 0);
+    for (depth, typ) in path.iter().enumerate() {
+        let mut at = start;
+        loop {
+            assert!(at + 8 <= end, "no {:?} at depth {depth}", typ);
+            let size = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4")) as usize;
+            if &bytes[at + 4..at + 8] == *typ {
+                found = (at, size);
+                break;
+            }
+            at += size;
+        }
+        // Children of a container start after its 8-byte header.
+        start = found.0 + 8;
+        end = found.0 + found.1;
+    }
+    found
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4"))
+}
+
+fn write_u32(bytes: &mut [u8], at: usize, v: u32) {
+    bytes[at..at + 4].copy_from_slice(&v.to_be_bytes());
+}
+
+/// Edits a file of the presentation in place.
+fn edit(dir: &Path, file: &str, change: impl FnOnce(&mut Vec<u8>)) {
+    let path = dir.join(file);
+    let mut bytes = std::fs::read(&path).expect("segment");
+    change(&mut bytes);
+    std::fs::write(&path, bytes).expect("write");
+}
+
+/// Replaces text in the presentation's manifest.
+fn edit_manifest(dir: &Path, name: &str, from: &str, to: &str) {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).expect("manifest");
+    assert!(text.contains(from), "{from}");
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn clean_presentations_check_clean() {
+    for name in [
+        "dash/template-number",
+        "dash/template-time",
+        "dash/segment-list",
+        "dash/single-file",
+        "dash/segment-base",
+        "generated/dash",
+        "bento4-dash/template",
+        "bento4-dash/timeline",
+        "bento4-dash/list",
+        "bento4-dash/no-split",
+        "bento4-dash/cenc",
+        "bento4-dash/cbcs",
+    ] {
+        let (code, findings, summary) = check(&fixtures().join(name));
+        assert_eq!(code, 0, "{name}: {findings:#?}");
+        assert!(
+            findings.iter().all(|f| f["severity"] == "warning"),
+            "{name}: {findings:#?}"
+        );
+        assert!(
+            summary["summary"]["segments"].as_u64().expect("count") >= 2,
+            "{name}"
+        );
+        assert_eq!(
+            summary["summary"]["errors"],
+            serde_json::json!({}),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn text_output_and_summary() {
+    let dir = copy_of("dash/template-number");
+    std::fs::remove_file(dir.path().join("chunk-stream1-00002.m4s")).expect("rm");
+    let out = Command::cargo_bin("mp4dump")
+        .expect("binary")
+        .args(["--check", "-d"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("error 1 chunk-stream1-00002.m4s: missing-segment: cannot be read: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked 3 representations, 8 segments: 1 errors, 0 warnings"),
+        "{text}"
+    );
+    assert!(text.contains("  error   missing-segment: 1"), "{text}");
+}
+
+#[test]
+fn a_manifest_that_cannot_be_found_exits_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, findings, _) = {
+        let out = Command::cargo_bin("mp4dump")
+            .expect("binary")
+            .args(["--check", "-d"])
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    assert_eq!(code, Some(2));
+    assert!(findings.is_empty());
+}
+
+#[test]
+fn missing_segment() {
+    let dir = copy_of("dash/template-time");
+    std::fs::remove_file(dir.path().join("chunk-1-12288.m4s")).expect("rm");
+    assert_only(dir.path(), "missing-segment", "chunk-1-12288.m4s");
+}
+
+#[test]
+fn malformed_box() {
+    let dir = copy_of("dash/segment-list");
+    // A box header at the end that claims 100 bytes where 8 are left.
+    edit(dir.path(), "chunk-stream2-00001.m4s", |b| {
+        b.extend_from_slice(&[0, 0, 0, 100, b'f', b'r', b'e', b'e']);
+    });
+    assert_only(dir.path(), "malformed-box", "chunk-stream2-00001.m4s");
+}
+
+#[test]
+fn not_fragmented() {
+    let dir = copy_of("dash/template-number");
+    // The moof becomes a free box: the segment holds media data and no fragment.
+    edit(dir.path(), "chunk-stream1-00002.m4s", |b| {
+        let (at, _) = find(b, &[b"moof"]);
+        b[at + 4..at + 8].copy_from_slice(b"free");
+    });
+    assert_only(dir.path(), "not-fragmented", "chunk-stream1-00002.m4s");
+}
+
+#[test]
+fn sequence_number() {
+    let dir = copy_of("dash/template-number");
+    edit(dir.path(), "chunk-stream0-00002.m4s", |b| {
+        let (at, _) = find(b, &[b"moof", b"mfhd"]);
+        write_u32(b, at + 12, 1);
+    });
+    assert_only(dir.path(), "sequence-number", "chunk-stream0-00002.m4s");
+}
+
+#[test]
+fn decode_time() {
+    let dir = copy_of("dash/template-number");
+    // 512 ticks (one frame) late: a gap inside the media, within the manifest's tolerance.
+    edit(dir.path(), "chunk-stream0-00002.m4s", |b| {
+        let (at, _) = find(b, &[b"moof", b"traf", b"tfdt"]);
+        assert_eq!(b[at + 8], 1, "version 1 tfdt");
+        let t = u64::from_be_bytes(b[at + 12..at + 20].try_into().expect("8"));
+        b[at + 12..at + 20].copy_from_slice(&(t + 512).to_be_bytes());
+    });
+    let findings = assert_only(dir.path(), "decode-time", "chunk-stream0-00002.m4s");
+    assert_eq!(findings[0]["expected"], 12288);
+    assert_eq!(findings[0]["found"], 12800);
+}
+
+#[test]
+fn mpd_time() {
+    let dir = copy_of("dash/template-time");
+    // The timeline puts the second video segment 1000 ticks later than the media (an S@t
+    // jump, so the media's own continuity is not in question).
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"<S t="0" d="12288" r="1" />"#,
+        r#"<S t="0" d="12288" /><S t="13288" d="12288" />"#,
+    );
+    std::fs::rename(
+        dir.path().join("chunk-0-12288.m4s"),
+        dir.path().join("chunk-0-13288.m4s"),
+    )
+    .expect("rename");
+    let findings = assert_only(dir.path(), "mpd-time", "chunk-0-13288.m4s");
+    assert_eq!(findings[0]["expected"], 13288);
+    assert_eq!(findings[0]["found"], 12288);
+}
+
+#[test]
+fn mpd_duration() {
+    let dir = copy_of("dash/template-time");
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"<S t="0" d="12288" r="1" />"#,
+        r#"<S t="0" d="11000" /><S t="12288" d="12288" />"#,
+    );
+    let findings = assert_only(dir.path(), "mpd-duration", "chunk-0-0.m4s");
+    assert_eq!(findings[0]["expected"], 11000);
+    assert_eq!(findings[0]["found"], 12288);
+}
+
+#[test]
+fn track_id() {
+    let dir = copy_of("dash/segment-list");
+    edit(dir.path(), "chunk-stream1-00002.m4s", |b| {
+        let (at, _) = find(b, &[b"moof", b"traf", b"tfhd"]);
+        write_u32(b, at + 12, 7);
+    });
+    let findings = assert_only(dir.path(), "track-id", "chunk-stream1-00002.m4s");
+    assert_eq!(findings[0]["found"], 7);
+}
+
+#[test]
+fn sample_description() {
+    let dir = copy_of("dash/template-number");
+    // tfhd gains a sample description index of 2 (stsd has one entry): 4 bytes inserted after
+    // the track id, the sizes of tfhd, traf, moof and the sidx reference, and trun's data
+    // offset, moved by 4.
+    edit(dir.path(), "chunk-stream0-00002.m4s", |b| {
+        let (tfhd, _) = find(b, &[b"moof", b"traf", b"tfhd"]);
+        let (traf, _) = find(b, &[b"moof", b"traf"]);
+        let (moof, _) = find(b, &[b"moof"]);
+        let (sidx, _) = find(b, &[b"sidx"]);
+        let (trun, _) = find(b, &[b"moof", b"traf", b"trun"]);
+        b[tfhd + 11] |= 0x02;
+        for at in [tfhd, traf, moof] {
+            let size = read_u32(b, at);
+            write_u32(b, at, size + 4);
+        }
+        // sidx v1: 12 header + 8 (id, timescale) + 16 (times) + 4 (reserved, count) = 40.
+        let reference = sidx + 40;
+        let r = read_u32(b, reference);
+        write_u32(b, reference, r + 4);
+        let flags = read_u32(b, trun + 8);
+        assert!(flags & 1 != 0, "trun has a data offset");
+        let offset = read_u32(b, trun + 16);
+        write_u32(b, trun + 16, offset + 4);
+        let at = tfhd + 16;
+        b.splice(at..at, 2u32.to_be_bytes());
+    });
+    let findings = assert_only(dir.path(), "sample-description", "chunk-stream0-00002.m4s");
+    assert_eq!(findings[0]["found"], 2);
+    assert_eq!(findings[0]["expected"], 1);
+}
+
+#[test]
+fn data_range() {
+    let dir = copy_of("dash/template-number");
+    edit(dir.path(), "chunk-stream2-00001.m4s", |b| {
+        let (trun, _) = find(b, &[b"moof", b"traf", b"trun"]);
+        let offset = read_u32(b, trun + 16);
+        write_u32(b, trun + 16, offset + 100_000);
+    });
+    assert_only(dir.path(), "data-range", "chunk-stream2-00001.m4s");
+}
+
+#[test]
+fn timescale() {
+    let dir = copy_of("dash/template-time");
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"<SegmentTemplate timescale="12288" initialization="init-stream$RepresentationID$.m4s""#,
+        r#"<SegmentTemplate timescale="12800" initialization="init-stream$RepresentationID$.m4s""#,
+    );
+    let findings = assert_only(dir.path(), "timescale", "init-stream0.m4s");
+    assert_eq!(findings[0]["expected"], 12800);
+    assert_eq!(findings[0]["found"], 12288);
+}
+
+#[test]
+fn codecs() {
+    let dir = copy_of("dash/template-number");
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"codecs="avc1.42c00c""#,
+        r#"codecs="avc1.64001f""#,
+    );
+    let findings = assert_only(dir.path(), "codecs", "init-stream1.m4s");
+    assert_eq!(findings[0]["expected"], "avc1.64001f");
+    assert_eq!(findings[0]["found"], "avc1.42c00c");
+}
+
+#[test]
+fn sap() {
+    let dir = copy_of("dash/template-time");
+    // The first sample of the second video segment is flagged as not a sync sample.
+    edit(dir.path(), "chunk-1-12288.m4s", |b| {
+        let (trun, _) = find(b, &[b"moof", b"traf", b"trun"]);
+        let flags = read_u32(b, trun + 8);
+        assert_eq!(flags & 0x5, 0x5, "data offset and first sample flags");
+        write_u32(b, trun + 20, 0x0101_0000);
+    });
+    assert_only(dir.path(), "sap", "chunk-1-12288.m4s");
+}
+
+#[test]
+fn encryption() {
+    for mode in ["cenc", "cbcs"] {
+        let dir = copy_of(&format!("bento4-dash/{mode}"));
+        let segment = "video/avc1/seg-2.m4s";
+        // senc claims one sample more than trun has.
+        edit(dir.path(), segment, |b| {
+            let (senc, _) = find(b, &[b"moof", b"traf", b"senc"]);
+            let n = read_u32(b, senc + 12);
+            write_u32(b, senc + 12, n + 1);
+        });
+        assert_only(dir.path(), "encryption", segment);
+    }
+    // An encrypted sample entry without its tenc.
+    let dir = copy_of("bento4-dash/cenc");
+    edit(dir.path(), "audio/und/mp4a.40.2/init.mp4", |b| {
+        let (stsd, _) = find(b, &[b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"]);
+        let tenc = b[stsd..]
+            .windows(4)
+            .position(|w| w == b"tenc")
+            .expect("tenc")
+            + stsd;
+        b[tenc..tenc + 4].copy_from_slice(b"xxxx");
+    });
+    assert_only(dir.path(), "encryption", "audio/und/mp4a.40.2/init.mp4");
+}
+
+#[test]
+fn sidx() {
+    let dir = copy_of("dash/single-file");
+    // The first segment's index says its subsegment is one byte longer than it is.
+    edit(dir.path(), "manifest-stream1.mp4", |b| {
+        let (sidx, _) = find(b, &[b"sidx"]);
+        let r = read_u32(b, sidx + 40);
+        write_u32(b, sidx + 40, r + 1);
+    });
+    assert_only(dir.path(), "sidx", "manifest-stream1.mp4");
+}
+
+#[test]
+fn bandwidth_is_a_warning() {
+    let dir = copy_of("dash/template-number");
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"bandwidth="200000""#,
+        r#"bandwidth="20000""#,
+    );
+    let (code, findings, summary) = check(dir.path());
+    assert_eq!(code, 0, "{findings:#?}");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["check"], "bandwidth");
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(findings[0]["representation"], "0");
+    assert_eq!(summary["summary"]["warnings"]["bandwidth"], 1);
+}
