@@ -431,3 +431,76 @@ fn bandwidth_is_a_warning() {
     assert_eq!(findings[0]["representation"], "0");
     assert_eq!(summary["summary"]["warnings"]["bandwidth"], 1);
 }
+
+/// Adds `ticks` to the `tfdt` of every fragment and to the `sidx` earliest presentation time.
+fn shift_times(b: &mut [u8], ticks: u64) {
+    let (tfdt, _) = find(b, &[b"moof", b"traf", b"tfdt"]);
+    assert_eq!(b[tfdt + 8], 1, "version 1 tfdt");
+    let t = u64::from_be_bytes(b[tfdt + 12..tfdt + 20].try_into().expect("8"));
+    b[tfdt + 12..tfdt + 20].copy_from_slice(&(t + ticks).to_be_bytes());
+    let (sidx, _) = find(b, &[b"sidx"]);
+    assert_eq!(b[sidx + 8], 1, "version 1 sidx");
+    let at = sidx + 20;
+    let t = u64::from_be_bytes(b[at..at + 8].try_into().expect("8"));
+    b[at..at + 8].copy_from_slice(&(t + ticks).to_be_bytes());
+}
+
+#[test]
+fn presentation_time_offset_is_honoured() {
+    // Every media time moved 2 s later: with @presentationTimeOffset saying so, clean;
+    // without, each segment starts a whole @duration late.
+    let dir = copy_of("dash/template-number");
+    for (rep, ticks) in [(0, 2 * 12288), (1, 2 * 12288), (2, 2 * 44100)] {
+        for n in 1..=2 {
+            edit(dir.path(), &format!("chunk-stream{rep}-0000{n}.m4s"), |b| {
+                shift_times(b, ticks);
+            });
+        }
+    }
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 1);
+    assert!(findings.iter().all(|f| f["check"] == "mpd-time"), "{findings:#?}");
+    assert_eq!(findings.len(), 6, "{findings:#?}");
+    let manifest = dir.path().join("manifest.mpd");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let text = text.replace(
+        r#"<SegmentTemplate timescale="1000000""#,
+        r#"<SegmentTemplate presentationTimeOffset="2000000" timescale="1000000""#,
+    );
+    std::fs::write(&manifest, text).expect("write");
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 0, "{findings:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_signalled_gap_is_not_an_error() {
+    // The timeline jumps over one segment (S@t), and so does the media.
+    let dir = copy_of("dash/template-time");
+    edit_manifest(
+        dir.path(),
+        "manifest.mpd",
+        r#"<S t="0" d="12288" r="1" />"#,
+        r#"<S t="0" d="12288" /><S t="24576" d="12288" />"#,
+    );
+    edit(dir.path(), "chunk-0-12288.m4s", |b| shift_times(b, 12288));
+    std::fs::rename(
+        dir.path().join("chunk-0-12288.m4s"),
+        dir.path().join("chunk-0-24576.m4s"),
+    )
+    .expect("rename");
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 0, "{findings:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+    // The same media gap without the manifest's jump is a decode-time error.
+    let dir = copy_of("dash/template-time");
+    edit(dir.path(), "chunk-0-12288.m4s", |b| shift_times(b, 12288));
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "decode-time" && f["segment"] == "chunk-0-12288.m4s"),
+        "{findings:#?}"
+    );
+}

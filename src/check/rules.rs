@@ -347,7 +347,9 @@ impl<'a> RepresentationChecker<'a> {
                 }
             }
         }
-        let gives_times = timing.timeline || timing.presentation_time_offset > 0;
+        // The times of a SegmentTimeline are the media's (`$Time$` is the `tfdt`); a
+        // `@duration` is converted between timescales and may use any.
+        let gives_times = timing.timeline;
         if let Some(track) = self.tracks.first().filter(|_| self.tracks.len() == 1)
             && timing.explicit_timescale
             && gives_times
