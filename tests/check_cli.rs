@@ -459,7 +459,10 @@ fn presentation_time_offset_is_honoured() {
     }
     let (code, findings, _) = check(dir.path());
     assert_eq!(code, 1);
-    assert!(findings.iter().all(|f| f["check"] == "mpd-time"), "{findings:#?}");
+    assert!(
+        findings.iter().all(|f| f["check"] == "mpd-time"),
+        "{findings:#?}"
+    );
     assert_eq!(findings.len(), 6, "{findings:#?}");
     let manifest = dir.path().join("manifest.mpd");
     let text = std::fs::read_to_string(&manifest).expect("manifest");
@@ -503,4 +506,61 @@ fn a_signalled_gap_is_not_an_error() {
             .any(|f| f["check"] == "decode-time" && f["segment"] == "chunk-0-12288.m4s"),
         "{findings:#?}"
     );
+}
+
+/// Collects what the library reports.
+#[derive(Default)]
+struct Collect(Vec<dashget::check::Finding>);
+
+impl dashget::check::CheckEvents for Collect {
+    fn finding(&mut self, finding: &dashget::check::Finding) {
+        self.0.push(finding.clone());
+    }
+    fn progress(&mut self, _: u64, _: u64) {}
+}
+
+#[test]
+fn damaged_segments_never_stop_the_check() {
+    // Random bytes changed, files cut short: findings, never a panic.
+    let names = [
+        "init-stream0.m4s",
+        "chunk-stream0-00001.m4s",
+        "chunk-stream0-00002.m4s",
+        "init-stream2.m4s",
+        "chunk-stream2-00001.m4s",
+    ];
+    let dir = copy_of("dash/template-number");
+    let originals: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.path().join(n)).expect("read"))
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(11);
+    for round in 0..120 {
+        for (name, original) in names.iter().zip(&originals) {
+            let mut bytes = original.clone();
+            for _ in 0..rng.usize(1..8) {
+                let at = rng.usize(0..bytes.len());
+                bytes[at] = rng.u8(..);
+            }
+            if round % 5 == 0 {
+                bytes.truncate(rng.usize(0..bytes.len()));
+            }
+            std::fs::write(dir.path().join(name), bytes).expect("write");
+        }
+        let options = dashget::check::CheckOptions {
+            folder: dir.path().to_path_buf(),
+            mpd: None,
+            reps: Vec::new(),
+        };
+        let mut events = Collect::default();
+        let summary = dashget::check::check_folder(&options, &mut events).expect("checked");
+        assert_eq!(
+            summary.error_count() as usize,
+            events
+                .0
+                .iter()
+                .filter(|f| f.severity == dashget::check::Severity::Error)
+                .count()
+        );
+    }
 }

@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 
 use super::facts::{FactsInspector, FileFacts, Moof, Track};
 use super::manifest::{ManifestFacts, RepresentationTiming};
-use super::{Check, CheckEvents, Finding, Severity, codecs};
+use super::{Check, CheckEvents, Finding, Severity};
 use crate::discover::display_path;
 use crate::plan::{ByteRange, RepresentationPlan, SegmentKind};
 
+mod fragment;
 mod index;
 
 /// `sample_is_non_sync_sample` in sample flags (ISO/IEC 14496-12 §8.8.3.1).
@@ -234,7 +235,10 @@ impl<'a> RepresentationChecker<'a> {
             let default_flags = traf.defaults.flags.or(trex.flags);
             for trun in &traf.truns {
                 let missing = trun.count.saturating_sub(trun.durations.0);
-                r.duration += trun.durations.1 + missing * default_duration;
+                r.duration = r
+                    .duration
+                    .saturating_add(trun.durations.1)
+                    .saturating_add(missing.saturating_mul(default_duration));
                 let max = if missing > 0 {
                     trun.durations.2.max(default_duration)
                 } else {
@@ -245,7 +249,7 @@ impl<'a> RepresentationChecker<'a> {
                     r.first_flags = trun.first_flags.or(trun.first_row_flags).or(default_flags);
                     r.first_cto = trun.first_cto.unwrap_or(0);
                 }
-                r.samples += trun.count;
+                r.samples = r.samples.saturating_add(trun.count);
             }
         }
         run
@@ -302,11 +306,7 @@ impl<'a> RepresentationChecker<'a> {
                 Some(r) => (r.first, r.last.saturating_add(1), r.len()),
                 None => (0, u64::MAX, size),
             };
-            let moofs: Vec<&Moof> = facts
-                .moofs
-                .iter()
-                .filter(|m| m.offset >= start && m.offset < end)
-                .collect();
+            let moofs = Self::moofs_in(&facts, start, end);
             let (timescale, simple) = (
                 self.parts[p.part].0.timescale,
                 self.parts[p.part].1.simple && !self.parts[p.part].1.timeline,
@@ -321,195 +321,6 @@ impl<'a> RepresentationChecker<'a> {
                 jump: p.jump,
             };
             self.check_unit(path, bytes, &moofs, &expect);
-        }
-    }
-
-    fn check_init(&mut self, path: &str, part: usize) {
-        let (plan, timing) = (self.parts[part].0, self.parts[part].1.clone());
-        let entries: Vec<_> = self
-            .tracks
-            .iter()
-            .flat_map(|t| t.entries.iter().cloned())
-            .collect();
-        if let Some(declared) = plan.codecs.as_deref() {
-            for entry in &entries {
-                if !codecs::matches(declared, entry) {
-                    let found = codecs::describe(entry);
-                    self.report(
-                        Check::Codecs,
-                        path,
-                        format!(
-                            "@codecs is \"{declared}\", the init segment's sample entry is {found}"
-                        ),
-                        Some(json!(declared)),
-                        Some(json!(found)),
-                    );
-                }
-            }
-        }
-        // The times of a SegmentTimeline are the media's (`$Time$` is the `tfdt`); a
-        // `@duration` is converted between timescales and may use any.
-        let gives_times = timing.timeline;
-        if let Some(track) = self.tracks.first().filter(|_| self.tracks.len() == 1)
-            && timing.explicit_timescale
-            && gives_times
-            && track.timescale != plan.timescale
-        {
-            let found = track.timescale;
-            self.report(
-                Check::Timescale,
-                path,
-                format!(
-                    "the manifest's @timescale is {}, the init segment's mdhd timescale is {found}",
-                    plan.timescale
-                ),
-                Some(json!(plan.timescale)),
-                Some(json!(found)),
-            );
-        }
-        for entry in &entries {
-            if entry.protected && !entry.tenc {
-                let format = String::from_utf8_lossy(&entry.format).into_owned();
-                self.report(
-                    Check::Encryption,
-                    path,
-                    format!("encrypted sample entry {format} has no tenc"),
-                    Some(json!("tenc")),
-                    Some(Value::Null),
-                );
-            }
-        }
-    }
-
-    /// The checks within one moof: track ids, sample descriptions, data ranges, encryption
-    /// boxes, sequence numbers.
-    fn check_fragment(&mut self, path: &str, moof: &Moof, facts: &FileFacts) {
-        if let Some(seq) = moof.sequence {
-            if let Some(previous) = self.last_sequence
-                && seq <= previous
-            {
-                self.report(
-                    Check::SequenceNumber,
-                    path,
-                    format!(
-                        "moof at byte {}: sequence number {seq} does not follow {previous}",
-                        moof.offset
-                    ),
-                    Some(json!(previous + 1)),
-                    Some(json!(seq)),
-                );
-            }
-            self.last_sequence = Some(seq);
-        }
-        let mut running = moof.offset;
-        for traf in &moof.trafs {
-            let track = self.tracks.iter().find(|t| t.id == traf.track_id).cloned();
-            if track.is_none() && !self.tracks.is_empty() {
-                let ids: Vec<u64> = self.tracks.iter().map(|t| t.id).collect();
-                self.report(
-                    Check::TrackId,
-                    path,
-                    format!(
-                        "traf of track {} in the moof at byte {}; the init segment has tracks {ids:?}",
-                        traf.track_id, moof.offset
-                    ),
-                    Some(json!(ids)),
-                    Some(json!(traf.track_id)),
-                );
-            }
-            let trex = track.as_ref().map(|t| t.defaults).unwrap_or_default();
-            if let Some(track) = &track {
-                let index = traf.defaults.description.or(trex.description).unwrap_or(1);
-                let count = track.entries.len() as u64;
-                if index == 0 || index > count {
-                    self.report(
-                        Check::SampleDescription,
-                        path,
-                        format!(
-                            "sample description index {index} in track {}; stsd has {count} entries",
-                            traf.track_id
-                        ),
-                        Some(json!(count)),
-                        Some(json!(index)),
-                    );
-                }
-            }
-            // 14496-12 §8.8.7.1: the base is the tfhd's, else the moof (default-base-is-moof,
-            // or the first traf), else where the previous traf's data ended.
-            let base = traf.base_data_offset.unwrap_or(
-                if traf.flags & BASE_IS_MOOF != 0 || std::ptr::eq(traf, &moof.trafs[0]) {
-                    moof.offset
-                } else {
-                    running
-                },
-            );
-            let default_size = traf.defaults.size.or(trex.size).unwrap_or(0);
-            let mut next = base;
-            let mut samples = 0;
-            for trun in &traf.truns {
-                let start = match trun.data_offset {
-                    Some(d) => base.checked_add_signed(d).unwrap_or(0),
-                    None => next,
-                };
-                let missing = trun.count.saturating_sub(trun.sizes.0);
-                let bytes = trun.sizes.1 + missing * default_size;
-                let end = start.saturating_add(bytes);
-                samples += trun.count;
-                next = end;
-                if bytes == 0 {
-                    continue;
-                }
-                let inside = facts.top.iter().any(|b| {
-                    &b.typ == b"mdat" && b.offset + b.header <= start && end <= b.offset + b.size
-                });
-                if !inside {
-                    let mdat = facts
-                        .top
-                        .iter()
-                        .find(|b| &b.typ == b"mdat")
-                        .map(|b| json!([b.offset + b.header, b.offset + b.size]));
-                    self.report(
-                        Check::DataRange,
-                        path,
-                        format!(
-                            "trun of track {} in the moof at byte {}: sample data at bytes {start}..{end} is not inside an mdat",
-                            traf.track_id, moof.offset
-                        ),
-                        Some(mdat.unwrap_or(Value::Null)),
-                        Some(json!([start, end])),
-                    );
-                }
-            }
-            running = next;
-            if let Some(n) = traf.senc
-                && n != samples
-            {
-                self.report(
-                    Check::Encryption,
-                    path,
-                    format!(
-                        "senc of track {} describes {n} samples, trun has {samples}",
-                        traf.track_id
-                    ),
-                    Some(json!(samples)),
-                    Some(json!(n)),
-                );
-            }
-            if let Some(n) = traf.saiz
-                && n > 0
-                && n != samples
-            {
-                self.report(
-                    Check::Encryption,
-                    path,
-                    format!(
-                        "saiz of track {} describes {n} samples, trun has {samples}",
-                        traf.track_id
-                    ),
-                    Some(json!(samples)),
-                    Some(json!(n)),
-                );
-            }
         }
     }
 
@@ -575,13 +386,13 @@ impl<'a> RepresentationChecker<'a> {
                 }
                 _ => {}
             }
-            self.decode_end = run.decode_time.map(|t| t + run.duration);
+            self.decode_end = run.decode_time.map(|t| t.saturating_add(run.duration));
             match &mut unit {
                 None => unit = Some(run),
                 Some(u) => {
-                    u.duration += run.duration;
+                    u.duration = u.duration.saturating_add(run.duration);
                     u.max_sample = u.max_sample.max(run.max_sample);
-                    u.samples += run.samples;
+                    u.samples = u.samples.saturating_add(run.samples);
                 }
             }
         }
