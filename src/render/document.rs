@@ -49,30 +49,24 @@ struct TextDocument<'a, W: Write> {
 
 impl<W: Write> WalkSink for TextDocument<'_, W> {
     fn start_segment(&mut self, segment: &SegmentHeader<'_>) -> io::Result<()> {
-        let out = self.ins.writer();
-        match self.shape {
-            Document::File => {}
-            Document::Files => {
-                out.write_all(b"# ")?;
-                out.write_all(segment.path.as_bytes())?;
-                out.write_all(b" size=")?;
-                put_u64(out, segment.size)?;
-                out.write_all(b"\n")?;
-            }
-            Document::Representation(_) => {
-                out.write_all(b"# ")?;
-                out.write_all(segment.path.as_bytes())?;
-                out.write_all(b" size=")?;
-                put_u64(out, segment.size)?;
-                out.write_all(b" offset=")?;
-                put_u64(out, segment.offset)?;
-                out.write_all(b" (0x")?;
-                put_hex(out, segment.offset)?;
-                out.write_all(b")\n")?;
-                self.current.clear();
-                self.current.push_str(segment.path);
-            }
+        if self.shape == Document::File {
+            return Ok(());
         }
+        let out = self.ins.writer();
+        out.write_all(b"# ")?;
+        out.write_all(segment.path.as_bytes())?;
+        out.write_all(b" size=")?;
+        put_u64(out, segment.size)?;
+        if let Document::Representation(_) = self.shape {
+            out.write_all(b" offset=")?;
+            put_u64(out, segment.offset)?;
+            out.write_all(b" (0x")?;
+            put_hex(out, segment.offset)?;
+            out.write_all(b")")?;
+            self.current.clear();
+            self.current.push_str(segment.path);
+        }
+        out.write_all(b"\n")?;
         Ok(())
     }
 
