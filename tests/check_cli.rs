@@ -341,10 +341,10 @@ fn timescale() {
         dir.path(),
         "manifest.mpd",
         r#"<SegmentTemplate timescale="12288" initialization="init-stream$RepresentationID$.m4s""#,
-        r#"<SegmentTemplate timescale="12800" initialization="init-stream$RepresentationID$.m4s""#,
+        r#"<SegmentTemplate timescale="24576" initialization="init-stream$RepresentationID$.m4s""#,
     );
     let findings = assert_only(dir.path(), "timescale", "init-stream0.m4s");
-    assert_eq!(findings[0]["expected"], 12800);
+    assert_eq!(findings[0]["expected"], 24576);
     assert_eq!(findings[0]["found"], 12288);
 }
 
@@ -563,4 +563,58 @@ fn damaged_segments_never_stop_the_check() {
                 .count()
         );
     }
+}
+
+/// Sets the `tfdt` of the first fragment of a segment.
+fn set_decode_time(b: &mut [u8], change: impl Fn(u64) -> u64) {
+    let (tfdt, _) = find(b, &[b"moof", b"traf", b"tfdt"]);
+    assert_eq!(b[tfdt + 8], 1, "version 1 tfdt");
+    let t = u64::from_be_bytes(b[tfdt + 12..tfdt + 20].try_into().expect("8"));
+    b[tfdt + 12..tfdt + 20].copy_from_slice(&change(t).to_be_bytes());
+}
+
+#[test]
+fn one_odd_segment_is_reported_on_itself_only() {
+    // Bento4's audio track has three segments: the middle one's tfdt one frame late (or its
+    // sequence number out of the run) is that segment's fault, not the next one's.
+    let audio = "audio/und/mp4a.40.2";
+    let dir = copy_of("bento4-dash/timeline");
+    edit(dir.path(), &format!("{audio}/seg-2.m4s"), |b| {
+        set_decode_time(b, |t| t + 1024);
+    });
+    let findings = assert_only(dir.path(), "decode-time", &format!("{audio}/seg-2.m4s"));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+
+    let dir = copy_of("bento4-dash/timeline");
+    edit(dir.path(), &format!("{audio}/seg-2.m4s"), |b| {
+        let (at, _) = find(b, &[b"moof", b"mfhd"]);
+        write_u32(b, at + 12, 10);
+    });
+    let findings = assert_only(dir.path(), "sequence-number", &format!("{audio}/seg-2.m4s"));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["found"], 10);
+
+    // A number repeated: the repetition is the fault.
+    let dir = copy_of("bento4-dash/timeline");
+    edit(dir.path(), &format!("{audio}/seg-3.m4s"), |b| {
+        let (at, _) = find(b, &[b"moof", b"mfhd"]);
+        write_u32(b, at + 12, 2);
+    });
+    let findings = assert_only(dir.path(), "sequence-number", &format!("{audio}/seg-3.m4s"));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn a_progressive_file_in_place_of_a_segment() {
+    // A whole (not fragmented) MP4 where a media segment should be: only that segment is
+    // wrong; its moov does not replace the init segment's tracks.
+    let dir = copy_of("bento4-dash/timeline");
+    let segment = "video/avc1/seg-1.m4s";
+    std::fs::copy(
+        fixtures().join("bento4/progressive.mp4"),
+        dir.path().join(segment),
+    )
+    .expect("copy");
+    let findings = assert_only(dir.path(), "not-fragmented", segment);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
 }

@@ -86,11 +86,33 @@ pub struct RepresentationChecker<'a> {
     main_track: Option<u64>,
     part: Option<usize>,
     decode_end: Option<u64>,
+    /// Where the previous fragment would have ended had its `tfdt` been the wrong one (set
+    /// after a `decode-time` finding): a segment whose `tfdt` alone is wrong is reported once.
+    decode_alternative: Option<u64>,
     last_sequence: Option<u64>,
+    /// The sequence number before the last one, and the segment of the last one: a fragment
+    /// whose number alone is out of the run is reported on its own segment.
+    sequence_before: Option<u64>,
+    sequence_path: String,
+    /// Periods whose SegmentTimeline is not in the media's timescale: their times are not
+    /// compared (the `timescale` finding says why).
+    foreign_timescale: Vec<usize>,
     /// Whether the manifest's start is compared with the earliest presentation time (else
     /// with `tfdt`): chosen at the first comparison, kept for the representation.
     presentation_time: Option<bool>,
     channel: Channel,
+}
+
+/// Adds a fragment's run to a segment's.
+fn merge(unit: &mut Option<Run>, run: Run) {
+    match unit {
+        None => *unit = Some(run),
+        Some(u) => {
+            u.duration = u.duration.saturating_add(run.duration);
+            u.max_sample = u.max_sample.max(run.max_sample);
+            u.samples = u.samples.saturating_add(run.samples);
+        }
+    }
 }
 
 fn gcd_convert(t: i128, from: u64, to: u64) -> i128 {
@@ -178,7 +200,11 @@ impl<'a> RepresentationChecker<'a> {
             main_track: None,
             part: None,
             decode_end: None,
+            decode_alternative: None,
             last_sequence: None,
+            sequence_before: None,
+            sequence_path: String::new(),
+            foreign_timescale: Vec::new(),
             presentation_time: None,
             channel: Channel::default(),
         }
@@ -266,7 +292,9 @@ impl<'a> RepresentationChecker<'a> {
             );
         }
         let planned = self.planned.get(path).cloned().unwrap_or_default();
-        if facts.has_moov {
+        // A moov in a media segment (a file that is not fragmented) does not replace the init's.
+        let init = planned.iter().any(|p| p.kind == SegmentKind::Init);
+        if facts.has_moov && (init || self.tracks.is_empty()) {
             self.tracks = facts.tracks.clone();
             self.main_track = (self.tracks.len() == 1).then(|| self.tracks[0].id);
             let part = planned.first().map_or(0, |p| p.part);
@@ -296,7 +324,8 @@ impl<'a> RepresentationChecker<'a> {
         let by_sidx = media.len() == 1
             && media[0].range.is_none()
             && media[0].time.is_none()
-            && !facts.sidx.is_empty();
+            && !facts.sidx.is_empty()
+            && Self::sidx_consistent(&facts);
         if by_sidx {
             self.units_from_sidx(path, &facts, media[0].part);
             return;
@@ -329,7 +358,9 @@ impl<'a> RepresentationChecker<'a> {
         if self.part != Some(part) {
             self.part = Some(part);
             self.decode_end = None;
+            self.decode_alternative = None;
             self.last_sequence = None;
+            self.sequence_before = None;
         }
     }
 
@@ -352,10 +383,23 @@ impl<'a> RepresentationChecker<'a> {
         let mut unit: Option<Run> = None;
         for moof in moofs {
             let Some(run) = self.run(moof, track_id) else {
+                // No fragment of the track here (the track-id finding says why): the next
+                // fragment starts a new run.
+                self.decode_end = None;
+                self.decode_alternative = None;
                 continue;
             };
+            let alternative = self.decode_alternative.take();
             match (run.decode_time, self.decode_end) {
                 (Some(t), Some(end)) if t != end && !(unit.is_none() && expect.jump) => {
+                    self.decode_alternative = Some(end.saturating_add(run.duration));
+                    if alternative == Some(t) {
+                        // The previous fragment's tfdt was the odd one, and is reported.
+                        self.decode_end = Some(t.saturating_add(run.duration));
+                        self.decode_alternative = None;
+                        merge(&mut unit, run);
+                        continue;
+                    }
                     let (what, delta) = if t > end {
                         ("a gap", t - end)
                     } else {
@@ -387,14 +431,7 @@ impl<'a> RepresentationChecker<'a> {
                 _ => {}
             }
             self.decode_end = run.decode_time.map(|t| t.saturating_add(run.duration));
-            match &mut unit {
-                None => unit = Some(run),
-                Some(u) => {
-                    u.duration = u.duration.saturating_add(run.duration);
-                    u.max_sample = u.max_sample.max(run.max_sample);
-                    u.samples = u.samples.saturating_add(run.samples);
-                }
-            }
+            merge(&mut unit, run);
         }
         let Some(unit) = unit else {
             return;
@@ -428,7 +465,7 @@ impl<'a> RepresentationChecker<'a> {
             return;
         };
         let media_ts = track.timescale;
-        if media_ts == 0 || expect.timescale == 0 {
+        if media_ts == 0 || expect.timescale == 0 || self.foreign_timescale.contains(&expect.part) {
             return;
         }
         let sample = convert_up(unit.max_sample.max(1), media_ts, expect.timescale);

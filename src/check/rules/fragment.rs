@@ -40,6 +40,7 @@ impl RepresentationChecker<'_> {
             && track.timescale != plan.timescale
         {
             let found = track.timescale;
+            self.foreign_timescale.push(part);
             self.report(
                 Check::Timescale,
                 path,
@@ -69,21 +70,42 @@ impl RepresentationChecker<'_> {
     /// boxes, sequence numbers.
     pub(super) fn check_fragment(&mut self, path: &str, moof: &Moof, facts: &FileFacts) {
         if let Some(seq) = moof.sequence {
-            if let Some(previous) = self.last_sequence
-                && seq <= previous
-            {
-                self.report(
-                    Check::SequenceNumber,
-                    path,
-                    format!(
-                        "moof at byte {}: sequence number {seq} does not follow {previous}",
-                        moof.offset
-                    ),
-                    Some(json!(previous.saturating_add(1))),
-                    Some(json!(seq)),
-                );
+            match (self.sequence_before, self.last_sequence) {
+                (Some(before), Some(previous)) if seq < previous && seq > before => {
+                    // The previous number alone is out of the run: report it where it is.
+                    let odd = std::mem::take(&mut self.sequence_path);
+                    self.report(
+                        Check::SequenceNumber,
+                        &odd,
+                        format!(
+                            "sequence number {previous} is out of order: {before} before it, {seq} after it"
+                        ),
+                        Some(json!(before.saturating_add(1))),
+                        Some(json!(previous)),
+                    );
+                    self.last_sequence = Some(seq);
+                }
+                (_, Some(previous)) if seq <= previous => {
+                    self.report(
+                        Check::SequenceNumber,
+                        path,
+                        format!(
+                            "moof at byte {}: sequence number {seq} does not follow {previous}",
+                            moof.offset
+                        ),
+                        Some(json!(previous.saturating_add(1))),
+                        Some(json!(seq)),
+                    );
+                    self.sequence_before = self.last_sequence;
+                    self.last_sequence = Some(seq);
+                }
+                _ => {
+                    self.sequence_before = self.last_sequence;
+                    self.last_sequence = Some(seq);
+                }
             }
-            self.last_sequence = Some(seq);
+            self.sequence_path.clear();
+            self.sequence_path.push_str(path);
         }
         let mut running = moof.offset;
         for traf in &moof.trafs {
@@ -143,7 +165,8 @@ impl RepresentationChecker<'_> {
                 let end = start.saturating_add(bytes);
                 samples = samples.saturating_add(trun.count);
                 next = end;
-                if bytes == 0 {
+                // In a file with malformed boxes the mdat may be the damaged box, reported.
+                if bytes == 0 || !facts.malformed.is_empty() {
                     continue;
                 }
                 let inside = facts.top.iter().any(|b| {

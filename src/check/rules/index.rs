@@ -17,6 +17,21 @@ impl RepresentationChecker<'_> {
     }
 
     /// The moofs whose first byte is in `start..end`.
+    /// Whether every reference of every `sidx` starts at a box.
+    pub(super) fn sidx_consistent(facts: &FileFacts) -> bool {
+        facts.sidx.iter().all(|sidx| {
+            let mut pos = sidx
+                .offset
+                .saturating_add(sidx.size)
+                .saturating_add(sidx.first_offset);
+            sidx.references.iter().all(|r| {
+                let ok = Self::box_starts_at(facts, pos);
+                pos = pos.saturating_add(r.1);
+                ok
+            })
+        })
+    }
+
     /// (Moofs are in file order: two binary searches.)
     pub(super) fn moofs_in(facts: &FileFacts, start: u64, end: u64) -> Vec<&Moof> {
         let from = facts.moofs.partition_point(|m| m.offset < start);
@@ -82,7 +97,9 @@ impl RepresentationChecker<'_> {
             }
             pos = pos.saturating_add(bytes);
         }
-        if pos < size && !Self::box_starts_at(facts, pos) {
+        if !facts.malformed.is_empty() {
+            // A damaged file, reported: its extent says nothing more.
+        } else if pos < size && !Self::box_starts_at(facts, pos) {
             self.report(
                 Check::Sidx,
                 path,
