@@ -1,4 +1,4 @@
-//! `mp4dump --check`: every clean fixture (ffmpeg, Bento4 in six modes) checks clean; each
+//! `mp4dump --check`: every clean fixture (ffmpeg, Bento4 in seven modes) checks clean; each
 //! check finds its defect, made by byte surgery on real segments or a manifest edit, on the
 //! right segment, and nothing else is reported.
 
@@ -130,6 +130,7 @@ fn clean_presentations_check_clean() {
         "bento4-dash/timeline",
         "bento4-dash/list",
         "bento4-dash/no-split",
+        "bento4-dash/on-demand",
         "bento4-dash/cenc",
         "bento4-dash/cbcs",
     ] {
@@ -617,4 +618,30 @@ fn a_progressive_file_in_place_of_a_segment() {
     .expect("copy");
     let findings = assert_only(dir.path(), "not-fragmented", segment);
     assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn a_segment_base_representation_is_checked_through_its_sidx() {
+    // Bento4's on-demand profile: one file per representation; its sidx references are the
+    // segments. The second fragment one frame late is found in that file.
+    let dir = copy_of("bento4-dash/on-demand");
+    let file = "media-video-avc1.mp4";
+    edit(dir.path(), file, |b| {
+        let (first, size) = find(b, &[b"moof"]);
+        let rest = &b[first + size..];
+        let second = rest.windows(4).position(|w| w == b"moof").expect("moof") + first + size - 4;
+        let (tfdt, _) = find(&b[second..], &[b"moof", b"traf", b"tfdt"]);
+        let at = second + tfdt;
+        assert_eq!(b[at + 8], 1, "version 1 tfdt");
+        let t = u64::from_be_bytes(b[at + 12..at + 20].try_into().expect("8"));
+        b[at + 12..at + 20].copy_from_slice(&(t + 512).to_be_bytes());
+    });
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "decode-time" && f["segment"] == file),
+        "{findings:#?}"
+    );
 }
