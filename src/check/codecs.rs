@@ -1,7 +1,11 @@
 //! `@codecs` (RFC 6381, ISO/IEC 14496-15 Annex E, ETSI TS 102 366, AV1 and VP9 codec
 //! ISOBMFF bindings) against an init segment's sample entry.
 
-use super::facts::SampleEntry;
+use super::facts::{CodecConfig, SampleEntry};
+
+fn c_if<T>(applies: bool, value: Option<T>) -> Option<T> {
+    if applies { value } else { None }
+}
 
 /// The codec string the sample entry announces, for messages: `avc1.64001f`, `mp4a.40.2`, …
 pub fn describe(entry: &SampleEntry) -> String {
@@ -53,7 +57,16 @@ fn matches_one(codec: &str, entry: &SampleEntry) -> bool {
     if !four.eq_ignore_ascii_case(&format) {
         return false;
     }
-    let c = &entry.codec;
+    // The configuration is compared for the codec families whose strings encode it; other
+    // entries (Dolby Vision over an hvcC, say) by their four-character code alone.
+    let family = format.to_ascii_lowercase();
+    let c = &CodecConfig {
+        avc: c_if(family.starts_with("avc"), entry.codec.avc),
+        hevc: c_if(family == "hev1" || family == "hvc1", entry.codec.hevc),
+        mp4a: c_if(family == "mp4a", entry.codec.mp4a),
+        av1: c_if(family == "av01", entry.codec.av1),
+        vp9: c_if(family == "vp09", entry.codec.vp9),
+    };
     if let Some((profile, _, level)) = c.avc {
         // avc1.PPCCLL: profile_idc, constraint flags, level_idc.
         let Some(hex) = rest.first().filter(|h| h.len() == 6) else {
@@ -121,7 +134,6 @@ fn matches_one(codec: &str, entry: &SampleEntry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::facts::CodecConfig;
 
     fn entry(format: &[u8; 4], codec: CodecConfig) -> SampleEntry {
         SampleEntry {
@@ -154,7 +166,16 @@ mod tests {
                 ..CodecConfig::default()
             },
         );
-        let rows: [(&str, &SampleEntry, bool); 11] = [
+        let dolby = entry(
+            b"dvh1",
+            CodecConfig {
+                hevc: Some((0, 1, 0, 93)),
+                ..CodecConfig::default()
+            },
+        );
+        let rows: [(&str, &SampleEntry, bool); 13] = [
+            ("dvh1.05.06", &dolby, true),
+            ("hvc1.1.6.L93.B0", &dolby, false),
             ("avc1.64001F", &avc, true),
             ("avc1.64001f,mp4a.40.2", &avc, true),
             ("avc1.4d001f", &avc, false),
