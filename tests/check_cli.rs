@@ -645,3 +645,40 @@ fn a_segment_base_representation_is_checked_through_its_sidx() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_damaged_fragment_is_malformed_and_nothing_else() {
+    // A trun that claims more bytes than its traf holds: the fragment is reported malformed,
+    // and its incomplete facts are not compared (no duration, data range or sidx findings).
+    let dir = copy_of("bento4-dash/timeline");
+    let segment = "audio/und/mp4a.40.2/seg-2.m4s";
+    edit(dir.path(), segment, |b| {
+        let (trun, size) = find(b, &[b"moof", b"traf", b"trun"]);
+        write_u32(b, trun, size as u32 + 1000);
+    });
+    let findings = assert_only(dir.path(), "malformed-box", segment);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn an_mdat_too_small_for_its_samples() {
+    // The mdat says it ends 100 bytes early: the samples run past it (the bytes left over
+    // do not parse as a box either).
+    let dir = copy_of("dash/template-number");
+    let segment = "chunk-stream0-00002.m4s";
+    edit(dir.path(), segment, |b| {
+        let (moof, moof_size) = find(b, &[b"moof"]);
+        let mdat = moof + moof_size;
+        assert_eq!(&b[mdat + 4..mdat + 8], b"mdat");
+        let size = read_u32(b, mdat);
+        write_u32(b, mdat, size - 100);
+    });
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "data-range" && f["segment"] == segment),
+        "{findings:#?}"
+    );
+}

@@ -112,6 +112,10 @@ pub struct Traf {
 pub struct Moof {
     /// Offset in its file.
     pub offset: u64,
+    /// Size.
+    pub size: u64,
+    /// Whether the walk found something malformed inside it: its facts are incomplete.
+    pub damaged: bool,
     /// `mfhd` sequence number.
     pub sequence: Option<u64>,
     /// Track fragments.

@@ -281,7 +281,14 @@ impl<'a> RepresentationChecker<'a> {
         run
     }
 
-    fn evaluate(&mut self, path: &str, size: u64, facts: FileFacts) {
+    fn evaluate(&mut self, path: &str, size: u64, mut facts: FileFacts) {
+        for moof in &mut facts.moofs {
+            let end = moof.offset.saturating_add(moof.size);
+            moof.damaged = facts
+                .malformed
+                .iter()
+                .any(|(at, _)| *at >= moof.offset && *at < end);
+        }
         for (offset, reason) in facts.malformed.iter().take(PER_FILE) {
             self.report(
                 Check::MalformedBox,
@@ -380,6 +387,12 @@ impl<'a> RepresentationChecker<'a> {
         let Some(track_id) = self.main_track else {
             return;
         };
+        if moofs.iter().any(|m| m.damaged) {
+            // Reported as malformed: what the damaged fragment says is not compared.
+            self.decode_end = None;
+            self.decode_alternative = None;
+            return;
+        }
         let mut unit: Option<Run> = None;
         for moof in moofs {
             let Some(run) = self.run(moof, track_id) else {

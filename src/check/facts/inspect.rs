@@ -55,6 +55,7 @@ impl Inspector for FactsInspector {
             }
             b"moof" if depth == 0 => self.facts.moofs.push(Moof {
                 offset: b.offset,
+                size: b.size,
                 ..Moof::default()
             }),
             b"traf" if parent == *b"moof" => {

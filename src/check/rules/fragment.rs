@@ -69,6 +69,10 @@ impl RepresentationChecker<'_> {
     /// The checks within one moof: track ids, sample descriptions, data ranges, encryption
     /// boxes, sequence numbers.
     pub(super) fn check_fragment(&mut self, path: &str, moof: &Moof, facts: &FileFacts) {
+        if moof.damaged {
+            // Reported as malformed: its fields are not compared.
+            return;
+        }
         if let Some(seq) = moof.sequence {
             match (self.sequence_before, self.last_sequence) {
                 (Some(before), Some(previous)) if seq < previous && seq > before => {
@@ -165,8 +169,9 @@ impl RepresentationChecker<'_> {
                 let end = start.saturating_add(bytes);
                 samples = samples.saturating_add(trun.count);
                 next = end;
-                // In a file with malformed boxes the mdat may be the damaged box, reported.
-                if bytes == 0 || !facts.malformed.is_empty() {
+                // A file whose mdat is the damaged box (cut short, say) is reported as malformed.
+                let no_mdat = !facts.top.iter().any(|b| &b.typ == b"mdat");
+                if bytes == 0 || (no_mdat && !facts.malformed.is_empty()) {
                     continue;
                 }
                 let inside = facts.top.iter().any(|b| {
