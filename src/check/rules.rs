@@ -62,6 +62,17 @@ struct Run {
     first_cto: i64,
 }
 
+/// A segment whose start differs from the manifest's under one measure or both.
+#[derive(Debug, Clone)]
+struct Misplaced {
+    segment: String,
+    expected: i128,
+    /// In the manifest's timescale: `tfdt`, earliest presentation time.
+    found: [i128; 2],
+    off: [bool; 2],
+    timescale: u64,
+}
+
 /// Bandwidth bookkeeping (ISO/IEC 23009-1 §5.3.5.2), streaming over the segments.
 #[derive(Debug, Clone, Default)]
 struct Channel {
@@ -99,7 +110,12 @@ pub struct RepresentationChecker<'a> {
     foreign_timescale: Vec<usize>,
     /// Whether the manifest's start is compared with the earliest presentation time (else
     /// with `tfdt`): chosen at the first comparison, kept for the representation.
-    presentation_time: Option<bool>,
+    /// Segments whose start is off under either measure (`tfdt`, earliest presentation
+    /// time), kept until the end of the representation, when the measure that fits more
+    /// segments is chosen and the misfits under it are reported.
+    misplaced: Vec<Misplaced>,
+    /// Comparisons of starts that each measure failed.
+    misfits: [u64; 2],
     channel: Channel,
 }
 
@@ -205,7 +221,8 @@ impl<'a> RepresentationChecker<'a> {
             sequence_before: None,
             sequence_path: String::new(),
             foreign_timescale: Vec::new(),
-            presentation_time: None,
+            misplaced: Vec::new(),
+            misfits: [0; 2],
             channel: Channel::default(),
         }
     }
@@ -236,6 +253,25 @@ impl<'a> RepresentationChecker<'a> {
     /// After the last file: the checks over the whole representation.
     pub fn conclude(mut self) {
         self.close_channel();
+        // One measure for the whole representation, never half of each: the one that fits
+        // more segments (tfdt on a tie).
+        let measure = usize::from(self.misfits[1] < self.misfits[0]);
+        let what = ["tfdt", "earliest presentation time"][measure];
+        for m in std::mem::take(&mut self.misplaced) {
+            if m.off[measure] {
+                let found = m.found[measure];
+                self.report(
+                    Check::MpdTime,
+                    &m.segment,
+                    format!(
+                        "starts at {found} ({what}, timescale {}), the manifest says {}",
+                        m.timescale, m.expected
+                    ),
+                    Some(json!(m.expected as i64)),
+                    Some(json!(found as i64)),
+                );
+            }
+        }
     }
 
     fn main(&self) -> Option<&Track> {
@@ -495,25 +531,20 @@ impl<'a> RepresentationChecker<'a> {
                 media_ts,
                 expect.timescale,
             );
-            let use_earliest = *self.presentation_time.get_or_insert_with(|| {
-                (decode - expected).abs() > tolerance && (earliest - expected).abs() <= tolerance
-            });
-            let (found, what) = if use_earliest {
-                (earliest, "earliest presentation time")
-            } else {
-                (decode, "tfdt")
-            };
-            if (found - expected).abs() > tolerance {
-                self.report(
-                    Check::MpdTime,
-                    path,
-                    format!(
-                        "starts at {found} ({what}, timescale {}), the manifest says {expected}",
-                        expect.timescale
-                    ),
-                    Some(json!(expected as i64)),
-                    Some(json!(found as i64)),
-                );
+            let off = [
+                (decode - expected).abs() > tolerance,
+                (earliest - expected).abs() > tolerance,
+            ];
+            if off[0] || off[1] {
+                self.misfits[0] += u64::from(off[0]);
+                self.misfits[1] += u64::from(off[1]);
+                self.misplaced.push(Misplaced {
+                    segment: path.to_string(),
+                    expected,
+                    found: [decode, earliest],
+                    off,
+                    timescale: expect.timescale,
+                });
             }
         }
         if let Some(expected) = expect.duration {
