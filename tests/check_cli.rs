@@ -126,6 +126,7 @@ fn clean_presentations_check_clean() {
         "dash/single-file",
         "dash/segment-base",
         "generated/dash",
+        "ffmpeg-dash/cenc-timeline",
         "bento4-dash/template",
         "bento4-dash/timeline",
         "bento4-dash/list",
