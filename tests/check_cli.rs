@@ -683,3 +683,20 @@ fn an_mdat_too_small_for_its_samples() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn only_the_representations_asked_for() {
+    let dir = copy_of("dash/template-number");
+    std::fs::remove_file(dir.path().join("chunk-stream1-00002.m4s")).expect("rm");
+    let out = Command::cargo_bin("mp4dump")
+        .expect("binary")
+        .args(["--check", "--format", "json", "-r", "0", "2", "-d"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(text.trim()).expect("only the summary");
+    assert_eq!(summary["summary"]["representations"], 2);
+    assert_eq!(summary["summary"]["segments"], 6);
+}

@@ -316,3 +316,27 @@ impl FactsInspector {
 }
 
 mod inspect;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_object_types() {
+        let rows: [(&[u8], Option<u8>); 5] = [
+            (b"12 10 ", Some(2)),
+            (b"13 08 56 e5 00 ", Some(2)),
+            (b"2b 92 08 00 ", Some(5)),
+            (b"f8 e0 ", Some(39)),
+            (b"", None),
+        ];
+        for (text, want) in rows {
+            assert_eq!(
+                audio_object_type(text),
+                want,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+}

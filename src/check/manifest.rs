@@ -108,3 +108,50 @@ fn inherited<'a>(levels: &[Node<'a, '_>], attribute: &str) -> Option<&'a str> {
         .iter()
         .find_map(|l| segment_elements(*l).find_map(|s| s.attribute(attribute)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_inherit_from_the_lowest_level_that_writes_them() {
+        let mpd = br#"<MPD minBufferTime="PT1.5S"><Period>
+          <SegmentTemplate timescale="90000" presentationTimeOffset="900"/>
+          <AdaptationSet startWithSAP="1">
+            <SegmentTemplate duration="180000"/>
+            <Representation id="a"/>
+            <Representation id="b" startWithSAP="2">
+              <SegmentTemplate presentationTimeOffset="5"><SegmentTimeline><S d="1"/></SegmentTimeline></SegmentTemplate>
+            </Representation>
+          </AdaptationSet>
+          <AdaptationSet><Representation id="c"/></AdaptationSet>
+        </Period></MPD>"#;
+        let facts = ManifestFacts::read(mpd);
+        assert_eq!(facts.min_buffer_time, Some(1_500_000_000));
+        let a = facts.representation(0, 0, "a");
+        assert_eq!(
+            a,
+            RepresentationTiming {
+                presentation_time_offset: 900,
+                explicit_timescale: true,
+                timeline: false,
+                simple: true,
+                start_with_sap: 1,
+            }
+        );
+        let b = facts.representation(0, 0, "b");
+        assert_eq!(
+            (b.presentation_time_offset, b.timeline, b.start_with_sap),
+            (5, true, 2)
+        );
+        let c = facts.representation(0, 1, "c");
+        assert_eq!(
+            (c.simple, c.start_with_sap, c.explicit_timescale),
+            (false, 0, true)
+        );
+        assert_eq!(
+            facts.representation(3, 0, "x"),
+            RepresentationTiming::default()
+        );
+    }
+}

@@ -278,13 +278,7 @@ pub fn check_folder(
             .iter()
             .filter(|r| r.id == rep.id)
             .collect();
-        let mut checker = RepresentationChecker::new(
-            &rep.id,
-            &parts,
-            &manifest,
-            &presentation.folder,
-            &mut counting,
-        );
+        let mut checker = RepresentationChecker::new(&rep.id, &parts, &manifest, &mut counting);
         // The checker writes nothing: the walk cannot fail.
         let stats = walk_segments(files, &mut checker).unwrap_or_default();
         checker.conclude();

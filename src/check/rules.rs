@@ -1,7 +1,6 @@
 //! The checks of one representation, applied as each of its files ends.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -153,7 +152,6 @@ impl<'a> RepresentationChecker<'a> {
         id: &str,
         parts: &[&'a RepresentationPlan],
         manifest: &ManifestFacts,
-        _folder: &Path,
         events: &'a mut dyn CheckEvents,
     ) -> Self {
         let parts: Vec<_> = parts
