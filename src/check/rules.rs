@@ -130,7 +130,8 @@ fn merge(unit: &mut Option<Run>, run: Run) {
     }
 }
 
-fn gcd_convert(t: i128, from: u64, to: u64) -> i128 {
+/// A time from one timescale to another (rounded towards zero).
+fn convert_time(t: i128, from: u64, to: u64) -> i128 {
     if from == to || from == 0 {
         t
     } else {
@@ -138,6 +139,7 @@ fn gcd_convert(t: i128, from: u64, to: u64) -> i128 {
     }
 }
 
+/// A duration from one timescale to another, rounded up.
 fn convert_up(t: u64, from: u64, to: u64) -> u64 {
     if from == to || from == 0 {
         t
@@ -180,8 +182,9 @@ impl<'a> RepresentationChecker<'a> {
                         t + i128::from(timing.presentation_time_offset)
                     }
                 });
+                // Only a timeline can signal a gap; `@duration` segments follow each other.
                 let jump = match (previous_end, time) {
-                    (Some(end), Some(t)) => end != t,
+                    (Some(end), Some(t)) => timing.timeline && end != t,
                     _ => true,
                 };
                 if media {
@@ -522,8 +525,8 @@ impl<'a> RepresentationChecker<'a> {
         };
         let tolerance = i128::from(tolerance);
         if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
-            let decode = gcd_convert(i128::from(tfdt), media_ts, expect.timescale);
-            let earliest = gcd_convert(
+            let decode = convert_time(i128::from(tfdt), media_ts, expect.timescale);
+            let earliest = convert_time(
                 i128::from(tfdt) + i128::from(unit.first_cto)
                     - i128::from(track.edit_shift.unwrap_or(0)),
                 media_ts,

@@ -5,7 +5,7 @@ use std::io;
 
 use serde_json::{Value, json};
 
-use super::{Channel, Expect, RepresentationChecker, convert_up, gcd_convert};
+use super::{Channel, Expect, RepresentationChecker, convert_time, convert_up};
 use crate::check::Check;
 use crate::check::facts::{FileFacts, Moof};
 use crate::render::{Inspector, SegmentHeader, WalkSink};
@@ -133,7 +133,7 @@ impl RepresentationChecker<'_> {
         if let Some(run) = first
             && let Some(tfdt) = run.decode_time
         {
-            let to_sidx = |t: i128| gcd_convert(t, track.timescale, sidx.timescale);
+            let to_sidx = |t: i128| convert_time(t, track.timescale, sidx.timescale);
             let decode = to_sidx(i128::from(tfdt));
             let earliest = to_sidx(
                 i128::from(tfdt) + i128::from(run.first_cto)
