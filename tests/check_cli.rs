@@ -700,3 +700,27 @@ fn only_the_representations_asked_for() {
     assert_eq!(summary["summary"]["representations"], 2);
     assert_eq!(summary["summary"]["segments"], 6);
 }
+
+#[test]
+fn a_last_segment_counted_but_not_written_is_a_warning_when_the_media_reaches_the_end() {
+    // Bento4 writes an average segment duration as @duration; where it rounds down, the
+    // manifest counts one segment more than exists, after media that already reaches the
+    // Period's end. Here @duration 900 (ms) over 2 s counts three 1-s video segments.
+    let dir = copy_of("bento4-dash/template");
+    edit_manifest(
+        dir.path(),
+        "stream.mpd",
+        r#"duration="1000""#,
+        r#"duration="900""#,
+    );
+    let (code, findings, _) = check(dir.path());
+    assert_eq!(code, 0, "{findings:#?}");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["check"], "missing-segment");
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(findings[0]["segment"], "video/avc1/seg-3.m4s");
+    // A last segment that holds media is an error when missing.
+    let dir = copy_of("dash/template-number");
+    std::fs::remove_file(dir.path().join("chunk-stream0-00002.m4s")).expect("rm");
+    assert_only(dir.path(), "missing-segment", "chunk-stream0-00002.m4s");
+}

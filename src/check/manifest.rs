@@ -5,6 +5,7 @@
 use roxmltree::{Document, Node};
 
 use crate::mpd::duration::parse_duration;
+use crate::plan::period_timings;
 
 /// The attributes of one Representation the checks compare against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct RepresentationTiming {
     pub simple: bool,
     /// `@startWithSAP` of the Representation, else of its AdaptationSet.
     pub start_with_sap: u64,
+    /// The Period's duration, in nanoseconds, where known.
+    pub period_duration: Option<u64>,
 }
 
 /// The manifest's extra attributes, per (Period index, AdaptationSet index, Representation id).
@@ -41,6 +44,9 @@ impl ManifestFacts {
             return ManifestFacts::default();
         };
         let root = doc.root_element();
+        let durations: Vec<Option<u64>> = crate::mpd::parse_mpd(bytes)
+            .map(|mpd| period_timings(&mpd).iter().map(|t| t.duration).collect())
+            .unwrap_or_default();
         let mut facts = ManifestFacts {
             min_buffer_time: root
                 .attribute("minBufferTime")
@@ -69,6 +75,7 @@ impl ManifestFacts {
                             .find_map(|n| n.attribute("startWithSAP"))
                             .and_then(|v| v.parse().ok())
                             .unwrap_or(0),
+                        period_duration: durations.get(p).copied().flatten(),
                     };
                     facts.representations.push(((p, a, id), timing));
                 }
@@ -137,6 +144,7 @@ mod tests {
                 timeline: false,
                 simple: true,
                 start_with_sap: 1,
+                period_duration: None,
             }
         );
         let b = facts.representation(0, 0, "b");

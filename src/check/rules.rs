@@ -107,6 +107,8 @@ pub struct RepresentationChecker<'a> {
     /// Periods whose SegmentTimeline is not in the media's timescale: their times are not
     /// compared (the `timescale` finding says why).
     foreign_timescale: Vec<usize>,
+    /// The longest sample of the last segment checked.
+    last_sample: u64,
     /// Whether the manifest's start is compared with the earliest presentation time (else
     /// with `tfdt`): chosen at the first comparison, kept for the representation.
     /// Segments whose start is off under either measure (`tfdt`, earliest presentation
@@ -222,6 +224,7 @@ impl<'a> RepresentationChecker<'a> {
             sequence_before: None,
             sequence_path: String::new(),
             foreign_timescale: Vec::new(),
+            last_sample: 0,
             misplaced: Vec::new(),
             misfits: [0; 2],
             channel: Channel::default(),
@@ -240,6 +243,18 @@ impl<'a> RepresentationChecker<'a> {
             Check::Bandwidth => Severity::Warning,
             _ => Severity::Error,
         };
+        self.report_as(severity, check, segment, message, expected, found);
+    }
+
+    fn report_as(
+        &mut self,
+        severity: Severity,
+        check: Check,
+        segment: &str,
+        message: String,
+        expected: Option<Value>,
+        found: Option<Value>,
+    ) {
         self.events.finding(&Finding {
             severity,
             representation: self.id.clone(),
@@ -249,6 +264,37 @@ impl<'a> RepresentationChecker<'a> {
             expected,
             found,
         });
+    }
+
+    /// Whether a missing file is only the last segment of its Period under `@duration`
+    /// addressing, and the media before it already reaches the Period's end (within a sample):
+    /// a packager that writes an average segment duration as `@duration` (Bento4) makes the
+    /// manifest count one segment more than it wrote. A player asks for it at the very end; a
+    /// warning. Returns the nominal start and the media's end.
+    fn covered_last_segment(&self, path: &str) -> Option<(i128, i128)> {
+        let planned = self.planned.get(path)?;
+        let [p] = planned.as_slice() else {
+            return None;
+        };
+        let (plan, timing) = &self.parts[p.part];
+        if p.kind != SegmentKind::Media || !p.last_in_part || timing.timeline || !timing.simple {
+            return None;
+        }
+        let track = self.main()?;
+        let end = convert_time(
+            i128::from(self.decode_end?),
+            track.timescale,
+            plan.timescale,
+        );
+        let start = p.time?;
+        let period_end = i128::from(timing.presentation_time_offset)
+            + i128::from(timing.period_duration?) * i128::from(plan.timescale) / 1_000_000_000;
+        let sample = i128::from(convert_up(
+            self.last_sample.max(1),
+            track.timescale,
+            plan.timescale,
+        ));
+        (end >= start && end + sample >= period_end).then_some((start, end))
     }
 
     /// After the last file: the checks over the whole representation.
@@ -486,6 +532,7 @@ impl<'a> RepresentationChecker<'a> {
         let Some(unit) = unit else {
             return;
         };
+        self.last_sample = unit.max_sample;
         self.check_against_manifest(path, &unit, expect);
         let timing = self.parts[expect.part].1.clone();
         if timing.start_with_sap >= 1

@@ -6,8 +6,8 @@ use std::io;
 use serde_json::{Value, json};
 
 use super::{Channel, Expect, RepresentationChecker, convert_time, convert_up};
-use crate::check::Check;
 use crate::check::facts::{FileFacts, Moof};
+use crate::check::{Check, Severity};
 use crate::render::{Inspector, SegmentHeader, WalkSink};
 
 impl RepresentationChecker<'_> {
@@ -276,6 +276,20 @@ impl WalkSink for RepresentationChecker<'_> {
 
     fn missing_segment(&mut self, path: &str, reason: &str) -> io::Result<()> {
         self.events.progress(0, 0);
+        if let Some((start, end)) = self.covered_last_segment(path) {
+            self.report_as(
+                Severity::Warning,
+                Check::MissingSegment,
+                path,
+                format!(
+                    "cannot be read: {reason}; it is the last segment the manifest counts, nominally from {start}, and the media before it already runs to the Period's end ({end})"
+                ),
+                Some(json!("a file")),
+                Some(json!(reason)),
+            );
+            self.decode_end = None;
+            return Ok(());
+        }
         self.report(
             Check::MissingSegment,
             path,
