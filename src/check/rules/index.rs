@@ -10,6 +10,20 @@ use crate::check::facts::{FileFacts, Moof};
 use crate::check::{Check, Severity};
 use crate::render::{Inspector, SegmentHeader, WalkSink};
 
+/// A `sidx` reference to media, with what its fragments say.
+struct Subsegment {
+    index: usize,
+    declared: u64,
+    /// Its samples' durations, in the `sidx` timescale.
+    decoded: u64,
+    /// One sample.
+    tolerance: u64,
+    /// Its first fragment's earliest presentation time, in the `sidx` timescale.
+    earliest: Option<i128>,
+    /// The same of the fragment after it, where there is one in the file.
+    next_earliest: Option<i128>,
+}
+
 impl RepresentationChecker<'_> {
     /// Whether a top-level box (well formed or not) starts at `pos`.
     fn box_starts_at(facts: &FileFacts, pos: u64) -> bool {
@@ -50,6 +64,7 @@ impl RepresentationChecker<'_> {
             .saturating_add(sidx.size)
             .saturating_add(sidx.first_offset);
         let mut pos = anchor;
+        let mut subsegments: Vec<Subsegment> = Vec::new();
         for (k, &(kind, bytes, duration, _)) in sidx.references.iter().enumerate() {
             if pos < size && !Self::box_starts_at(facts, pos) {
                 self.report(
@@ -71,33 +86,74 @@ impl RepresentationChecker<'_> {
             {
                 let mut total = 0;
                 let mut max_sample = 1;
-                let mut runs = 0;
+                let mut first = None;
                 let moofs = Self::moofs_in(facts, pos, pos.saturating_add(bytes));
                 let damaged = moofs.iter().any(|m| m.damaged);
                 for moof in moofs {
                     if let Some(run) = self.run(moof, track.id) {
                         total = run.duration.saturating_add(total);
                         max_sample = max_sample.max(run.max_sample);
-                        runs += 1;
+                        first.get_or_insert(run);
                     }
                 }
                 // No fragment of the track there: the segment's own checks say why.
-                let found = convert_up(total, track.timescale, sidx.timescale);
-                let tolerance = convert_up(max_sample, track.timescale, sidx.timescale);
-                if runs > 0 && !damaged && found.abs_diff(duration) > tolerance {
-                    self.report(
-                        Check::Sidx,
-                        path,
-                        format!(
-                            "sidx at byte {}: reference {k} lasts {duration} (timescale {}), its fragments last {found}",
-                            sidx.offset, sidx.timescale
-                        ),
-                        Some(json!(duration)),
-                        Some(json!(found)),
-                    );
+                if let Some(first) = first.filter(|_| !damaged) {
+                    let earliest = first.decode_time.map(|t| {
+                        convert_time(
+                            i128::from(t) + i128::from(first.first_cto)
+                                - i128::from(track.edit_shift.unwrap_or(0)),
+                            track.timescale,
+                            sidx.timescale,
+                        )
+                    });
+                    // The next subsegment: the first fragment of the track after this one.
+                    let next = Self::moofs_in(facts, pos.saturating_add(bytes), u64::MAX)
+                        .into_iter()
+                        .find_map(|m| self.run(m, track.id));
+                    let next_earliest = next.and_then(|n| {
+                        n.decode_time.map(|t| {
+                            convert_time(
+                                i128::from(t) + i128::from(n.first_cto)
+                                    - i128::from(track.edit_shift.unwrap_or(0)),
+                                track.timescale,
+                                sidx.timescale,
+                            )
+                        })
+                    });
+                    subsegments.push(Subsegment {
+                        index: k,
+                        declared: duration,
+                        decoded: convert_up(total, track.timescale, sidx.timescale),
+                        tolerance: convert_up(max_sample, track.timescale, sidx.timescale),
+                        earliest,
+                        next_earliest,
+                    });
                 }
             }
             pos = pos.saturating_add(bytes);
+        }
+        // 14496-12 §8.16.3.3: a subsegment lasts from its earliest presentation time to the
+        // next one's; without reordering across fragments that is its samples' durations.
+        for sub in &subsegments {
+            let by_samples = sub.decoded.abs_diff(sub.declared) <= sub.tolerance;
+            let by_times = match (sub.earliest, sub.next_earliest) {
+                (Some(this), Some(next)) => {
+                    (next - this - i128::from(sub.declared)).abs() <= i128::from(sub.tolerance)
+                }
+                _ => false,
+            };
+            if !by_samples && !by_times {
+                self.report(
+                    Check::Sidx,
+                    path,
+                    format!(
+                        "sidx at byte {}: reference {} lasts {} (timescale {}), its fragments last {}",
+                        sidx.offset, sub.index, sub.declared, sidx.timescale, sub.decoded
+                    ),
+                    Some(json!(sub.declared)),
+                    Some(json!(sub.decoded)),
+                );
+            }
         }
         if !facts.malformed.is_empty() {
             // A damaged file, reported: its extent says nothing more.
