@@ -17,8 +17,7 @@ mod index;
 const NON_SYNC: u64 = 0x0001_0000;
 /// `tfhd` flag: `default-base-is-moof` (ISO/IEC 14496-12 §8.8.7.1).
 const BASE_IS_MOOF: u32 = 0x02_0000;
-/// Findings of one kind reported per file at most (the rest are counted in the summary's
-/// figures only through the first).
+/// `malformed-box` findings reported per file at most (a damaged file can hold thousands).
 const PER_FILE: usize = 10;
 
 /// A segment the plan puts in a file.
