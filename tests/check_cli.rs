@@ -175,6 +175,8 @@ fn text_output_and_summary() {
         "{text}"
     );
     assert!(text.contains("  error   missing-segment: 1"), "{text}");
+    // Not a terminal: no progress bar.
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
