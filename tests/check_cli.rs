@@ -176,7 +176,11 @@ fn text_output_and_summary() {
     );
     assert!(text.contains("  error   missing-segment: 1"), "{text}");
     // Not a terminal: no progress bar.
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //!
 //! The checker is a [`WalkSink`](crate::render::WalkSink) like the text and JSON dumps: the
 //! same driver ([`crate::dump::walk_segments`]) reads the same files that
-//! [`crate::discover`] lists, once each; a [`facts::FactsInspector`] keeps what the checks
-//! compare, and [`rules`] compares it with the init segment, the previous segments and the
-//! manifest as each file ends. Findings go to a [`CheckEvents`] as they are found; the summary
+//! [`crate::discover`] lists, once each; an inspector (`facts.rs`) keeps what the checks
+//! compare, and the rules (`rules.rs`) compare it with the init segment, the previous
+//! segments and the manifest as each file ends. Findings go to a [`CheckEvents`] as they are found; the summary
 //! is returned.
 
 mod codecs;

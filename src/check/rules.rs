@@ -82,7 +82,7 @@ struct Channel {
     worst_segment: String,
 }
 
-/// Checks one representation: a [`WalkSink`] fed by the dump's driver.
+/// Checks one representation: a [`WalkSink`](crate::render::WalkSink) fed by the dump's driver.
 pub struct RepresentationChecker<'a> {
     id: String,
     parts: Vec<(&'a RepresentationPlan, RepresentationTiming)>,
