@@ -730,3 +730,55 @@ fn a_last_segment_counted_but_not_written_is_a_warning_when_the_media_reaches_th
     std::fs::remove_file(dir.path().join("chunk-stream0-00002.m4s")).expect("rm");
     assert_only(dir.path(), "missing-segment", "chunk-stream0-00002.m4s");
 }
+
+#[test]
+fn two_periods_each_checked_against_their_own_timing() {
+    // The two video segments of one representation, one per Period, the second with its
+    // presentationTimeOffset: clean. With the second Period's timeline half a segment off the
+    // media, that segment is misplaced, and nothing else is reported.
+    let dir = tempfile::tempdir().expect("tmp");
+    for name in ["init-stream0.m4s", "chunk-0-0.m4s", "chunk-0-12288.m4s"] {
+        std::fs::copy(
+            fixtures().join("dash/template-time").join(name),
+            dir.path().join(name),
+        )
+        .expect("copy");
+    }
+    let period = |id: &str, start: u32, pto: &str, t: u32| {
+        format!(
+            r#"<Period id="{id}" start="PT{start}S" duration="PT1S"><AdaptationSet startWithSAP="1">
+            <Representation id="0" mimeType="video/mp4" codecs="avc1.42c00d" bandwidth="200000">
+            <SegmentTemplate timescale="12288" {pto} initialization="init-stream$RepresentationID$.m4s"
+             media="chunk-$RepresentationID$-$Time$.m4s"><SegmentTimeline><S t="{t}" d="12288"/>
+            </SegmentTimeline></SegmentTemplate></Representation></AdaptationSet></Period>"#
+        )
+    };
+    let manifest = |second: String| {
+        format!(
+            r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2S" minBufferTime="PT2S">{}{second}</MPD>"#,
+            period("a", 0, "", 0)
+        )
+    };
+    let mpd = dir.path().join("manifest.mpd");
+    std::fs::write(
+        &mpd,
+        manifest(period("b", 1, r#"presentationTimeOffset="12288""#, 12288)),
+    )
+    .expect("write");
+    let (code, findings, summary) = check(dir.path());
+    assert_eq!(code, 0, "{findings:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_eq!(summary["summary"]["segments"], 3);
+    // Period b's timeline says its segment starts 0.5 s later than the media does.
+    std::fs::write(
+        &mpd,
+        manifest(period("b", 1, r#"presentationTimeOffset="12288""#, 18432)),
+    )
+    .expect("write");
+    std::fs::rename(
+        dir.path().join("chunk-0-12288.m4s"),
+        dir.path().join("chunk-0-18432.m4s"),
+    )
+    .expect("rename");
+    assert_only(dir.path(), "mpd-time", "chunk-0-18432.m4s");
+}
