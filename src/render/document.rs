@@ -31,6 +31,7 @@ pub fn document<'a, W: Write + 'a>(
             };
             Box::new(JsonDocument {
                 ins: JsonInspector::fragment(out, verbosity, depth),
+                depth,
                 shape,
                 opened: false,
                 first: true,
@@ -49,6 +50,7 @@ struct TextDocument<'a, W: Write> {
 
 impl<W: Write> WalkSink for TextDocument<'_, W> {
     fn start_segment(&mut self, segment: &SegmentHeader<'_>) -> io::Result<()> {
+        self.ins.restart();
         if self.shape == Document::File {
             return Ok(());
         }
@@ -109,6 +111,8 @@ impl<W: Write> WalkSink for TextDocument<'_, W> {
 /// JSON: Bento4's box objects inside the members that name each segment.
 struct JsonDocument<'a, W: Write> {
     ins: JsonInspector<W>,
+    /// Nesting of the top-level boxes.
+    depth: usize,
     shape: Document<'a>,
     /// Whether the opening of the document is written.
     opened: bool,
@@ -152,7 +156,7 @@ impl<W: Write> WalkSink for JsonDocument<'_, W> {
     fn start_segment(&mut self, segment: &SegmentHeader<'_>) -> io::Result<()> {
         self.open()?;
         let comma = self.separator();
-        self.ins.restart_fragment();
+        self.ins.restart_fragment(self.depth);
         let out = self.ins.writer();
         match self.shape {
             Document::File => {}

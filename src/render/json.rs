@@ -89,8 +89,10 @@ impl<W: Write> JsonInspector<W> {
         &mut self.out
     }
 
-    /// Starts a new list of top-level boxes (the next one gets no leading comma).
-    pub(crate) fn restart_fragment(&mut self) {
+    /// Starts a new list of top-level boxes at `base_depth` (see [`Self::fragment`]): the
+    /// next one gets no leading comma, whatever a walk cut short left open.
+    pub(crate) fn restart_fragment(&mut self, base_depth: usize) {
+        self.stack.truncate(base_depth.max(1));
         for c in &mut self.stack {
             c.fields = 0;
             c.children = 0;
