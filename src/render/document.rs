@@ -186,7 +186,10 @@ impl<W: Write> WalkSink for JsonDocument<'_, W> {
         &mut self.ins
     }
 
-    fn end_segment(&mut self, _read_error: Option<&str>) -> io::Result<()> {
+    fn end_segment(&mut self, read_error: Option<&str>) -> io::Result<()> {
+        if read_error.is_some() {
+            self.ins.close_open_boxes(self.depth);
+        }
         let out = self.ins.writer();
         match self.shape {
             Document::File => Ok(()),
@@ -221,5 +224,73 @@ impl<W: Write> WalkSink for JsonDocument<'_, W> {
             Document::Representation(_) => out.write_all(b"\n  ]\n}\n")?,
         }
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::BoxStart;
+
+    fn header(path: &str) -> SegmentHeader<'_> {
+        SegmentHeader {
+            path,
+            size: 16,
+            offset: 0,
+        }
+    }
+
+    fn open_box(ins: &mut dyn Inspector, name: &[u8]) {
+        ins.start_box(&BoxStart {
+            name,
+            header_size: 8,
+            size: 16,
+            version: 0,
+            flags: 0,
+            offset: 0,
+            descriptor: false,
+        });
+    }
+
+    /// A walk cut short by a read error leaves boxes open; the next segment starts at the
+    /// top level all the same.
+    #[test]
+    fn a_segment_after_a_cut_short_walk_starts_at_the_top() {
+        for format in [Format::Text, Format::Json] {
+            let mut out = Vec::new();
+            {
+                let mut doc = document(format, Document::Representation("r"), &mut out, 3);
+                doc.start_segment(&header("a")).expect("a");
+                open_box(doc.boxes(), b"moof");
+                open_box(doc.boxes(), b"traf");
+                doc.end_segment(Some("read error: cut")).expect("end a");
+                doc.start_segment(&header("b")).expect("b");
+                open_box(doc.boxes(), b"free");
+                doc.boxes().end_box();
+                doc.end_segment(None).expect("end b");
+                doc.finish().expect("finish");
+            }
+            let text = String::from_utf8(out).expect("utf-8");
+            match format {
+                Format::Text => {
+                    assert!(text.contains("# a MISSING: read error: cut\n"), "{text}");
+                    assert!(
+                        text.contains("# b size=16 offset=0 (0x0)\n[free] size=8+8"),
+                        "{text}"
+                    );
+                }
+                Format::Json => {
+                    let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                    assert_eq!(value["segments"][1]["path"], "b", "{text}");
+                    let b = text.split("\"path\": \"b\"").nth(1).expect("segment b");
+                    let free = b.lines().find(|l| l.contains("free"));
+                    let indent = free.map(|l| l.len() - l.trim_start().len());
+                    let first = text.split("\"path\": \"a\"").nth(1).expect("segment a");
+                    let moof = first.lines().find(|l| l.contains("moof"));
+                    let moof_indent = moof.map(|l| l.len() - l.trim_start().len());
+                    assert_eq!(indent, moof_indent, "{text}");
+                }
+            }
+        }
     }
 }
