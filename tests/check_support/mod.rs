@@ -70,6 +70,19 @@ pub fn assert_only(dir: &Path, check_name: &str, segment: &str) -> Vec<Value> {
     findings
 }
 
+/// Asserts that the check found `check` on `segment` (among other findings) and exited 1.
+pub fn assert_found(dir: &Path, check_name: &str, segment: &str) -> Vec<Value> {
+    let (code, findings, _) = check(dir);
+    assert_eq!(code, 1, "{findings:#?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == check_name && f["segment"] == segment),
+        "no {check_name} on {segment}: {findings:#?}"
+    );
+    findings
+}
+
 /// The (offset, size) of the first box at `path` (types from the top level down).
 pub fn find(bytes: &[u8], path: &[&[u8; 4]]) -> (usize, usize) {
     let (mut start, mut end) = (0usize, bytes.len());
