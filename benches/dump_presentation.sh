@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: mp4dump on a whole presentation (300 s, 1 s segments, 3 representations, ~900
-# segments, made with ffmpeg), text at verbosity 3, in one process.
+# segments, made with ffmpeg), text at verbosity 3, in one process; and `mp4dump --check` on
+# the same presentation, in the same hyperfine run (the check must not be slower than the dump).
 # Compares with the approach of running one Bento4 `mp4dump` process per segment when
 # BENTO4_MP4DUMP names such a binary (not part of this project).
 #
@@ -22,7 +23,8 @@ mp4dump="$here/target/release/mp4dump"
 segments=$(ls ./*.m4s | wc -l)
 echo "presentation: $segments segment files in $work/presentation"
 hyperfine --warmup 2 --runs 20 --export-markdown "$work/dashget.md" \
-  "$mp4dump -d . --verbosity 3"
+  -n "dump, verbosity 3" "$mp4dump -d . --verbosity 3" \
+  -n "check" "$mp4dump -d . --check"
 if [ -n "${BENTO4_MP4DUMP:-}" ]; then
   # One process per segment, init first, as a per-segment wrapper would do.
   cat > "$work/per-segment.sh" <<EOS
@@ -34,4 +36,7 @@ EOS
   chmod +x "$work/per-segment.sh"
   hyperfine --warmup 1 --runs 5 --export-markdown "$work/bento4.md" "$work/per-segment.sh"
 fi
-/usr/bin/time -v "$mp4dump" -d . --verbosity 3 2>&1 >/dev/null | grep -E "Maximum resident"
+for mode in "--verbosity 3" "--check"; do
+  # shellcheck disable=SC2086
+  echo "$mode: $(/usr/bin/time -v "$mp4dump" -d . $mode 2>&1 >/dev/null | grep -E "Maximum resident")"
+done

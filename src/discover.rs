@@ -8,8 +8,16 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::dump::SegmentFile;
 use crate::plan::{Plan, PlanError, RepresentationPlan, plan};
+
+/// One local file of a representation, in plan order: what `dump` and the checker read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentFile {
+    /// The path shown (relative to the manifest's folder).
+    pub display_path: String,
+    /// Where the file is on disk.
+    pub fs_path: PathBuf,
+}
 
 /// Why a presentation folder cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -176,19 +184,22 @@ pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<SegmentF
     let mut files = Vec::new();
     for segment in parts.iter().flat_map(|r| r.segments()) {
         if seen.insert(segment.path.clone()) {
-            let display_path = segment
-                .path
-                .iter()
-                .map(|c| c.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
             files.push(SegmentFile {
-                display_path,
+                display_path: display_path(&segment.path),
                 fs_path: folder.join(&segment.path),
             });
         }
     }
     files
+}
+
+/// How a segment's local path (relative to the manifest's folder) is shown: its components
+/// joined by `/`.
+pub fn display_path(path: &Path) -> String {
+    path.iter()
+        .map(|c| c.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn verdict(parts: &[&RepresentationPlan], folder: &Path) -> Verdict {
@@ -277,44 +288,9 @@ fn non_mp4_bytes(path: &Path) -> Option<String> {
     ))
 }
 
-/// The file name a representation's dump or concatenation gets: every character that is not
-/// safe in a file name (`/` and `\` included) becomes `_`.
-pub fn file_stem(rep_id: &str) -> String {
-    let stem: String = rep_id
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.=+,@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if stem.is_empty() || stem.bytes().all(|b| b == b'.') {
-        format!("_{}", stem.replace('.', "_"))
-    } else {
-        stem
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_stems() {
-        let rows = [
-            ("video/avc1/1", "video_avc1_1"),
-            ("a\\b", "a_b"),
-            ("audio=128000", "audio=128000"),
-            ("..", "___"),
-            ("", "_"),
-            ("v 1:x", "v_1_x"),
-        ];
-        for (id, want) in rows {
-            assert_eq!(file_stem(id), want, "{id}");
-        }
-    }
 
     #[test]
     fn manifest_choice() {

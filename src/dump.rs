@@ -10,19 +10,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use crate::boxes::{WalkStats, walk_file};
+use crate::boxes::walk_file;
+use crate::discover::SegmentFile;
 use crate::isobmff::Source;
-use crate::render::{Inspector, JsonInspector, TextInspector, put_hex, put_u64};
-
-/// Output layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
-    /// Bento4's `mp4dump` text layout, plus `, offset=N (0xHEX)` on each box header line.
-    #[default]
-    Text,
-    /// Bento4's `mp4dump --format json` layout, plus an `"offset"` member in each box object.
-    Json,
-}
+pub use crate::render::Format;
+use crate::render::{Document, SegmentHeader, WalkSink, document};
 
 /// What to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,45 +74,29 @@ pub fn dump_file<R: Read + Seek, W: Write>(
     let verbosity = opts.verbosity.min(4);
     let mut src = Source::new(input);
     let buffered = BufWriter::with_capacity(64 * 1024, out);
-    let walk = match opts.format {
-        Format::Text => walk_into(
-            &mut src,
-            len,
-            TextInspector::new(buffered, verbosity),
-            |i| i.finish().map(drop),
-        )?,
-        Format::Json => walk_into(
-            &mut src,
-            len,
-            JsonInspector::new(buffered, verbosity),
-            |i| i.finish().map(drop),
-        )?,
+    let mut sink = document(opts.format, Document::File, buffered, verbosity);
+    let header = SegmentHeader {
+        path: "<input>",
+        size: len,
+        offset: 0,
     };
-    Ok(DumpStats {
-        boxes: walk.boxes,
-        bytes: len,
-        malformed: walk.malformed,
-    })
-}
-
-/// Walks the file into one inspector, then lets `finish` close its output. A write error wins
-/// over a read error: once the output is gone, nothing else matters.
-fn walk_into<R: Read + Seek, I: Inspector>(
-    src: &mut Source<R>,
-    len: u64,
-    mut ins: I,
-    finish: impl FnOnce(I) -> io::Result<()>,
-) -> Result<WalkStats, DumpError> {
-    let walk = walk_file(src, len, &mut ins);
-    if let Some(e) = ins.io_error() {
+    sink.start_segment(&header).map_err(DumpError::Write)?;
+    let walk = walk_file(&mut src, len, sink.boxes());
+    // A write error wins over a read error: once the output is gone, nothing else matters.
+    if let Some(e) = sink.boxes().io_error() {
         return Err(DumpError::Write(e));
     }
     let walk = walk.map_err(|source| DumpError::Read {
         path: "<input>".into(),
         source,
     })?;
-    finish(ins).map_err(DumpError::Write)?;
-    Ok(walk)
+    sink.end_segment(None).map_err(DumpError::Write)?;
+    sink.finish().map_err(DumpError::Write)?;
+    Ok(DumpStats {
+        boxes: walk.boxes,
+        bytes: len,
+        malformed: walk.malformed,
+    })
 }
 
 /// Dumps the file at `path` (see [`dump_file`]); errors name the file.
@@ -139,15 +115,6 @@ pub fn dump_path<W: Write>(
         DumpError::Read { source, .. } => named(source),
         other => other,
     })
-}
-
-/// One segment of a representation, in plan order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentFile {
-    /// The path printed in the dump (relative to the manifest's folder).
-    pub display_path: String,
-    /// Where the file is on disk.
-    pub fs_path: PathBuf,
 }
 
 /// A segment that could not be dumped.
@@ -186,27 +153,33 @@ pub struct RepresentationStats {
 /// be read is `{"path", "error"}`.
 ///
 /// Only errors writing `out` are returned; the rest is in the statistics.
-pub fn write_representation<W: Write>(
+pub fn write_representation<'a, W: Write>(
     out: &mut W,
     rep_id: &str,
-    segments: &[SegmentFile],
+    segments: impl IntoIterator<Item = &'a SegmentFile>,
     opts: &DumpOptions,
 ) -> io::Result<RepresentationStats> {
-    let verbosity = opts.verbosity.min(4);
-    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    let out = BufWriter::with_capacity(64 * 1024, out);
+    let mut sink = document(
+        opts.format,
+        Document::Representation(rep_id),
+        out,
+        opts.verbosity.min(4),
+    );
+    walk_segments(segments, sink.as_mut())
+}
+
+/// Walks the files of `segments` in order into `sink`: each file is opened once and its boxes
+/// read once. A file that cannot be opened is a missing segment; one that fails midway keeps
+/// what was walked and counts as missing. Returns what the walk saw; errors are the sink's
+/// (writing its output).
+pub fn walk_segments<'a>(
+    segments: impl IntoIterator<Item = &'a SegmentFile>,
+    sink: &mut dyn WalkSink,
+) -> io::Result<RepresentationStats> {
     let mut stats = RepresentationStats::default();
     let mut offset = 0u64;
-    let mut first = true;
-    if opts.format == Format::Json {
-        write!(
-            out,
-            "{{\n  \"representation\": {},\n  \"segments\": [",
-            json_string(rep_id)
-        )?;
-    }
     for seg in segments {
-        let comma = if first { "" } else { "," };
-        first = false;
         let opened = File::open(&seg.fs_path).and_then(|f| {
             let len = f.metadata()?.len();
             Ok((f, len))
@@ -215,19 +188,7 @@ pub fn write_representation<W: Write>(
             Ok(x) => x,
             Err(e) => {
                 let reason = e.to_string();
-                match opts.format {
-                    Format::Text => {
-                        writeln!(out, "# {} MISSING: {}", seg.display_path, reason)?;
-                    }
-                    Format::Json => {
-                        write!(
-                            out,
-                            "{comma}\n    {{\n      \"path\": {},\n      \"error\": {}\n    }}",
-                            json_string(&seg.display_path),
-                            json_string(&reason)
-                        )?;
-                    }
-                }
+                sink.missing_segment(&seg.display_path, &reason)?;
                 stats.missing.push(MissingSegment {
                     path: seg.display_path.clone(),
                     reason,
@@ -235,44 +196,19 @@ pub fn write_representation<W: Write>(
                 continue;
             }
         };
-        let mut src = Source::new(&mut file);
-        let walk = match opts.format {
-            Format::Text => {
-                out.write_all(b"# ")?;
-                out.write_all(seg.display_path.as_bytes())?;
-                out.write_all(b" size=")?;
-                put_u64(&mut out, len)?;
-                out.write_all(b" offset=")?;
-                put_u64(&mut out, offset)?;
-                out.write_all(b" (0x")?;
-                put_hex(&mut out, offset)?;
-                out.write_all(b")\n")?;
-                let mut ins = TextInspector::new(&mut out, verbosity);
-                let walk = walk_file(&mut src, len, &mut ins);
-                if let Some(e) = ins.io_error() {
-                    return Err(e);
-                }
-                walk
-            }
-            Format::Json => {
-                write!(
-                    out,
-                    "{comma}\n    {{\n      \"path\": {},\n      \"size\": {},\n      \"offset\": {},\n      \"boxes\": [\n",
-                    json_string(&seg.display_path),
-                    len,
-                    offset
-                )?;
-                let mut ins = JsonInspector::fragment(&mut out, verbosity, 4);
-                let walk = walk_file(&mut src, len, &mut ins);
-                if let Some(e) = ins.io_error() {
-                    return Err(e);
-                }
-                out.write_all(b"\n      ]\n    }")?;
-                walk
-            }
+        let header = SegmentHeader {
+            path: &seg.display_path,
+            size: len,
+            offset,
         };
+        sink.start_segment(&header)?;
+        let walk = walk_file(&mut Source::new(&mut file), len, sink.boxes());
+        if let Some(e) = sink.boxes().io_error() {
+            return Err(e);
+        }
         match walk {
             Ok(w) => {
+                sink.end_segment(None)?;
                 stats.segments += 1;
                 stats.boxes += w.boxes;
                 stats.bytes += len;
@@ -281,12 +217,10 @@ pub fn write_representation<W: Write>(
                 }
             }
             Err(e) => {
-                // The file failed mid-read: what was printed stays, the segment counts as
+                // The file failed mid-read: what was walked stays, the segment counts as
                 // missing.
                 let reason = format!("read error: {e}");
-                if opts.format == Format::Text {
-                    writeln!(out, "# {} MISSING: {}", seg.display_path, reason)?;
-                }
+                sink.end_segment(Some(&reason))?;
                 stats.missing.push(MissingSegment {
                     path: seg.display_path.clone(),
                     reason,
@@ -295,88 +229,28 @@ pub fn write_representation<W: Write>(
         }
         offset += len;
     }
-    if opts.format == Format::Json {
-        out.write_all(b"\n  ]\n}\n")?;
-    }
-    out.flush()?;
+    sink.finish()?;
     Ok(stats)
-}
-
-/// A JSON string literal.
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// Dumps several files one after the other: in text, each introduced by a line
 /// `# {path} size={size}`; in JSON, an array of `{"path", "size", "boxes": [...]}` objects.
-/// A file that cannot be read is reported on standard error and skipped; returns whether every
-/// file was dumped.
+/// A file that cannot be read is skipped; returns those, with the reason, for the caller to
+/// report.
 pub fn dump_paths<W: Write>(
     paths: &[PathBuf],
     out: &mut W,
     opts: &DumpOptions,
-) -> Result<bool, DumpError> {
-    let verbosity = opts.verbosity.min(4);
-    let mut all = true;
-    let mut out = BufWriter::with_capacity(64 * 1024, out);
-    let mut first = true;
-    if opts.format == Format::Json {
-        out.write_all(b"[").map_err(DumpError::Write)?;
-    }
-    for path in paths {
-        let opened = File::open(path).and_then(|f| {
-            let len = f.metadata()?.len();
-            Ok((f, len))
-        });
-        let (mut file, len) = match opened {
-            Ok(x) => x,
-            Err(e) => {
-                out.flush().map_err(DumpError::Write)?;
-                eprintln!("mp4dump: cannot read {}: {e}", path.display());
-                all = false;
-                continue;
-            }
-        };
-        let mut src = Source::new(&mut file);
-        let shown = path.display().to_string();
-        let walk = match opts.format {
-            Format::Text => {
-                writeln!(out, "# {shown} size={len}").map_err(DumpError::Write)?;
-                let mut ins = TextInspector::new(&mut out, verbosity);
-                let walk = walk_file(&mut src, len, &mut ins);
-                if let Some(e) = ins.io_error() {
-                    return Err(DumpError::Write(e));
-                }
-                walk
-            }
-            Format::Json => {
-                write!(
-                    out,
-                    "{}\n  {{\n    \"path\": {},\n    \"size\": {},\n    \"boxes\": [\n",
-                    if first { "" } else { "," },
-                    json_string(&shown),
-                    len
-                )
-                .map_err(DumpError::Write)?;
-                let mut ins = JsonInspector::fragment(&mut out, verbosity, 3);
-                let walk = walk_file(&mut src, len, &mut ins);
-                if let Some(e) = ins.io_error() {
-                    return Err(DumpError::Write(e));
-                }
-                out.write_all(b"\n    ]\n  }").map_err(DumpError::Write)?;
-                walk
-            }
-        };
-        first = false;
-        if let Err(e) = walk {
-            out.flush().map_err(DumpError::Write)?;
-            eprintln!("mp4dump: cannot read {}: {e}", path.display());
-            all = false;
-        }
-    }
-    if opts.format == Format::Json {
-        out.write_all(b"\n]\n").map_err(DumpError::Write)?;
-    }
-    out.flush().map_err(DumpError::Write)?;
-    Ok(all)
+) -> Result<Vec<MissingSegment>, DumpError> {
+    let files: Vec<SegmentFile> = paths
+        .iter()
+        .map(|p| SegmentFile {
+            display_path: p.display().to_string(),
+            fs_path: p.clone(),
+        })
+        .collect();
+    let out = BufWriter::with_capacity(64 * 1024, out);
+    let mut sink = document(opts.format, Document::Files, out, opts.verbosity.min(4));
+    let stats = walk_segments(&files, sink.as_mut()).map_err(DumpError::Write)?;
+    Ok(stats.missing)
 }

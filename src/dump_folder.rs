@@ -5,10 +5,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::discover::{DiscoverError, Verdict, discover, file_stem};
-use crate::dump::{
-    DumpOptions, Format, MissingSegment, RepresentationStats, SegmentFile, write_representation,
-};
+use crate::discover::{DiscoverError, SegmentFile, Verdict, discover};
+use crate::dump::{DumpOptions, Format, MissingSegment, RepresentationStats, write_representation};
 
 /// What `mp4dump -d` is asked to do.
 #[derive(Debug, Clone)]
@@ -176,4 +174,44 @@ fn concatenate(out: &mut impl Write, files: &[SegmentFile]) -> io::Result<()> {
 /// A line for each missing segment, for the summary.
 pub fn describe_missing(missing: &[MissingSegment]) -> impl Iterator<Item = String> + '_ {
     missing.iter().map(|m| format!("{}: {}", m.path, m.reason))
+}
+
+/// The file name a representation's dump or concatenation gets: every character that is not
+/// safe in a file name (`/` and `\` included) becomes `_`.
+pub fn file_stem(rep_id: &str) -> String {
+    let stem: String = rep_id
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.=+,@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.is_empty() || stem.bytes().all(|b| b == b'.') {
+        format!("_{}", stem.replace('.', "_"))
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems() {
+        let rows = [
+            ("video/avc1/1", "video_avc1_1"),
+            ("a\\b", "a_b"),
+            ("audio=128000", "audio=128000"),
+            ("..", "___"),
+            ("", "_"),
+            ("v 1:x", "v_1_x"),
+        ];
+        for (id, want) in rows {
+            assert_eq!(file_stem(id), want, "{id}");
+        }
+    }
 }

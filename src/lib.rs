@@ -1,16 +1,18 @@
-//! DashGet: download MPEG-DASH presentations segment by segment, and dump the ISO-BMFF box tree
-//! of their representations.
+//! DashGet: download MPEG-DASH presentations segment by segment, dump the ISO-BMFF box tree
+//! of their representations, and check their conformance.
 //!
 //! Data flows one way through the modules:
 //! `mpd` (parse) → `plan` (every segment, with its URL and local path from `layout`) →
 //! `fetch` (HTTP, retries, resume) → `store` (part files, journal); and for the dumper
 //! `discover` (manifest → local files) → `isobmff` (box reader) → `boxes` (decoders) →
-//! `render` (text and JSON inspectors), driven by `dump` (one file or representation) and
-//! `dump_folder` (a whole presentation).
+//! `render` (text and JSON inspectors and documents, behind one walk interface), driven by
+//! `dump` (one file or representation) and `dump_folder` (a whole presentation); `check`
+//! (`mp4dump --check`) is a third consumer of the same walk.
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod boxes;
+pub mod check;
 pub mod discover;
 pub mod dump;
 pub mod dump_folder;

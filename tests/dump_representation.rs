@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use dashget::dump::{DumpOptions, Format, SegmentFile, write_representation};
+use dashget::discover::SegmentFile;
+use dashget::dump::{DumpOptions, Format, write_representation};
 
 fn dash_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generated/dash")
@@ -109,7 +110,8 @@ fn empty_representation() {
             verbosity: 0,
             format,
         };
-        let stats = write_representation(&mut out, "a", &[], &opts).expect("dump");
+        let stats =
+            write_representation(&mut out, "a", &[] as &[SegmentFile], &opts).expect("dump");
         assert_eq!(stats.segments, 0);
         if format == Format::Json {
             serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");

@@ -1,10 +1,11 @@
 //! `mp4dump`: dump the ISO-BMFF box tree of DASH representations (or of MP4 files).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use dashget::check::{CheckEvents, CheckOptions, CheckSummary, Finding, check_folder};
 use dashget::dump::{self, DumpError, DumpOptions};
 use dashget::dump_folder::{FolderOptions, RepresentationOutcome, describe_missing, dump_folder};
 
@@ -42,6 +43,10 @@ struct Args {
     /// Also write `{rep_id}.mp4`: the representation's segments concatenated in order.
     #[arg(long)]
     concat: bool,
+    /// Check the presentation's conformance instead of dumping it: one line per finding
+    /// (`--format json`: one JSON object per line), then a summary.
+    #[arg(long, conflicts_with_all = ["files", "concat"])]
+    check: bool,
 }
 
 fn main() -> ExitCode {
@@ -53,19 +58,28 @@ fn main() -> ExitCode {
             Format::Json => dump::Format::Json,
         },
     };
+    if args.check {
+        return run_check(&args);
+    }
     if args.files.is_empty() {
         return run_folder(&args, opts);
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = if args.files.len() == 1 {
-        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| true)
+        dump::dump_path(&args.files[0], &mut out, &opts).map(|_| Vec::new())
     } else {
         dump::dump_paths(&args.files, &mut out, &opts)
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(missing) if missing.is_empty() => ExitCode::SUCCESS,
+        Ok(missing) => {
+            let _ = out.flush();
+            for m in missing {
+                eprintln!("mp4dump: cannot read {}: {}", m.path, m.reason);
+            }
+            ExitCode::from(1)
+        }
         Err(DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
@@ -142,5 +156,116 @@ fn run_folder(args: &Args, dump: DumpOptions) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Findings printed as they come, a progress bar on a terminal.
+struct CheckPrinter {
+    json: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl CheckPrinter {
+    fn line(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+}
+
+impl CheckEvents for CheckPrinter {
+    fn finding(&mut self, finding: &Finding) {
+        let line = if self.json {
+            serde_json::to_string(finding).unwrap_or_default()
+        } else {
+            finding.text_line()
+        };
+        self.line(&line);
+    }
+
+    fn progress(&mut self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+}
+
+/// `mp4dump --check`: findings, then a summary; exit 1 when an error was found.
+fn run_check(args: &Args) -> ExitCode {
+    let options = CheckOptions {
+        folder: args.directory.clone(),
+        mpd: args.mpd.clone(),
+        reps: args.reps.clone(),
+    };
+    let bar = io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        );
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} segments checked, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    let mut printer = CheckPrinter {
+        json: args.format == Format::Json,
+        bar,
+    };
+    let result = check_folder(&options, &mut printer);
+    if let Some(bar) = &printer.bar {
+        bar.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("mp4dump: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print_check_summary(&summary, printer.json);
+    if summary.error_count() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_check_summary(summary: &CheckSummary, json: bool) {
+    if json {
+        let skipped: Vec<_> = summary
+            .skipped
+            .iter()
+            .map(|(id, reason)| serde_json::json!({"representation": id, "reason": reason}))
+            .collect();
+        let line = serde_json::json!({"summary": {
+            "manifest": summary.manifest.display().to_string(),
+            "representations": summary.representations,
+            "segments": summary.segments,
+            "skipped": skipped,
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+        }});
+        println!("{line}");
+        return;
+    }
+    for (id, reason) in &summary.skipped {
+        println!("skipped {id}: {reason}");
+    }
+    println!(
+        "checked {} representations, {} segments: {} errors, {} warnings",
+        summary.representations,
+        summary.segments,
+        summary.error_count(),
+        summary.warning_count()
+    );
+    for (name, n) in &summary.errors {
+        println!("  error   {name}: {n}");
+    }
+    for (name, n) in &summary.warnings {
+        println!("  warning {name}: {n}");
     }
 }

@@ -84,6 +84,31 @@ impl<W: Write> JsonInspector<W> {
         Ok((self.out, any))
     }
 
+    /// Direct access to the writer (for the members around a fragment's boxes).
+    pub(crate) fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Closes the boxes a walk cut short (by a read error, which comes between boxes) left
+    /// open, down to `base_depth`, so that the document stays valid JSON.
+    pub(crate) fn close_open_boxes(&mut self, base_depth: usize) {
+        while self.stack.len() > base_depth.max(1)
+            && self.stack.last().is_some_and(|c| c.kind == Kind::Box)
+        {
+            self.end_box();
+        }
+    }
+
+    /// Starts a new list of top-level boxes at `base_depth` (see [`Self::fragment`]): the
+    /// next one gets no leading comma, whatever a walk cut short left open.
+    pub(crate) fn restart_fragment(&mut self, base_depth: usize) {
+        self.stack.truncate(base_depth.max(1));
+        for c in &mut self.stack {
+            c.fields = 0;
+            c.children = 0;
+        }
+    }
+
     fn last(&mut self) -> &mut Context {
         let n = self.stack.len() - 1;
         &mut self.stack[n]

@@ -4,14 +4,75 @@
 //! [`TextInspector`] and [`JsonInspector`] turn that description into bytes on the fly, straight
 //! into a buffered writer. [`Probe`] swallows everything: the walker runs a decoder through it
 //! first to learn whether the box decodes (a rejected box prints as a header only, as in Bento4).
+//!
+//! A walk over several files (a representation's segments, or the files of one command line)
+//! goes to a [`WalkSink`]: the start of a segment, a missing segment, the segment's boxes (an
+//! [`Inspector`]), the end of the segment, the end of the walk. The text and JSON dumps are
+//! sinks ([`document`]); so is the conformance checker (`crate::check`). The driver that reads
+//! the files knows no output format.
 
+mod document;
 mod json;
 mod text;
 
+pub use document::document;
 pub use json::JsonInspector;
 pub use text::TextInspector;
 
 use std::io::{self, Write};
+
+/// Output layout of a dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Bento4's `mp4dump` text layout, plus `, offset=N (0xHEX)` on each box header line.
+    #[default]
+    Text,
+    /// Bento4's `mp4dump --format json` layout, plus an `"offset"` member in each box object.
+    Json,
+}
+
+/// The shape of a dump document: what surrounds the box trees of its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document<'a> {
+    /// One file, exactly as Bento4 prints it (plus offsets): no segment line.
+    File,
+    /// Several files of a command line: text `# PATH size=N` before each; JSON an array of
+    /// `{"path", "size", "boxes"}`. A file that cannot be read is left out (the caller says so).
+    Files,
+    /// The segments of the representation with this id: text `# PATH size=N offset=O (0xO)`
+    /// before each and `# PATH MISSING: REASON` for one that cannot be read; JSON
+    /// `{"representation", "segments": [{"path", "size", "offset", "boxes"} | {"path", "error"}]}`.
+    Representation(&'a str),
+}
+
+/// A segment whose boxes are about to be walked.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentHeader<'a> {
+    /// Its path as shown (relative to the manifest's folder, or as given).
+    pub path: &'a str,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its offset in the representation, as if all its segments were one file.
+    pub offset: u64,
+}
+
+/// Receives a walk over several files, in order: for each, either [`WalkSink::start_segment`],
+/// the boxes through [`WalkSink::boxes`], then [`WalkSink::end_segment`]; or
+/// [`WalkSink::missing_segment`]. Then [`WalkSink::finish`] once.
+///
+/// Errors are errors writing the sink's output; the walk stops at the first.
+pub trait WalkSink {
+    /// A segment starts.
+    fn start_segment(&mut self, segment: &SegmentHeader<'_>) -> io::Result<()>;
+    /// The inspector that receives the current segment's boxes.
+    fn boxes(&mut self) -> &mut dyn Inspector;
+    /// The current segment ended; `read_error` says why, when its file failed midway.
+    fn end_segment(&mut self, read_error: Option<&str>) -> io::Result<()>;
+    /// A segment that cannot be read at all, and why.
+    fn missing_segment(&mut self, path: &str, reason: &str) -> io::Result<()>;
+    /// The walk is over: closes and flushes the output.
+    fn finish(&mut self) -> io::Result<()>;
+}
 
 /// One field value, in the forms Bento4 prints.
 #[derive(Debug, Clone, Copy)]

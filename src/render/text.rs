@@ -61,6 +61,14 @@ impl<W: Write> TextInspector<W> {
         Ok(self.out)
     }
 
+    /// Starts again at the top level, whatever a walk cut short left open.
+    pub(crate) fn restart(&mut self) {
+        self.stack.truncate(1);
+        if let Some(top) = self.stack.first_mut() {
+            top.index = 0;
+        }
+    }
+
     /// Direct access to the writer (for lines outside the box tree, such as segment headers).
     pub fn writer(&mut self) -> &mut W {
         &mut self.out

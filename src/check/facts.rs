@@ -1,0 +1,342 @@
+//! The checker's inspector: from the description of one file's boxes (the same walk the dumps
+//! use), the facts the checks compare. Nothing is formatted; per-sample rows are summed as
+//! they arrive.
+
+use crate::render::Value;
+
+/// The codec configuration of a sample entry, as far as `@codecs` can say something about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodecConfig {
+    /// `avcC`: profile, compatibility, level.
+    pub avc: Option<(u8, u8, u8)>,
+    /// `hvcC`: profile space, profile, tier, level.
+    pub hevc: Option<(u8, u8, u8, u8)>,
+    /// `esds`: object type indication, and the audio object type of its DecoderSpecificInfo.
+    pub mp4a: Option<(u8, Option<u8>)>,
+    /// `av1C`: profile, level, tier.
+    pub av1: Option<(u8, u8, u8)>,
+    /// `vpcC`: profile, level, bit depth.
+    pub vp9: Option<(u8, u8, u8)>,
+}
+
+/// A sample entry of a track's `stsd`.
+#[derive(Debug, Clone, Default)]
+pub struct SampleEntry {
+    /// Its four-character code (`avc1`, `encv`, …).
+    pub format: [u8; 4],
+    /// `frma`: the format before encryption.
+    pub original: Option<[u8; 4]>,
+    /// Whether it holds a `sinf`.
+    pub protected: bool,
+    /// Whether its `sinf` holds a `tenc` (or PIFF's track encryption box).
+    pub tenc: bool,
+    /// Its configuration.
+    pub codec: CodecConfig,
+}
+
+/// Defaults for a track's fragments (`trex`, or `tfhd` overriding them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Defaults {
+    /// Sample description index.
+    pub description: Option<u64>,
+    /// Sample duration.
+    pub duration: Option<u64>,
+    /// Sample size.
+    pub size: Option<u64>,
+    /// Sample flags.
+    pub flags: Option<u64>,
+}
+
+/// A track of the init segment.
+#[derive(Debug, Clone, Default)]
+pub struct Track {
+    /// `tkhd` track id.
+    pub id: u64,
+    /// `mdhd` timescale.
+    pub timescale: u64,
+    /// `hdlr` handler type.
+    pub handler: [u8; 4],
+    /// `stsd` entries.
+    pub entries: Vec<SampleEntry>,
+    /// Media time of the first edit that is not empty (`elst`), the shift of the presentation
+    /// timeline against the media timeline.
+    pub edit_shift: Option<i64>,
+    /// `trex`.
+    pub defaults: Defaults,
+}
+
+/// A `trun`, its rows summed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trun {
+    /// `sample count`.
+    pub count: u64,
+    /// `data offset`.
+    pub data_offset: Option<i64>,
+    /// `first sample flags`.
+    pub first_flags: Option<u64>,
+    /// Rows that carry a duration, and their sum and maximum.
+    pub durations: (u64, u64, u64),
+    /// Rows that carry a size, and their sum.
+    pub sizes: (u64, u64),
+    /// The first row's flags and composition offset, when given.
+    pub first_row_flags: Option<u64>,
+    /// The first row's composition offset.
+    pub first_cto: Option<i64>,
+    /// Rows seen.
+    pub rows: u64,
+}
+
+/// A `traf`.
+#[derive(Debug, Clone, Default)]
+pub struct Traf {
+    /// `tfhd` track id.
+    pub track_id: u64,
+    /// `tfhd` flags.
+    pub flags: u32,
+    /// `tfhd` base data offset.
+    pub base_data_offset: Option<u64>,
+    /// `tfhd` defaults.
+    pub defaults: Defaults,
+    /// `tfdt`.
+    pub decode_time: Option<u64>,
+    /// The runs.
+    pub truns: Vec<Trun>,
+    /// `senc` sample count.
+    pub senc: Option<u64>,
+    /// `saiz` sample count.
+    pub saiz: Option<u64>,
+}
+
+/// A `moof`.
+#[derive(Debug, Clone, Default)]
+pub struct Moof {
+    /// Offset in its file.
+    pub offset: u64,
+    /// Size.
+    pub size: u64,
+    /// Whether the walk found something malformed inside it: its facts are incomplete.
+    pub damaged: bool,
+    /// `mfhd` sequence number.
+    pub sequence: Option<u64>,
+    /// Track fragments.
+    pub trafs: Vec<Traf>,
+}
+
+/// A `sidx`.
+#[derive(Debug, Clone, Default)]
+pub struct Sidx {
+    /// Offset in its file.
+    pub offset: u64,
+    /// Size.
+    pub size: u64,
+    /// Timescale.
+    pub timescale: u64,
+    /// Earliest presentation time.
+    pub earliest: u64,
+    /// Bytes from the end of the `sidx` to the first referenced byte.
+    pub first_offset: u64,
+    /// References: (type, size, duration, starts with SAP).
+    pub references: Vec<(u64, u64, u64, bool)>,
+}
+
+/// A top-level box.
+#[derive(Debug, Clone, Copy)]
+pub struct TopBox {
+    /// Type.
+    pub typ: [u8; 4],
+    /// Offset.
+    pub offset: u64,
+    /// Size.
+    pub size: u64,
+    /// Header size.
+    pub header: u64,
+}
+
+/// Everything the checks need from one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// Tracks of a `moov`.
+    pub tracks: Vec<Track>,
+    /// Whether the file holds a `moov`.
+    pub has_moov: bool,
+    /// Movie fragments, in order.
+    pub moofs: Vec<Moof>,
+    /// Segment indexes, in order.
+    pub sidx: Vec<Sidx>,
+    /// Top-level boxes, in order.
+    pub top: Vec<TopBox>,
+    /// What the walk found malformed: offset and reason.
+    pub malformed: Vec<(u64, String)>,
+}
+
+/// Collects [`FileFacts`] from a walk. Runs at verbosity 4, where the walk says what is
+/// malformed and why.
+#[derive(Debug, Default)]
+pub struct FactsInspector {
+    facts: FileFacts,
+    /// Open boxes (descriptors as `desc`).
+    stack: Vec<[u8; 4]>,
+    /// Whether a table row is open.
+    in_row: bool,
+    /// Rows of the current table.
+    row_index: u64,
+    /// The track a `trex` being read names.
+    pending_trex: Option<u64>,
+}
+
+fn four(name: &[u8]) -> [u8; 4] {
+    if name.len() == 36 {
+        return *b"uuid";
+    }
+    let mut out = [b' '; 4];
+    for (o, b) in out.iter_mut().zip(name) {
+        *o = *b;
+    }
+    out
+}
+
+fn as_u64(v: Value<'_>) -> Option<u64> {
+    match v {
+        Value::Uint(n) | Value::Hex(n) => Some(n),
+        Value::Int(n) => u64::try_from(n).ok(),
+        _ => None,
+    }
+}
+
+fn as_i64(v: Value<'_>) -> Option<i64> {
+    match v {
+        Value::Uint(n) | Value::Hex(n) => i64::try_from(n).ok(),
+        Value::Int(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// `avcC` profile names back to `profile_idc`.
+fn avc_profile(v: Value<'_>) -> Option<u8> {
+    match v {
+        Value::Str(b"Baseline") => Some(66),
+        Value::Str(b"Main") => Some(77),
+        Value::Str(b"Extended") => Some(88),
+        Value::Str(b"High") => Some(100),
+        Value::Str(b"High 10") => Some(110),
+        Value::Str(b"High 4:2:2") => Some(122),
+        Value::Str(b"High 4:4:4") => Some(144),
+        other => as_u64(other).and_then(|n| u8::try_from(n).ok()),
+    }
+}
+
+/// `hvcC` profile names back to `general_profile_idc`.
+fn hevc_profile(v: Value<'_>) -> Option<u8> {
+    match v {
+        Value::Str(b"Main") => Some(1),
+        Value::Str(b"Main 10") => Some(2),
+        Value::Str(b"Main Still Picture") => Some(3),
+        Value::Str(b"Rext") => Some(4),
+        other => as_u64(other).and_then(|n| u8::try_from(n).ok()),
+    }
+}
+
+/// The audio object type from DecoderSpecificInfo printed as `"hh hh "`.
+fn audio_object_type(text: &[u8]) -> Option<u8> {
+    let bytes: Vec<u8> = text
+        .split(|b| *b == b' ')
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .filter_map(|s| u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
+        .collect();
+    let first = *bytes.first()?;
+    let aot = first >> 3;
+    if aot == 31 {
+        let second = *bytes.get(1)?;
+        return Some(32 + (((first & 7) << 3) | (second >> 5)));
+    }
+    Some(aot)
+}
+
+impl FactsInspector {
+    /// Takes the facts gathered so far and starts afresh for the next file.
+    pub fn take(&mut self) -> FileFacts {
+        self.stack.clear();
+        self.in_row = false;
+        std::mem::take(&mut self.facts)
+    }
+
+    fn parent(&self, up: usize) -> [u8; 4] {
+        let n = self.stack.len();
+        if n > up {
+            self.stack[n - 1 - up]
+        } else {
+            [0; 4]
+        }
+    }
+
+    fn in_box(&self, typ: &[u8; 4]) -> bool {
+        self.stack.iter().any(|t| t == typ)
+    }
+
+    fn track(&mut self) -> Option<&mut Track> {
+        self.facts.tracks.last_mut()
+    }
+
+    fn entry(&mut self) -> Option<&mut SampleEntry> {
+        if !self.in_box(b"stsd") {
+            return None;
+        }
+        self.facts.tracks.last_mut()?.entries.last_mut()
+    }
+
+    fn traf(&mut self) -> Option<&mut Traf> {
+        self.facts.moofs.last_mut()?.trafs.last_mut()
+    }
+
+    fn trun(&mut self) -> Option<&mut Trun> {
+        self.traf()?.truns.last_mut()
+    }
+
+    fn trex_field(&mut self, name: &str, v: u64) {
+        let Some(track_id) = (name == "track id").then_some(v) else {
+            // trex arrives in mvex, after the traks: find the track it names.
+            let Some(id) = self.pending_trex else {
+                return;
+            };
+            if let Some(t) = self.facts.tracks.iter_mut().find(|t| t.id == id) {
+                let d = &mut t.defaults;
+                match name {
+                    "default sample description index" => d.description = Some(v),
+                    "default sample duration" => d.duration = Some(v),
+                    "default sample size" => d.size = Some(v),
+                    "default sample flags" => d.flags = Some(v),
+                    _ => {}
+                }
+            }
+            return;
+        };
+        self.pending_trex = Some(track_id);
+    }
+}
+
+mod inspect;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_object_types() {
+        let rows: [(&[u8], Option<u8>); 5] = [
+            (b"12 10 ", Some(2)),
+            (b"13 08 56 e5 00 ", Some(2)),
+            (b"2b 92 08 00 ", Some(5)),
+            (b"f8 e0 ", Some(39)),
+            (b"", None),
+        ];
+        for (text, want) in rows {
+            assert_eq!(
+                audio_object_type(text),
+                want,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! What the checks need from the manifest beyond the plan: the addressing mode,
+//! `@presentationTimeOffset`, whether `@timescale` is written, `@startWithSAP`,
+//! `@minBufferTime`. Read from the manifest's XML, level by level as the plan inherits.
+
+use roxmltree::{Document, Node};
+
+use crate::mpd::duration::parse_duration;
+use crate::plan::period_timings;
+
+/// The attributes of one Representation the checks compare against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepresentationTiming {
+    /// `@presentationTimeOffset` (0 when absent), in the representation's timescale.
+    pub presentation_time_offset: u64,
+    /// Whether a `@timescale` is written at some level.
+    pub explicit_timescale: bool,
+    /// Whether the segments are addressed by a `SegmentTimeline` (explicit addressing).
+    pub timeline: bool,
+    /// Whether the segments are addressed by `@duration` (simple addressing).
+    pub simple: bool,
+    /// `@startWithSAP` of the Representation, else of its AdaptationSet.
+    pub start_with_sap: u64,
+    /// The Period's duration, in nanoseconds, where known.
+    pub period_duration: Option<u64>,
+}
+
+/// The manifest's extra attributes, per (Period index, AdaptationSet index, Representation id).
+#[derive(Debug, Clone, Default)]
+pub struct ManifestFacts {
+    /// `MPD@minBufferTime`, in nanoseconds.
+    pub min_buffer_time: Option<u64>,
+    representations: Vec<((usize, usize, String), RepresentationTiming)>,
+}
+
+impl ManifestFacts {
+    /// Reads them from the manifest's bytes (a manifest the plan accepted; anything unreadable
+    /// is left at its default).
+    pub fn read(bytes: &[u8]) -> ManifestFacts {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return ManifestFacts::default();
+        };
+        let text = text.trim_start_matches('\u{feff}');
+        let Ok(doc) = Document::parse(text) else {
+            return ManifestFacts::default();
+        };
+        let root = doc.root_element();
+        let durations: Vec<Option<u64>> = crate::mpd::parse_mpd(bytes)
+            .map(|mpd| period_timings(&mpd).iter().map(|t| t.duration).collect())
+            .unwrap_or_default();
+        let mut facts = ManifestFacts {
+            min_buffer_time: root
+                .attribute("minBufferTime")
+                .and_then(|d| parse_duration(d).ok()),
+            representations: Vec::new(),
+        };
+        for (p, period) in children(root, "Period").enumerate() {
+            for (a, set) in children(period, "AdaptationSet").enumerate() {
+                for (r, rep) in children(set, "Representation").enumerate() {
+                    let id = rep
+                        .attribute("id")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{a}.{r}"));
+                    let levels = [rep, set, period];
+                    let timing = RepresentationTiming {
+                        presentation_time_offset: inherited(&levels, "presentationTimeOffset")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0),
+                        explicit_timescale: inherited(&levels, "timescale").is_some(),
+                        timeline: levels.iter().any(|l| {
+                            segment_elements(*l).any(|s| children(s, "SegmentTimeline").count() > 0)
+                        }),
+                        simple: inherited(&levels, "duration").is_some(),
+                        start_with_sap: [rep, set]
+                            .iter()
+                            .find_map(|n| n.attribute("startWithSAP"))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0),
+                        period_duration: durations.get(p).copied().flatten(),
+                    };
+                    facts.representations.push(((p, a, id), timing));
+                }
+            }
+        }
+        facts
+    }
+
+    /// The attributes of the Representation `id` of AdaptationSet `set` of Period `period`.
+    pub fn representation(&self, period: usize, set: usize, id: &str) -> RepresentationTiming {
+        self.representations
+            .iter()
+            .find(|((p, a, i), _)| *p == period && *a == set && i == id)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+fn segment_elements<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children().filter(|c| {
+        c.is_element()
+            && matches!(
+                c.tag_name().name(),
+                "SegmentTemplate" | "SegmentList" | "SegmentBase"
+            )
+    })
+}
+
+/// An attribute of the segment information, from the lowest level that writes it.
+fn inherited<'a>(levels: &[Node<'a, '_>], attribute: &str) -> Option<&'a str> {
+    levels
+        .iter()
+        .find_map(|l| segment_elements(*l).find_map(|s| s.attribute(attribute)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_inherit_from_the_lowest_level_that_writes_them() {
+        let mpd = br#"<MPD minBufferTime="PT1.5S"><Period>
+          <SegmentTemplate timescale="90000" presentationTimeOffset="900"/>
+          <AdaptationSet startWithSAP="1">
+            <SegmentTemplate duration="180000"/>
+            <Representation id="a"/>
+            <Representation id="b" startWithSAP="2">
+              <SegmentTemplate presentationTimeOffset="5"><SegmentTimeline><S d="1"/></SegmentTimeline></SegmentTemplate>
+            </Representation>
+          </AdaptationSet>
+          <AdaptationSet><Representation id="c"/></AdaptationSet>
+        </Period></MPD>"#;
+        let facts = ManifestFacts::read(mpd);
+        assert_eq!(facts.min_buffer_time, Some(1_500_000_000));
+        let a = facts.representation(0, 0, "a");
+        assert_eq!(
+            a,
+            RepresentationTiming {
+                presentation_time_offset: 900,
+                explicit_timescale: true,
+                timeline: false,
+                simple: true,
+                start_with_sap: 1,
+                period_duration: None,
+            }
+        );
+        let b = facts.representation(0, 0, "b");
+        assert_eq!(
+            (b.presentation_time_offset, b.timeline, b.start_with_sap),
+            (5, true, 2)
+        );
+        let c = facts.representation(0, 1, "c");
+        assert_eq!(
+            (c.simple, c.start_with_sap, c.explicit_timescale),
+            (false, 0, true)
+        );
+        assert_eq!(
+            facts.representation(3, 0, "x"),
+            RepresentationTiming::default()
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `mp4dump --check`: what is wrong with a presentation, found in one pass over each segment's
+//! boxes.
+//!
+//! The checker is a [`WalkSink`](crate::render::WalkSink) like the text and JSON dumps: the
+//! same driver ([`crate::dump::walk_segments`]) reads the same files that
+//! [`crate::discover`] lists, once each; an inspector (`facts.rs`) keeps what the checks
+//! compare, and the rules (`rules.rs`) compare it with the init segment, the previous
+//! segments and the manifest as each file ends. Findings go to a [`CheckEvents`] as they are found; the summary
+//! is returned.
+
+mod codecs;
+mod facts;
+mod manifest;
+mod rules;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::discover::{DiscoverError, Verdict, discover};
+use crate::dump::walk_segments;
+use crate::plan::RepresentationPlan;
+
+pub use manifest::{ManifestFacts, RepresentationTiming};
+pub use rules::RepresentationChecker;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The presentation would play wrong or not at all.
+    Error,
+    /// Unusual but legal.
+    Warning,
+}
+
+/// The checks, by their stable names (scripts match them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// A segment the manifest names is not there.
+    MissingSegment,
+    /// A box that does not parse, sizes that overrun.
+    MalformedBox,
+    /// A media segment without `moof`.
+    NotFragmented,
+    /// `mfhd` not increasing across the representation.
+    SequenceNumber,
+    /// A gap or an overlap in the media's decode times.
+    DecodeTime,
+    /// A segment's start differs from the manifest's.
+    MpdTime,
+    /// A segment's duration differs from the manifest's.
+    MpdDuration,
+    /// A `traf` whose track is not in the init segment.
+    TrackId,
+    /// A sample description index beyond the init's `stsd`.
+    SampleDescription,
+    /// `trun` sample data outside the segment's `mdat`.
+    DataRange,
+    /// The manifest's `@timescale` is not the media's.
+    Timescale,
+    /// `@codecs` does not match the init's sample entry.
+    Codecs,
+    /// A segment that does not start with a sync sample where `@startWithSAP` says it does.
+    Sap,
+    /// Sample encryption boxes that do not describe the samples.
+    Encryption,
+    /// A `sidx` whose references do not match what follows.
+    Sidx,
+    /// `@bandwidth` too low for the segments' sizes.
+    Bandwidth,
+}
+
+impl Check {
+    /// Every check, in the order DESIGN.md names them.
+    pub const ALL: [Check; 16] = [
+        Check::MissingSegment,
+        Check::MalformedBox,
+        Check::NotFragmented,
+        Check::SequenceNumber,
+        Check::DecodeTime,
+        Check::MpdTime,
+        Check::MpdDuration,
+        Check::TrackId,
+        Check::SampleDescription,
+        Check::DataRange,
+        Check::Timescale,
+        Check::Codecs,
+        Check::Sap,
+        Check::Encryption,
+        Check::Sidx,
+        Check::Bandwidth,
+    ];
+
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::MissingSegment => "missing-segment",
+            Check::MalformedBox => "malformed-box",
+            Check::NotFragmented => "not-fragmented",
+            Check::SequenceNumber => "sequence-number",
+            Check::DecodeTime => "decode-time",
+            Check::MpdTime => "mpd-time",
+            Check::MpdDuration => "mpd-duration",
+            Check::TrackId => "track-id",
+            Check::SampleDescription => "sample-description",
+            Check::DataRange => "data-range",
+            Check::Timescale => "timescale",
+            Check::Codecs => "codecs",
+            Check::Sap => "sap",
+            Check::Encryption => "encryption",
+            Check::Sidx => "sidx",
+            Check::Bandwidth => "bandwidth",
+        }
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// One thing found wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// `Representation@id`.
+    pub representation: String,
+    /// The segment's path, relative to the manifest's folder.
+    pub segment: String,
+    /// Which check.
+    pub check: Check,
+    /// What is wrong, in words.
+    pub message: String,
+    /// What was expected (`null` where nothing is compared).
+    pub expected: Option<serde_json::Value>,
+    /// What was found (`null` where nothing is compared).
+    pub found: Option<serde_json::Value>,
+}
+
+impl Finding {
+    /// The text line: `error|warning REP SEGMENT-PATH: CHECK: message`.
+    pub fn text_line(&self) -> String {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "{severity} {} {}: {}: {}",
+            self.representation,
+            self.segment,
+            self.check.name(),
+            self.message
+        )
+    }
+}
+
+/// Receives what the checker finds, as it finds it.
+pub trait CheckEvents {
+    /// A finding.
+    fn finding(&mut self, finding: &Finding);
+    /// Files read so far, of how many.
+    fn progress(&mut self, done: u64, total: u64);
+}
+
+/// What `mp4dump --check` is asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The presentation folder.
+    pub folder: PathBuf,
+    /// Which manifest, when the folder holds several.
+    pub mpd: Option<String>,
+    /// Only these representation ids (all when empty).
+    pub reps: Vec<String>,
+}
+
+/// What a check saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckSummary {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// Representations checked.
+    pub representations: u64,
+    /// Representations not checked (not ISO-BMFF), with the reason.
+    pub skipped: Vec<(String, String)>,
+    /// Segment files read.
+    pub segments: u64,
+    /// Errors, by check name.
+    pub errors: BTreeMap<&'static str, u64>,
+    /// Warnings, by check name.
+    pub warnings: BTreeMap<&'static str, u64>,
+}
+
+impl CheckSummary {
+    /// Errors of every check together.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Warnings of every check together.
+    pub fn warning_count(&self) -> u64 {
+        self.warnings.values().sum()
+    }
+
+    fn count(&mut self, finding: &Finding) {
+        let map = match finding.severity {
+            Severity::Error => &mut self.errors,
+            Severity::Warning => &mut self.warnings,
+        };
+        *map.entry(finding.check.name()).or_default() += 1;
+    }
+}
+
+/// Counts findings on their way to the caller's events.
+struct Counting<'a> {
+    events: &'a mut dyn CheckEvents,
+    summary: &'a mut CheckSummary,
+    done: u64,
+    total: u64,
+}
+
+impl CheckEvents for Counting<'_> {
+    fn finding(&mut self, finding: &Finding) {
+        self.summary.count(finding);
+        self.events.finding(finding);
+    }
+    fn progress(&mut self, _: u64, _: u64) {
+        self.done += 1;
+        self.events.progress(self.done, self.total);
+    }
+}
+
+/// Checks every fMP4 representation of the presentation in `options.folder` (the ones a dump
+/// would write), reporting findings to `events` as they are found.
+pub fn check_folder(
+    options: &CheckOptions,
+    events: &mut dyn CheckEvents,
+) -> Result<CheckSummary, DiscoverError> {
+    let presentation = discover(&options.folder, options.mpd.as_deref(), &options.reps)?;
+    let bytes = std::fs::read(&presentation.manifest)
+        .map_err(|e| DiscoverError::Read(presentation.manifest.clone(), e))?;
+    let manifest = ManifestFacts::read(&bytes);
+    let mut summary = CheckSummary {
+        manifest: presentation.manifest.clone(),
+        ..CheckSummary::default()
+    };
+    let total = presentation
+        .representations
+        .iter()
+        .map(|r| match &r.verdict {
+            Verdict::Dump(files) => files.len() as u64,
+            Verdict::Skip(_) => 0,
+        })
+        .sum();
+    let mut counting = Counting {
+        events,
+        summary: &mut summary,
+        done: 0,
+        total,
+    };
+    let mut representations = 0;
+    let mut segments = 0;
+    let mut skipped = Vec::new();
+    for rep in &presentation.representations {
+        let files = match &rep.verdict {
+            Verdict::Skip(reason) => {
+                skipped.push((rep.id.clone(), reason.clone()));
+                continue;
+            }
+            Verdict::Dump(files) => files,
+        };
+        let parts: Vec<&RepresentationPlan> = presentation
+            .plan
+            .representations
+            .iter()
+            .filter(|r| r.id == rep.id)
+            .collect();
+        let mut checker = RepresentationChecker::new(&rep.id, &parts, &manifest, &mut counting);
+        // The checker writes nothing: the walk cannot fail.
+        let stats = walk_segments(files, &mut checker).unwrap_or_default();
+        checker.conclude();
+        representations += 1;
+        segments += stats.segments;
+    }
+    summary.representations = representations;
+    summary.segments = segments;
+    summary.skipped = skipped;
+    Ok(summary)
+}

@@ -1,0 +1,503 @@
+//! The checks of one representation, applied as each of its files ends.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::facts::{FactsInspector, FileFacts, Moof, Track};
+use super::manifest::{ManifestFacts, RepresentationTiming};
+use super::{Check, CheckEvents, Finding, Severity};
+use crate::discover::display_path;
+use crate::plan::{ByteRange, RepresentationPlan, SegmentKind};
+
+mod fragment;
+mod index;
+mod timing;
+
+/// `sample_is_non_sync_sample` in sample flags (ISO/IEC 14496-12 §8.8.3.1).
+const NON_SYNC: u64 = 0x0001_0000;
+/// `tfhd` flag: `default-base-is-moof` (ISO/IEC 14496-12 §8.8.7.1).
+const BASE_IS_MOOF: u32 = 0x02_0000;
+/// `malformed-box` findings reported per file at most (a damaged file can hold thousands).
+const PER_FILE: usize = 10;
+
+/// A segment the plan puts in a file.
+#[derive(Debug, Clone)]
+struct Planned {
+    part: usize,
+    kind: SegmentKind,
+    range: Option<ByteRange>,
+    /// Start in the manifest's timescale, on the media timeline (`presentationTimeOffset`
+    /// included).
+    time: Option<i128>,
+    duration: Option<u64>,
+    last_in_part: bool,
+    /// The manifest signals a discontinuity before this segment (a jump of `S@t`, or a new
+    /// Period).
+    jump: bool,
+}
+
+/// What the manifest expects of a stretch of media (a segment, or a `sidx` subsegment).
+#[derive(Debug, Clone, Copy)]
+struct Expect {
+    part: usize,
+    time: Option<i128>,
+    duration: Option<u64>,
+    timescale: u64,
+    /// Simple addressing: half a `@duration` of tolerance.
+    simple: bool,
+    last_in_part: bool,
+    jump: bool,
+}
+
+/// One track's share of a `moof`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    decode_time: Option<u64>,
+    duration: u64,
+    max_sample: u64,
+    samples: u64,
+    first_flags: Option<u64>,
+    first_cto: i64,
+}
+
+/// A segment whose start differs from the manifest's under one measure or both.
+#[derive(Debug, Clone)]
+struct Misplaced {
+    segment: String,
+    expected: i128,
+    /// In the manifest's timescale: `tfdt`, earliest presentation time.
+    found: [i128; 2],
+    off: [bool; 2],
+    timescale: u64,
+}
+
+/// Bandwidth bookkeeping (ISO/IEC 23009-1 §5.3.5.2), streaming over the segments.
+#[derive(Debug, Clone, Default)]
+struct Channel {
+    part: Option<usize>,
+    delivered: f64,
+    played: f64,
+    min_term: f64,
+    worst: f64,
+    worst_segment: String,
+}
+
+/// Checks one representation: a [`WalkSink`](crate::render::WalkSink) fed by the dump's driver.
+pub struct RepresentationChecker<'a> {
+    id: String,
+    parts: Vec<(&'a RepresentationPlan, RepresentationTiming)>,
+    planned: HashMap<String, Vec<Planned>>,
+    events: &'a mut dyn CheckEvents,
+    min_buffer_time: Option<u64>,
+    inspector: FactsInspector,
+    current: (String, u64),
+    tracks: Vec<Track>,
+    main_track: Option<u64>,
+    part: Option<usize>,
+    decode_end: Option<u64>,
+    /// Where the previous fragment would have ended had its `tfdt` been the wrong one (set
+    /// after a `decode-time` finding): a segment whose `tfdt` alone is wrong is reported once.
+    decode_alternative: Option<u64>,
+    last_sequence: Option<u64>,
+    /// The sequence number before the last one, and the segment of the last one: a fragment
+    /// whose number alone is out of the run is reported on its own segment.
+    sequence_before: Option<u64>,
+    sequence_path: String,
+    /// Periods whose SegmentTimeline is not in the media's timescale: their times are not
+    /// compared (the `timescale` finding says why).
+    foreign_timescale: Vec<usize>,
+    /// The longest sample of the last segment checked.
+    last_sample: u64,
+    /// Whether the manifest's start is compared with the earliest presentation time (else
+    /// with `tfdt`): chosen at the first comparison, kept for the representation.
+    /// Segments whose start is off under either measure (`tfdt`, earliest presentation
+    /// time), kept until the end of the representation, when the measure that fits more
+    /// segments is chosen and the misfits under it are reported.
+    misplaced: Vec<Misplaced>,
+    /// Comparisons of starts that each measure failed.
+    misfits: [u64; 2],
+    channel: Channel,
+}
+
+/// Adds a fragment's run to a segment's.
+fn merge(unit: &mut Option<Run>, run: Run) {
+    match unit {
+        None => *unit = Some(run),
+        Some(u) => {
+            u.duration = u.duration.saturating_add(run.duration);
+            u.max_sample = u.max_sample.max(run.max_sample);
+            u.samples = u.samples.saturating_add(run.samples);
+        }
+    }
+}
+
+/// A time from one timescale to another (rounded towards zero).
+fn convert_time(t: i128, from: u64, to: u64) -> i128 {
+    if from == to || from == 0 {
+        t
+    } else {
+        t * i128::from(to) / i128::from(from)
+    }
+}
+
+/// A duration from one timescale to another, rounded up.
+fn convert_up(t: u64, from: u64, to: u64) -> u64 {
+    if from == to || from == 0 {
+        t
+    } else {
+        (u128::from(t) * u128::from(to)).div_ceil(u128::from(from)) as u64
+    }
+}
+
+impl<'a> RepresentationChecker<'a> {
+    /// A checker for the representation `id`, whose Periods' plans are `parts`.
+    pub fn new(
+        id: &str,
+        parts: &[&'a RepresentationPlan],
+        manifest: &ManifestFacts,
+        events: &'a mut dyn CheckEvents,
+    ) -> Self {
+        let parts: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                let timing = manifest.representation(p.period_index, p.adaptation_set_index, id);
+                (*p, timing)
+            })
+            .collect();
+        let mut planned: HashMap<String, Vec<Planned>> = HashMap::new();
+        for (index, (plan, timing)) in parts.iter().enumerate() {
+            let media_count = plan
+                .segments()
+                .filter(|s| s.kind == SegmentKind::Media)
+                .count();
+            let mut seen = 0;
+            let mut previous_end: Option<i128> = None;
+            for segment in plan.segments() {
+                let media = segment.kind == SegmentKind::Media;
+                let time = segment.time.map(|t| {
+                    let t = i128::from(t);
+                    if timing.timeline {
+                        t
+                    } else {
+                        t + i128::from(timing.presentation_time_offset)
+                    }
+                });
+                // Only a timeline can signal a gap; `@duration` segments follow each other.
+                let jump = match (previous_end, time) {
+                    (Some(end), Some(t)) => timing.timeline && end != t,
+                    _ => true,
+                };
+                if media {
+                    seen += 1;
+                    previous_end = time.zip(segment.duration).map(|(t, d)| t + i128::from(d));
+                }
+                planned
+                    .entry(display_path(&segment.path))
+                    .or_default()
+                    .push(Planned {
+                        part: index,
+                        kind: segment.kind,
+                        range: segment.range,
+                        time,
+                        duration: segment.duration,
+                        last_in_part: media && seen == media_count,
+                        jump,
+                    });
+            }
+        }
+        RepresentationChecker {
+            id: id.to_string(),
+            parts,
+            planned,
+            events,
+            min_buffer_time: manifest.min_buffer_time,
+            inspector: FactsInspector::default(),
+            current: (String::new(), 0),
+            tracks: Vec::new(),
+            main_track: None,
+            part: None,
+            decode_end: None,
+            decode_alternative: None,
+            last_sequence: None,
+            sequence_before: None,
+            sequence_path: String::new(),
+            foreign_timescale: Vec::new(),
+            last_sample: 0,
+            misplaced: Vec::new(),
+            misfits: [0; 2],
+            channel: Channel::default(),
+        }
+    }
+
+    fn report(
+        &mut self,
+        check: Check,
+        segment: &str,
+        message: String,
+        expected: Option<Value>,
+        found: Option<Value>,
+    ) {
+        let severity = match check {
+            Check::Bandwidth => Severity::Warning,
+            _ => Severity::Error,
+        };
+        self.report_as(severity, check, segment, message, expected, found);
+    }
+
+    fn report_as(
+        &mut self,
+        severity: Severity,
+        check: Check,
+        segment: &str,
+        message: String,
+        expected: Option<Value>,
+        found: Option<Value>,
+    ) {
+        self.events.finding(&Finding {
+            severity,
+            representation: self.id.clone(),
+            segment: segment.to_string(),
+            check,
+            message,
+            expected,
+            found,
+        });
+    }
+
+    fn main(&self) -> Option<&Track> {
+        let id = self.main_track?;
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// One track's share of a moof, defaults applied.
+    fn run(&self, moof: &Moof, track_id: u64) -> Option<Run> {
+        let trex = self
+            .tracks
+            .iter()
+            .find(|t| t.id == track_id)
+            .map(|t| t.defaults)
+            .unwrap_or_default();
+        let mut run: Option<Run> = None;
+        for traf in moof.trafs.iter().filter(|t| t.track_id == track_id) {
+            let r = run.get_or_insert(Run {
+                decode_time: traf.decode_time,
+                ..Run::default()
+            });
+            let default_duration = traf.defaults.duration.or(trex.duration).unwrap_or(0);
+            let default_flags = traf.defaults.flags.or(trex.flags);
+            for trun in &traf.truns {
+                let missing = trun.count.saturating_sub(trun.durations.0);
+                r.duration = r
+                    .duration
+                    .saturating_add(trun.durations.1)
+                    .saturating_add(missing.saturating_mul(default_duration));
+                let max = if missing > 0 {
+                    trun.durations.2.max(default_duration)
+                } else {
+                    trun.durations.2
+                };
+                r.max_sample = r.max_sample.max(max);
+                if r.samples == 0 && trun.count > 0 {
+                    r.first_flags = trun.first_flags.or(trun.first_row_flags).or(default_flags);
+                    r.first_cto = trun.first_cto.unwrap_or(0);
+                }
+                r.samples = r.samples.saturating_add(trun.count);
+            }
+        }
+        run
+    }
+
+    fn evaluate(&mut self, path: &str, size: u64, mut facts: FileFacts) {
+        for moof in &mut facts.moofs {
+            let end = moof.offset.saturating_add(moof.size);
+            moof.damaged = facts
+                .malformed
+                .iter()
+                .any(|(at, _)| *at >= moof.offset && *at < end);
+        }
+        for (offset, reason) in facts.malformed.iter().take(PER_FILE) {
+            self.report(
+                Check::MalformedBox,
+                path,
+                format!("at byte {offset}: {reason}"),
+                None,
+                Some(json!(reason)),
+            );
+        }
+        let planned = self.planned.get(path).cloned().unwrap_or_default();
+        // A moov in a media segment (a file that is not fragmented) does not replace the init's.
+        let init = planned.iter().any(|p| p.kind == SegmentKind::Init);
+        if facts.has_moov && (init || self.tracks.is_empty()) {
+            self.tracks = facts.tracks.clone();
+            self.main_track = (self.tracks.len() == 1).then(|| self.tracks[0].id);
+            let part = planned.first().map_or(0, |p| p.part);
+            self.check_init(path, part);
+        }
+        if self.main_track.is_none() {
+            self.main_track = facts
+                .moofs
+                .first()
+                .and_then(|m| m.trafs.first())
+                .map(|t| t.track_id);
+        }
+        let media: Vec<&Planned> = planned
+            .iter()
+            .filter(|p| p.kind == SegmentKind::Media)
+            .collect();
+        if media.is_empty() {
+            return;
+        }
+        self.enter_part(media[0].part);
+        for moof in &facts.moofs {
+            self.check_fragment(path, moof, &facts);
+        }
+        for sidx_index in 0..facts.sidx.len() {
+            self.check_sidx(path, size, &facts, sidx_index);
+        }
+        let by_sidx = media.len() == 1
+            && media[0].range.is_none()
+            && media[0].time.is_none()
+            && !facts.sidx.is_empty()
+            && Self::sidx_consistent(&facts);
+        if by_sidx {
+            self.units_from_sidx(path, &facts, media[0].part);
+            return;
+        }
+        for p in media {
+            let (start, end, bytes) = match p.range {
+                Some(r) => (r.first, r.last.saturating_add(1), r.len()),
+                None => (0, u64::MAX, size),
+            };
+            let moofs = Self::moofs_in(&facts, start, end);
+            let (timescale, simple) = (
+                self.parts[p.part].0.timescale,
+                self.parts[p.part].1.simple && !self.parts[p.part].1.timeline,
+            );
+            let expect = Expect {
+                part: p.part,
+                time: p.time,
+                duration: p.duration,
+                timescale,
+                simple,
+                last_in_part: p.last_in_part,
+                jump: p.jump,
+            };
+            self.check_unit(path, bytes, &moofs, &expect);
+        }
+    }
+
+    /// A new Period restarts the continuity of decode times and sequence numbers.
+    fn enter_part(&mut self, part: usize) {
+        if self.part != Some(part) {
+            self.part = Some(part);
+            self.decode_end = None;
+            self.decode_alternative = None;
+            self.last_sequence = None;
+            self.sequence_before = None;
+        }
+    }
+
+    /// The checks of one segment (or subsegment) against the previous one and the manifest.
+    fn check_unit(&mut self, path: &str, bytes: u64, moofs: &[&Moof], expect: &Expect) {
+        if moofs.is_empty() {
+            self.report(
+                Check::NotFragmented,
+                path,
+                "media segment without a moof".into(),
+                Some(json!("moof")),
+                Some(Value::Null),
+            );
+            self.decode_end = None;
+            return;
+        }
+        let Some(track_id) = self.main_track else {
+            return;
+        };
+        if moofs.iter().any(|m| m.damaged) {
+            // Reported as malformed: what the damaged fragment says is not compared.
+            self.decode_end = None;
+            self.decode_alternative = None;
+            return;
+        }
+        let mut unit: Option<Run> = None;
+        for moof in moofs {
+            let Some(run) = self.run(moof, track_id) else {
+                // No fragment of the track here (the track-id finding says why): the next
+                // fragment starts a new run.
+                self.decode_end = None;
+                self.decode_alternative = None;
+                continue;
+            };
+            let alternative = self.decode_alternative.take();
+            match (run.decode_time, self.decode_end) {
+                (Some(t), Some(end)) if t != end && !(unit.is_none() && expect.jump) => {
+                    self.decode_alternative = Some(end.saturating_add(run.duration));
+                    if alternative == Some(t) {
+                        // The previous fragment's tfdt was the odd one, and is reported.
+                        self.decode_end = Some(t.saturating_add(run.duration));
+                        self.decode_alternative = None;
+                        merge(&mut unit, run);
+                        continue;
+                    }
+                    let (what, delta) = if t > end {
+                        ("a gap", t - end)
+                    } else {
+                        ("an overlap", end - t)
+                    };
+                    self.report(
+                        Check::DecodeTime,
+                        path,
+                        format!(
+                            "tfdt {t} of track {track_id} in the moof at byte {}: {what} of {delta} after the previous fragment, which ends at {end}",
+                            moof.offset
+                        ),
+                        Some(json!(end)),
+                        Some(json!(t)),
+                    );
+                }
+                (None, _) => {
+                    self.report(
+                        Check::DecodeTime,
+                        path,
+                        format!(
+                            "traf of track {track_id} in the moof at byte {} has no tfdt",
+                            moof.offset
+                        ),
+                        Some(json!("tfdt")),
+                        Some(Value::Null),
+                    );
+                }
+                _ => {}
+            }
+            self.decode_end = run.decode_time.map(|t| t.saturating_add(run.duration));
+            merge(&mut unit, run);
+        }
+        let Some(unit) = unit else {
+            return;
+        };
+        self.last_sample = unit.max_sample;
+        self.check_against_manifest(path, &unit, expect);
+        let timing = self.parts[expect.part].1.clone();
+        if timing.start_with_sap >= 1
+            && let Some(flags) = unit.first_flags
+            && flags & NON_SYNC != 0
+        {
+            self.report(
+                Check::Sap,
+                path,
+                format!(
+                    "startWithSAP=\"{}\" but the first sample is not a sync sample (flags 0x{flags:08x})",
+                    timing.start_with_sap
+                ),
+                Some(json!("sync sample")),
+                Some(json!(format!("0x{flags:08x}"))),
+            );
+        }
+        let media_timescale = self.main().map_or(0, |t| t.timescale);
+        if media_timescale > 0 {
+            let seconds = unit.duration as f64 / media_timescale as f64;
+            self.feed_channel(expect.part, path, bytes, seconds);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Times against the manifest: a segment's start and duration (`mpd-time`, `mpd-duration`),
+//! the measure of the start chosen per representation, and a last segment counted but not
+//! written.
+
+use serde_json::json;
+
+use super::{Expect, Misplaced, RepresentationChecker, Run, convert_time, convert_up};
+use crate::check::Check;
+use crate::plan::SegmentKind;
+
+impl RepresentationChecker<'_> {
+    /// Whether a missing file is only the last segment of its Period under `@duration`
+    /// addressing, and the media before it already reaches the Period's end (within a sample):
+    /// a packager that writes an average segment duration as `@duration` (Bento4) makes the
+    /// manifest count one segment more than it wrote. A player asks for it at the very end; a
+    /// warning. Returns the nominal start and the media's end.
+    pub(super) fn covered_last_segment(&self, path: &str) -> Option<(i128, i128)> {
+        let planned = self.planned.get(path)?;
+        let [p] = planned.as_slice() else {
+            return None;
+        };
+        let (plan, timing) = &self.parts[p.part];
+        if p.kind != SegmentKind::Media || !p.last_in_part || timing.timeline || !timing.simple {
+            return None;
+        }
+        let track = self.main()?;
+        let end = convert_time(
+            i128::from(self.decode_end?),
+            track.timescale,
+            plan.timescale,
+        );
+        let start = p.time?;
+        let period_end = i128::from(timing.presentation_time_offset)
+            + i128::from(timing.period_duration?) * i128::from(plan.timescale) / 1_000_000_000;
+        let sample = i128::from(convert_up(
+            self.last_sample.max(1),
+            track.timescale,
+            plan.timescale,
+        ));
+        (end >= start && end + sample >= period_end).then_some((start, end))
+    }
+
+    /// After the last file: the checks over the whole representation.
+    pub fn conclude(mut self) {
+        self.close_channel();
+        // One measure for the whole representation, never half of each: the one that fits
+        // more segments (tfdt on a tie).
+        let measure = usize::from(self.misfits[1] < self.misfits[0]);
+        let what = ["tfdt", "earliest presentation time"][measure];
+        for m in std::mem::take(&mut self.misplaced) {
+            if m.off[measure] {
+                let found = m.found[measure];
+                self.report(
+                    Check::MpdTime,
+                    &m.segment,
+                    format!(
+                        "starts at {found} ({what}, timescale {}), the manifest says {}",
+                        m.timescale, m.expected
+                    ),
+                    Some(json!(m.expected as i64)),
+                    Some(json!(found as i64)),
+                );
+            }
+        }
+    }
+
+    pub(super) fn check_against_manifest(&mut self, path: &str, unit: &Run, expect: &Expect) {
+        let Some(track) = self.main().cloned() else {
+            return;
+        };
+        let media_ts = track.timescale;
+        if media_ts == 0 || expect.timescale == 0 || self.foreign_timescale.contains(&expect.part) {
+            return;
+        }
+        let sample = convert_up(unit.max_sample.max(1), media_ts, expect.timescale);
+        let tolerance = match (expect.simple, expect.duration) {
+            (true, Some(d)) => sample.max(d / 2),
+            _ => sample,
+        };
+        let tolerance = i128::from(tolerance);
+        if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
+            let decode = convert_time(i128::from(tfdt), media_ts, expect.timescale);
+            let earliest = convert_time(
+                i128::from(tfdt) + i128::from(unit.first_cto)
+                    - i128::from(track.edit_shift.unwrap_or(0)),
+                media_ts,
+                expect.timescale,
+            );
+            let off = [
+                (decode - expected).abs() > tolerance,
+                (earliest - expected).abs() > tolerance,
+            ];
+            if off[0] || off[1] {
+                self.misfits[0] += u64::from(off[0]);
+                self.misfits[1] += u64::from(off[1]);
+                self.misplaced.push(Misplaced {
+                    segment: path.to_string(),
+                    expected,
+                    found: [decode, earliest],
+                    off,
+                    timescale: expect.timescale,
+                });
+            }
+        }
+        if let Some(expected) = expect.duration {
+            let found = convert_up(unit.duration, media_ts, expect.timescale);
+            let delta = i128::from(found) - i128::from(expected);
+            let wrong = if expect.last_in_part {
+                delta > tolerance
+            } else {
+                delta.abs() > tolerance
+            };
+            if wrong {
+                self.report(
+                    Check::MpdDuration,
+                    path,
+                    format!(
+                        "lasts {found} (timescale {}), the manifest says {expected}",
+                        expect.timescale
+                    ),
+                    Some(json!(expected)),
+                    Some(json!(found)),
+                );
+            }
+        }
+    }
+}
