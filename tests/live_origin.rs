@@ -561,3 +561,199 @@ fn faults_fail_late_stall_restart_and_conditional_get() {
     assert!(log.iter().any(|r| r.status == 503));
     assert_eq!(log.last().unwrap().at, ast + 50 * S);
 }
+
+/// The library's clock over a real HTTP client, as the engine will plug it in.
+struct HttpTime(reqwest::Client);
+
+impl dashget::live::clock::TimeFetcher for HttpTime {
+    async fn fetch(
+        &mut self,
+        request: &dashget::live::clock::TimeRequest,
+    ) -> Result<dashget::live::clock::Exchange, String> {
+        use dashget::live::clock::TimeRequest;
+        let (method, url) = match request {
+            TimeRequest::Get(u) => (reqwest::Method::GET, u),
+            TimeRequest::Head(u) => (reqwest::Method::HEAD, u),
+        };
+        let sent = unix_now();
+        let response = self
+            .0
+            .request(method, url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let date = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        Ok(dashget::live::clock::Exchange {
+            sent,
+            received: unix_now(),
+            body,
+            date,
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_library_clock_finds_the_origin_skew_with_every_scheme() {
+    use dashget::live::clock::{ClockSource, ManifestExchange, synchronise};
+    let schemes: &[&[UtcScheme]] = &[
+        &[UtcScheme::HttpXsdate],
+        &[UtcScheme::HttpIso],
+        &[UtcScheme::HttpHead],
+        &[UtcScheme::HttpNtp],
+        &[UtcScheme::Direct],
+        &[],
+    ];
+    let client = reqwest::Client::new();
+    for skew in [30 * S, -30 * S] {
+        for &offered in schemes {
+            let mut config = LiveConfig::new(Addressing::Number, whole_seconds_ago(100));
+            config.utc_timing = offered.to_vec();
+            let origin = LiveOrigin::start(config);
+            origin.set_skew(skew);
+            let sent = unix_now();
+            let response = client.get(origin.manifest_url()).send().await.unwrap();
+            let date = response
+                .headers()
+                .get("date")
+                .map(|v| v.to_str().unwrap().to_string());
+            let bytes = response.bytes().await.unwrap();
+            let manifest = ManifestExchange {
+                sent,
+                received: unix_now(),
+                date,
+            };
+            let attributes = dashget::live::read_live_attributes(&bytes).unwrap();
+            let sync = synchronise(
+                &attributes.utc_timing,
+                &manifest,
+                &mut HttpTime(client.clone()),
+            )
+            .await
+            .unwrap();
+            // Both clocks are this machine's: the true offset is the skew, exactly.
+            let error = (sync.offset - skew).unsigned_abs();
+            assert!(
+                error <= u128::from(sync.uncertainty),
+                "{offered:?} {skew}: {} misses by {error} ns",
+                sync.describe()
+            );
+            assert_eq!(sync.is_fallback(), offered.is_empty(), "{offered:?}");
+            if let ClockSource::Scheme { scheme, .. } = &sync.source {
+                // A whole-second Date is only known to ±0.5 s; the others much better.
+                let coarse = scheme.name() == "http-head";
+                assert_eq!(
+                    sync.uncertainty >= 500_000_000,
+                    coarse,
+                    "{}",
+                    sync.describe()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_library_agrees_with_the_origin_on_every_segment() {
+    use dashget::live::{LivePresentation, SegmentKey};
+    for mode in MODES {
+        let ast = whole_seconds_ago(300);
+        let mut config = LiveConfig::new(mode, ast);
+        config.tsbd = 8 * SEC;
+        config.encoder_gaps = vec![(95 * SEC, 96 * SEC)];
+        config.periods.push(PeriodSpec {
+            id: "p1".into(),
+            start: 96 * SEC,
+            media_offset: 96 * SEC,
+        });
+        let origin = LiveOrigin::start(config);
+        let url = url::Url::parse(&origin.manifest_url()).unwrap();
+        // Instants around the Period boundary and the gap, each on and off a segment edge.
+        for at in [
+            90 * S,
+            95 * S + 600_000_000,
+            96 * S,
+            96 * S + 384_000_000,
+            97 * S + 1,
+            103_999_999_999,
+        ] {
+            let now = ast + at;
+            origin.freeze(Some(now));
+            let live =
+                LivePresentation::parse(get(&origin, "live/manifest.mpd").body.as_slice(), &url)
+                    .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+            for rep in &live.representations {
+                let period = &live.period(rep).label;
+                let segments = live.available_segments(rep, now, None, usize::MAX);
+                for segment in &segments {
+                    let path = segment.url.path().trim_start_matches('/');
+                    let index = origin_index(&origin, period, &rep.id, path);
+                    let Some(index) = index else {
+                        panic!(
+                            "{mode:?} at {at}: the library lists {path}, which the origin does not make"
+                        );
+                    };
+                    let Some((from, until)) = origin.availability(period, &rep.id, index) else {
+                        // An encoder gap: a @duration template counts it; it never comes.
+                        assert_eq!(mode, Addressing::Number, "{path}");
+                        assert_eq!(get(&origin, path).status, 404);
+                        continue;
+                    };
+                    assert_eq!(segment.available_from, from, "{mode:?} {path}");
+                    assert_eq!(segment.due_by, until, "{mode:?} {path}");
+                    assert_eq!(get(&origin, path).status, 200, "{mode:?} {path} at {at}");
+                    if let SegmentKey::Time(t) = segment.id.key {
+                        assert!(path.ends_with(&format!("/t{t}.m4s")));
+                    }
+                }
+                // And nothing the origin has available is missing from the library's list
+                // (in the modes that list; @duration counts from the clock, gaps included).
+                let listed: Vec<u64> = segments
+                    .iter()
+                    .filter_map(|s| {
+                        origin_index(
+                            &origin,
+                            period,
+                            &rep.id,
+                            s.url.path().trim_start_matches('/'),
+                        )
+                    })
+                    .collect();
+                let expected: Vec<u64> = (0..400)
+                    .filter(|&k| {
+                        origin
+                            .availability(period, &rep.id, k)
+                            .is_some_and(|(from, until)| from <= now && now <= until)
+                    })
+                    .collect();
+                if mode == Addressing::Number {
+                    // The gap's numbers are counted (they 404); the rest is the origin's.
+                    let without_gap: Vec<u64> = listed
+                        .iter()
+                        .copied()
+                        .filter(|&k| origin.availability(period, &rep.id, k).is_some())
+                        .collect();
+                    assert_eq!(
+                        without_gap, expected,
+                        "{mode:?} {period}/{} at {at}",
+                        rep.id
+                    );
+                } else {
+                    assert_eq!(listed, expected, "{mode:?} {period}/{} at {at}", rep.id);
+                }
+            }
+        }
+    }
+}
+
+/// The origin's index of the segment at `path`, by trying the indices it could be.
+fn origin_index(origin: &LiveOrigin, period: &str, track: &str, path: &str) -> Option<u64> {
+    (0..400).find(|&k| origin.segment_path(period, track, k) == path)
+}

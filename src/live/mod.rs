@@ -1,6 +1,6 @@
 //! Live presentations (`MPD@type="dynamic"`): the pieces of a recorder that need no network.
 //!
-//! - `clock`: synchronising with the manifest's `UTCTiming` (or, failing that, the `Date` of
+//! - [`clock`]: synchronising with the manifest's `UTCTiming` (or, failing that, the `Date` of
 //!   the manifest's response), with an offset and its uncertainty;
 //! - [`availability`]: for a synchronised instant, which segments exist, with their stable
 //!   identity and exact availability windows, and whether the presentation has ended;
@@ -12,6 +12,7 @@
 mod addressing;
 pub mod attributes;
 pub mod availability;
+pub mod clock;
 pub mod time;
 
 pub use attributes::{AvailabilityOffset, LiveAttributes, UtcTiming, read_live_attributes};

@@ -58,7 +58,7 @@ pub enum Addressing {
     TimelineNumber,
     /// `SegmentTimeline` with `$Time$`, the last `S` open-ended (`r="-1"`).
     TimelineOpen,
-    /// `SegmentList` of the segments in the buffer.
+    /// `SegmentList` of the segments in the buffer, placed by a `SegmentTimeline`.
     List,
 }
 

@@ -102,15 +102,17 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
                     );
                 }
                 Addressing::List => {
+                    // A list that drops expired entries places them with a SegmentTimeline
+                    // (by position alone, its first entry would start the Period).
                     let first = range.map_or(0, |r| r.0);
                     let _ = writeln!(
                         body,
-                        "        <SegmentList {common} duration=\"{}\" startNumber=\"{}\">\n          <Initialization sourceURL=\"{init}\"/>",
-                        t.segment_duration,
-                        config.start_number + first
+                        "        <SegmentList {common} startNumber=\"{}\">\n          <Initialization sourceURL=\"{init}\"/>\n          <SegmentTimeline>\n{}          </SegmentTimeline>",
+                        config.start_number + first,
+                        entries(false)
                     );
                     if let Some((first, last)) = range {
-                        for k in first..=last {
+                        for k in (first..=last).filter(|&k| exists(config, p, t, k)) {
                             let _ = writeln!(
                                 body,
                                 "          <SegmentURL media=\"{folder}/n{}.m4s\"/>",
@@ -217,7 +219,8 @@ pub(super) fn timeline(
     }
     let count = runs.len();
     for (i, (a, b)) in runs.into_iter().enumerate() {
-        let r = if open && i + 1 == count {
+        // Open only while the encoder produces: during an outage the last S is closed.
+        let r = if open && i + 1 == count && b == last {
             "-1".to_string()
         } else {
             (b - a).to_string()
