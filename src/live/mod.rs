@@ -4,7 +4,7 @@
 //!   the manifest's response), with an offset and its uncertainty;
 //! - [`availability`]: for a synchronised instant, which segments exist, with their stable
 //!   identity and exact availability windows, and whether the presentation has ended;
-//! - `recording`: the static manifest of what was recorded, written atomically.
+//! - [`recording`]: the static manifest of what was recorded, written atomically.
 //!
 //! Instants are integer nanoseconds since the Unix epoch ([`time::UnixNanos`]), media times
 //! integer ticks: nothing here is a float.
@@ -13,6 +13,7 @@ mod addressing;
 pub mod attributes;
 pub mod availability;
 pub mod clock;
+pub mod recording;
 pub mod time;
 
 pub use attributes::{AvailabilityOffset, LiveAttributes, UtcTiming, read_live_attributes};
