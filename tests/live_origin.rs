@@ -79,6 +79,35 @@ fn get(origin: &LiveOrigin, path: &str) -> Reply {
     request(origin, "GET", path, "").unwrap()
 }
 
+/// An origin in `mode` whose AST was `age` seconds ago, with a buffer of `tsbd` seconds.
+fn origin_with_buffer(mode: Addressing, age: i128, tsbd: u64) -> (LiveOrigin, i128) {
+    let ast = whole_seconds_ago(age);
+    let mut config = LiveConfig::new(mode, ast);
+    config.tsbd = tsbd * SEC;
+    (LiveOrigin::start(config), ast)
+}
+
+/// GETs the manifest: its bytes, and the exchange the clock needs (local send and receive
+/// instants, `Date`).
+async fn fetch_manifest(
+    client: &reqwest::Client,
+    origin: &LiveOrigin,
+) -> (bytes::Bytes, dashget::live::clock::ManifestExchange) {
+    let sent = unix_now();
+    let response = client.get(origin.manifest_url()).send().await.unwrap();
+    let date = response
+        .headers()
+        .get("date")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.bytes().await.unwrap();
+    let exchange = dashget::live::clock::ManifestExchange {
+        sent,
+        received: unix_now(),
+        date,
+    };
+    (bytes, exchange)
+}
+
 const MODES: [Addressing; 5] = [
     Addressing::Number,
     Addressing::TimelineTime,
@@ -90,10 +119,7 @@ const MODES: [Addressing; 5] = [
 #[test]
 fn availability_is_exact_in_every_mode() {
     for mode in MODES {
-        let ast = whole_seconds_ago(100);
-        let mut config = LiveConfig::new(mode, ast);
-        config.tsbd = 10 * SEC;
-        let origin = LiveOrigin::start(config);
+        let (origin, ast) = origin_with_buffer(mode, 100, 10);
         // (track, index, available from, until) computed by hand: video 0.4 s segments,
         // audio 0.384 s; a segment is available once it has ended, for 10 s more.
         let rows: &[(&str, u64, i128, i128)] = &[
@@ -201,10 +227,7 @@ fn looped_segments_are_valid_fmp4_with_moved_times() {
 #[test]
 fn manifests_parse_and_list_exactly_the_buffer() {
     for mode in MODES {
-        let ast = whole_seconds_ago(200);
-        let mut config = LiveConfig::new(mode, ast);
-        config.tsbd = 10 * SEC;
-        let origin = LiveOrigin::start(config);
+        let (origin, ast) = origin_with_buffer(mode, 200, 10);
         origin.freeze(Some(ast + 100 * S));
         let reply = get(&origin, "live/manifest.mpd");
         assert_eq!(reply.status, 200);
@@ -602,7 +625,7 @@ impl dashget::live::clock::TimeFetcher for HttpTime {
 
 #[tokio::test]
 async fn the_library_clock_finds_the_origin_skew_with_every_scheme() {
-    use dashget::live::clock::{ClockSource, ManifestExchange, synchronise};
+    use dashget::live::clock::{ClockSource, synchronise};
     let schemes: &[&[UtcScheme]] = &[
         &[UtcScheme::HttpXsdate],
         &[UtcScheme::HttpIso],
@@ -618,18 +641,7 @@ async fn the_library_clock_finds_the_origin_skew_with_every_scheme() {
             config.utc_timing = offered.to_vec();
             let origin = LiveOrigin::start(config);
             origin.set_skew(skew);
-            let sent = unix_now();
-            let response = client.get(origin.manifest_url()).send().await.unwrap();
-            let date = response
-                .headers()
-                .get("date")
-                .map(|v| v.to_str().unwrap().to_string());
-            let bytes = response.bytes().await.unwrap();
-            let manifest = ManifestExchange {
-                sent,
-                received: unix_now(),
-                date,
-            };
+            let (bytes, manifest) = fetch_manifest(&client, &origin).await;
             let attributes = dashget::live::read_live_attributes(&bytes).unwrap();
             let sync = synchronise(
                 &attributes.utc_timing,
@@ -756,4 +768,158 @@ fn the_library_agrees_with_the_origin_on_every_segment() {
 /// The origin's index of the segment at `path`, by trying the indices it could be.
 fn origin_index(origin: &LiveOrigin, period: &str, track: &str, path: &str) -> Option<u64> {
     (0..400).find(|&k| origin.segment_path(period, track, k) == path)
+}
+
+/// The pieces compose into a recorder: a skewed origin, the clock from its coarsest scheme,
+/// availability from each refreshed manifest (waiting out the clock's uncertainty), fetches,
+/// and the static manifest of what was recorded, which plans back to the files and dumps
+/// cleanly. Nothing is asked before it exists. (A reference loop for the engine's recorder,
+/// running a couple of seconds of real time per case; it asserts no durations.)
+#[tokio::test]
+async fn clock_availability_and_recording_compose_against_a_skewed_origin() {
+    use dashget::live::clock::synchronise;
+    use dashget::live::recording::Recording;
+    use dashget::live::{LivePresentation, SegmentId};
+    use std::collections::HashSet;
+    let client = reqwest::Client::new();
+    for (skew, mode) in [
+        (30 * S, Addressing::TimelineTime),
+        (-30 * S, Addressing::Number),
+    ] {
+        let ast = ((unix_now() + skew) / S - 20) * S;
+        let mut config = LiveConfig::new(mode, ast);
+        config.tsbd = 10 * SEC;
+        config.utc_timing = vec![UtcScheme::HttpHead];
+        let origin = LiveOrigin::start(config);
+        origin.set_skew(skew);
+        let manifest_url = url::Url::parse(&origin.manifest_url()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut recording = Recording::new();
+        let mut done: HashSet<SegmentId> = HashSet::new();
+        let mut inits: HashSet<String> = HashSet::new();
+        let mut since: Option<Vec<i128>> = None;
+        let mut sync = None;
+        let stop = unix_now() + 2_500_000_000;
+        loop {
+            let (bytes, exchange) = fetch_manifest(&client, &origin).await;
+            let live = LivePresentation::parse(&bytes, &manifest_url).unwrap();
+            if sync.is_none() {
+                let found = synchronise(
+                    &live.attributes.utc_timing,
+                    &exchange,
+                    &mut HttpTime(client.clone()),
+                )
+                .await
+                .unwrap();
+                assert!((found.offset - skew).unsigned_abs() <= u128::from(found.uncertainty));
+                sync = Some(found);
+            }
+            let clock = sync.as_ref().unwrap();
+            // The earliest the server's clock can read now.
+            let surely = clock.server_time(unix_now()) - i128::from(clock.uncertainty);
+            // Default start: the live edge of each representation when the recording begins.
+            let starts = since.get_or_insert_with(|| {
+                live.representations
+                    .iter()
+                    .map(|rep| live.live_edge(rep, surely).map_or(0, |s| s.start))
+                    .collect()
+            });
+            for (rep, start) in live.representations.iter().zip(starts.iter()) {
+                if let Some((init, _)) = &rep.init
+                    && inits.insert(init.to_string())
+                {
+                    let path = dashget::layout::local_path(&manifest_url, init);
+                    let body = client
+                        .get(init.clone())
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
+                    std::fs::create_dir_all(dir.path().join(&path).parent().unwrap()).unwrap();
+                    std::fs::write(dir.path().join(&path), &body).unwrap();
+                    recording.add_init(&live, rep, &path.to_string_lossy());
+                }
+                for segment in live.available_segments(rep, surely, Some(*start), 64) {
+                    if !done.insert(segment.id.clone()) {
+                        continue;
+                    }
+                    let response = client.get(segment.url.clone()).send().await.unwrap();
+                    assert_eq!(response.status(), 200, "{}", segment.url);
+                    let body = response.bytes().await.unwrap();
+                    let path = dashget::layout::local_path(&manifest_url, &segment.url);
+                    std::fs::create_dir_all(dir.path().join(&path).parent().unwrap()).unwrap();
+                    std::fs::write(dir.path().join(&path), &body).unwrap();
+                    recording.add_segment(&live, rep, &segment, &path.to_string_lossy());
+                }
+            }
+            recording.write(&dir.path().join("manifest.mpd")).unwrap();
+            if unix_now() > stop {
+                break;
+            }
+            // Sleep until the next segment is surely available (at most 200 ms).
+            let next = live
+                .representations
+                .iter()
+                .filter_map(|rep| live.next_availability(rep, surely))
+                .map(|at| clock.local_time_when_surely(at))
+                .min()
+                .unwrap_or(i128::MAX);
+            let wait = (next - unix_now()).clamp(1_000_000, 200_000_000);
+            tokio::time::sleep(Duration::from_nanos(wait as u64)).await;
+        }
+        assert!(
+            origin.early_requests().is_empty(),
+            "{:?}",
+            origin.early_requests()
+        );
+        assert!(
+            origin.requests().iter().all(|r| r.status == 200),
+            "{:?}",
+            origin
+                .requests()
+                .iter()
+                .filter(|r| r.status != 200)
+                .collect::<Vec<_>>()
+        );
+        // Every representation recorded back to back from its start.
+        assert!(
+            recording.segment_count() >= 4,
+            "{}",
+            recording.segment_count()
+        );
+        for rep in recording
+            .periods
+            .iter()
+            .flat_map(|p| &p.adaptation_sets)
+            .flat_map(|a| &a.representations)
+        {
+            assert!(
+                rep.segments
+                    .windows(2)
+                    .all(|w| w[1].time == w[0].time + w[0].duration as i64)
+            );
+        }
+        // The static manifest plans back to exactly the files, and dumps cleanly.
+        let text = std::fs::read(dir.path().join("manifest.mpd")).unwrap();
+        let local = url::Url::from_file_path(dir.path().join("manifest.mpd")).unwrap();
+        let plan = dashget::plan::plan(&text, &local).unwrap();
+        for (_, segment) in plan.segments() {
+            assert!(
+                dir.path().join(&segment.path).is_file(),
+                "{}",
+                segment.path.display()
+            );
+        }
+        let report = dashget::dump_folder::dump_folder(&dashget::dump_folder::FolderOptions {
+            folder: dir.path().to_path_buf(),
+            mpd: Some("manifest.mpd".into()),
+            reps: Vec::new(),
+            dump: DumpOptions::default(),
+            concat: false,
+        })
+        .unwrap();
+        assert!(report.is_clean(), "{report:?}");
+    }
 }

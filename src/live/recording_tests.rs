@@ -141,6 +141,17 @@ fn a_recording_that_starts_late_starts_at_zero_and_keeps_its_tracks_aligned() {
     assert_eq!(recording.segment_count(), 5 + 4);
 }
 
+/// The local paths the crate's plan gives the first Representation of a manifest.
+fn planned_paths(text: &str) -> Vec<String> {
+    let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
+    let plan = crate::plan::plan(text.as_bytes(), &url).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    plan.representations[0]
+        .segments
+        .iter()
+        .map(|s| s.path.to_string_lossy().replace('\\', "/"))
+        .collect()
+}
+
 #[test]
 fn odd_file_names_round_trip_through_urls() {
     let live = live();
@@ -152,15 +163,7 @@ fn odd_file_names_round_trip_through_urls() {
     for (segment, name) in segments.iter().zip(names) {
         recording.add_segment(&live, rep, segment, name);
     }
-    let text = recording.render();
-    let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
-    let plan = crate::plan::plan(text.as_bytes(), &url).unwrap();
-    let paths: Vec<String> = plan.representations[0]
-        .segments
-        .iter()
-        .map(|s| s.path.to_string_lossy().replace('\\', "/"))
-        .collect();
-    assert_eq!(paths, names);
+    assert_eq!(planned_paths(&recording.render()), names);
 }
 
 #[test]
@@ -348,13 +351,7 @@ fn a_template_where_one_names_every_file_else_a_list() {
             assert!(text.contains("startNumber=\"1\""), "{text}");
         }
         // Either way the plan names exactly the recorded files.
-        let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
-        let plan = crate::plan::plan(text.as_bytes(), &url).unwrap();
-        let paths: Vec<String> = plan.representations[0]
-            .segments
-            .iter()
-            .map(|s| s.path.to_string_lossy().replace('\\', "/"))
-            .collect();
+        let paths = planned_paths(&text);
         let expected: Vec<String> = segments
             .iter()
             .filter(|s| !skip.contains(&s.number))
