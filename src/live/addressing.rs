@@ -14,6 +14,12 @@ use crate::plan::template::{Identifier, Template};
 /// 10^9 as the wide integer the arithmetic is done in.
 pub(crate) const E9: i128 = 1_000_000_000;
 
+/// `a / b` rounded up, for `b > 0`.
+pub(crate) fn ceil_div(a: i128, b: i128) -> i128 {
+    let q = a.div_euclid(b);
+    if a.rem_euclid(b) == 0 { q } else { q + 1 }
+}
+
 /// Consecutive segments of one duration: segment `j` starts at media time
 /// `(start_e9 + j × d_e9) / 10^9` ticks (both scaled by 10^9, so that fractional `@duration`
 /// values stay exact).
@@ -176,7 +182,8 @@ fn timescale(common: &CommonSegmentAttributes) -> Result<u64, String> {
 
 /// The Period's length in ticks × 10^9, when known.
 fn period_len_e9(ts: u64, ctx: &Context) -> Option<i128> {
-    ctx.period_duration.map(|d| i128::from(d) * i128::from(ts))
+    ctx.period_duration
+        .map(|d| i128::from(d).saturating_mul(i128::from(ts)))
 }
 
 /// Runs of a SegmentTimeline (23009-1 §5.3.9.6): every `S@t` sets the time (a jump is a gap);
@@ -208,11 +215,11 @@ fn timeline_runs(
         } else {
             let end_e9 = match entries.get(i + 1).and_then(|next| next.t) {
                 Some(next_t) => Some(i128::from(next_t) * E9),
-                None => period_len_e9(ts, ctx).map(|len| pto_e9 + len),
+                None => period_len_e9(ts, ctx).map(|len| pto_e9.saturating_add(len)),
             };
             end_e9.map(|end| {
-                let span = (end - time_e9).max(0);
-                ((span + d_e9 - 1) / d_e9) as u64
+                let span = end.saturating_sub(time_e9).max(0);
+                u64::try_from(ceil_div(span, d_e9)).unwrap_or(u64::MAX)
             })
         };
         runs.push(Run {
@@ -226,7 +233,7 @@ fn timeline_runs(
             Some(c) => {
                 number = number.saturating_add(c);
                 list_index = list_index.saturating_add(c as usize);
-                time_e9 += d_e9 * i128::from(c);
+                time_e9 = time_e9.saturating_add(d_e9.saturating_mul(i128::from(c)));
             }
             None if i + 1 < entries.len() => {
                 return Err(format!(
@@ -255,7 +262,8 @@ fn duration_run(
     let by_end_number = common
         .end_number
         .map(|end| end.saturating_add(1).saturating_sub(start_number));
-    let by_period = period_len_e9(ts, ctx).map(|len| ((len + d_e9 - 1) / d_e9).max(0) as u64);
+    let by_period = period_len_e9(ts, ctx)
+        .map(|len| u64::try_from(ceil_div(len.max(0), d_e9)).unwrap_or(u64::MAX));
     let count = match (by_end_number, by_period) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

@@ -16,7 +16,7 @@
 use url::Url;
 
 use super::LiveError;
-use super::addressing::{self, Context, E9, Media, Run};
+use super::addressing::{self, Context, E9, Media, Run, ceil_div};
 use super::attributes::{AvailabilityOffset, LiveAttributes, read_live_attributes};
 use super::time::UnixNanos;
 use crate::mpd::{Mpd, PresentationType, parse_mpd};
@@ -314,28 +314,36 @@ type Window = (i128, i128, i128, i128, i128);
 
 impl Frame {
     fn window(&self, run: &Run, j: u64) -> Option<Window> {
-        let s_e9 = run.start_e9 + i128::from(j) * run.d_e9 - self.pto_e9;
-        let mut e_e9 = s_e9 + run.d_e9;
+        // Saturating: absurd manifests (huge timescales, counts) give absurd times, not panics.
+        let s_e9 = run
+            .start_e9
+            .saturating_add(i128::from(j).saturating_mul(run.d_e9))
+            .saturating_sub(self.pto_e9);
+        let mut e_e9 = s_e9.saturating_add(run.d_e9);
         if let Some(len) = self.period_len_e9 {
             if s_e9 >= len {
                 return None;
             }
             e_e9 = e_e9.min(len);
         }
-        let start = self.period_start + s_e9.div_euclid(self.ts);
-        let end = self.period_start + ceil_div(e_e9, self.ts);
+        let start = self.period_start.saturating_add(s_e9.div_euclid(self.ts));
+        let end = self.period_start.saturating_add(ceil_div(e_e9, self.ts));
         if !self.dynamic {
             let until = self.aet.unwrap_or(i128::MAX);
             return Some((start, end, i128::MIN, until, until));
         }
-        let base = self.ast + end;
+        let base = self.ast.saturating_add(end);
         let from = match self.ato {
-            Some(ato) => base - ato,
-            None => self.ast + self.period_start,
+            Some(ato) => base.saturating_sub(ato),
+            None => self.ast.saturating_add(self.period_start),
         };
         let aet = self.aet.unwrap_or(i128::MAX);
         let (due, until) = match self.tsbd {
-            Some(tsbd) => (base + tsbd, base + ceil_div(e_e9 - s_e9, self.ts) + tsbd),
+            Some(tsbd) => (
+                base.saturating_add(tsbd),
+                base.saturating_add(ceil_div(e_e9.saturating_sub(s_e9), self.ts))
+                    .saturating_add(tsbd),
+            ),
             None => (i128::MAX, i128::MAX),
         };
         Some((start, end, from, due.min(aet), until.min(aet)))
@@ -347,14 +355,17 @@ impl Frame {
         if let Some(count) = run.count {
             return count;
         }
-        let reach = (now - self.ast - self.period_start + self.ato.unwrap_or(0)).max(0);
-        let limit_e9 = reach * self.ts + self.pto_e9 - run.start_e9;
-        u64::try_from((limit_e9 / run.d_e9).max(0) + 2).unwrap_or(u64::MAX)
+        let reach = now
+            .saturating_sub(self.ast)
+            .saturating_sub(self.period_start)
+            .saturating_add(self.ato.unwrap_or(0))
+            .max(0);
+        let limit_e9 = reach
+            .saturating_mul(self.ts)
+            .saturating_add(self.pto_e9)
+            .saturating_sub(run.start_e9);
+        u64::try_from((limit_e9 / run.d_e9).max(0).saturating_add(2)).unwrap_or(u64::MAX)
     }
-}
-
-fn ceil_div(a: i128, b: i128) -> i128 {
-    -((-a).div_euclid(b))
 }
 
 /// The first `j` in `0..n` for which `pred` is false (`pred` holds on a prefix).
@@ -386,7 +397,7 @@ impl LivePresentation {
             period_start: i128::from(period.start),
             period_len_e9: period
                 .duration
-                .map(|d| i128::from(d) * i128::from(rep.timescale)),
+                .map(|d| i128::from(d).saturating_mul(i128::from(rep.timescale))),
             ts: i128::from(rep.timescale),
             pto_e9: i128::from(rep.presentation_time_offset) * E9,
             ato: match rep.availability_time_offset.nanos {
@@ -401,7 +412,8 @@ impl LivePresentation {
 
     /// When a Representation's init segment may be requested: AST + Period start.
     pub fn init_available_from(&self, rep: &LiveRepresentation) -> UnixNanos {
-        self.availability_start_time + i128::from(self.periods[rep.period].start)
+        self.availability_start_time
+            .saturating_add(i128::from(self.periods[rep.period].start))
     }
 
     /// The segments of `rep` that can be requested at `now` and are not yet due, oldest first:
@@ -428,9 +440,11 @@ impl LivePresentation {
                 if out.len() >= max {
                     return out;
                 }
-                if let Some(segment) = self.segment(rep, &frame, run, j) {
-                    out.push(segment);
-                }
+                // No segment here (past a list's end, a time beyond 64 bits): none further.
+                let Some(segment) = self.segment(rep, &frame, run, j) else {
+                    break;
+                };
+                out.push(segment);
             }
         }
         out
@@ -489,7 +503,7 @@ impl LivePresentation {
                 duration: Some(d),
                 ..
             }) => PresentationEnd::At {
-                end: start + d,
+                end: start.saturating_add(*d),
                 reason: EndReason::LastPeriodDuration,
             },
             _ => PresentationEnd::Open,
@@ -510,7 +524,7 @@ impl LivePresentation {
         match self.end() {
             PresentationEnd::Static => true,
             PresentationEnd::At { end, .. } => {
-                now >= self.availability_start_time + i128::from(end)
+                now >= self.availability_start_time.saturating_add(i128::from(end))
             }
             PresentationEnd::Open => false,
         }
@@ -525,7 +539,9 @@ impl LivePresentation {
     ) -> Option<LiveSegment> {
         let (start, end, from, due, until) = frame.window(run, j)?;
         let number = run.first_number.saturating_add(j);
-        let media_e9 = run.start_e9 + i128::from(j) * run.d_e9;
+        let media_e9 = run
+            .start_e9
+            .saturating_add(i128::from(j).saturating_mul(run.d_e9));
         let time = i64::try_from(media_e9.div_euclid(E9)).ok()?;
         let duration = u64::try_from(run.d_e9 / E9).ok()?;
         let period = &self.periods[rep.period];
@@ -538,7 +554,7 @@ impl LivePresentation {
             } => {
                 // With @duration, $Time$ is (Number − startNumber) × @duration, as in the plan.
                 let template_time = if *duration_addressed {
-                    i64::try_from((media_e9 - frame.pto_e9).div_euclid(E9)).ok()?
+                    i64::try_from(media_e9.saturating_sub(frame.pto_e9).div_euclid(E9)).ok()?
                 } else {
                     time
                 };

@@ -46,3 +46,6 @@ pub enum LiveError {
         message: String,
     },
 }
+
+#[cfg(test)]
+mod robustness_tests;

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+use super::addressing::ceil_div;
 use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
 use super::time::format_duration;
 use crate::plan::template::{Identifier, Template, Values};
@@ -242,7 +243,7 @@ impl Recording {
                 periods.push_str("    </AdaptationSet>\n");
             }
             periods.push_str("  </Period>\n");
-            start += duration;
+            start = start.saturating_add(duration);
         }
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011\" type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"PT2S\">\n{periods}</MPD>\n",
@@ -271,7 +272,9 @@ fn anchor(period: &RecordedPeriod) -> Option<i128> {
 /// Period-relative nanoseconds of a media time, rounded down.
 fn presentation_ns(rep: &RecordedRepresentation, time: i64) -> i128 {
     let ticks = i128::from(time) - i128::from(rep.presentation_time_offset);
-    (ticks * 1_000_000_000).div_euclid(i128::from(rep.timescale.max(1)))
+    ticks
+        .saturating_mul(1_000_000_000)
+        .div_euclid(i128::from(rep.timescale.max(1)))
 }
 
 /// The recorded Period's length: from the anchor to the latest recorded end, rounded up.
@@ -284,8 +287,11 @@ fn period_duration(period: &RecordedPeriod, anchor: i128) -> u64 {
             let last = r.segments.last()?;
             let end_ticks = i128::from(last.time) + i128::from(last.duration)
                 - i128::from(r.presentation_time_offset);
-            let end = -((-end_ticks * 1_000_000_000).div_euclid(i128::from(r.timescale.max(1))));
-            u64::try_from(end - anchor).ok()
+            let end = ceil_div(
+                end_ticks.saturating_mul(1_000_000_000),
+                i128::from(r.timescale.max(1)),
+            );
+            u64::try_from(end.saturating_sub(anchor)).ok()
         })
         .max()
         .unwrap_or(0)
@@ -293,8 +299,11 @@ fn period_duration(period: &RecordedPeriod, anchor: i128) -> u64 {
 
 /// The new `presentationTimeOffset`: the Representation's media time at the anchor.
 fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
-    i128::from(rep.presentation_time_offset)
-        + (anchor * i128::from(rep.timescale)).div_euclid(1_000_000_000)
+    i128::from(rep.presentation_time_offset).saturating_add(
+        anchor
+            .saturating_mul(i128::from(rep.timescale))
+            .div_euclid(1_000_000_000),
+    )
 }
 
 fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: i128) {
@@ -393,9 +402,8 @@ fn media_template(rep: &RecordedRepresentation) -> Option<(String, bool)> {
     let encoded: Vec<String> = rep.segments.iter().map(|s| url_path(&s.path)).collect();
     let consecutive = rep
         .segments
-        .iter()
-        .zip(first.number..)
-        .all(|(s, n)| s.number == n);
+        .windows(2)
+        .all(|w| w[0].number.checked_add(1) == Some(w[1].number));
     let candidates = [
         (Identifier::Time, first.time.to_string(), false),
         (Identifier::Number, first.number.to_string(), true),

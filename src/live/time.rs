@@ -49,7 +49,7 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, DateTimeError> {
         let (clock, zone) = time.split_at(pos);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let zone = zone[1..].replace(':', "");
-        if zone.len() != 4 {
+        if zone.len() != 4 || !zone.is_ascii() {
             return Err(err());
         }
         let hours: i64 = digits(&zone[..2], 2..=2).ok_or_else(err)?;
@@ -266,6 +266,7 @@ mod tests {
             "tomorrow",
             "2026-11-28T22:00:00.12a3Z",
             "2026-11-28T24:00:01Z",
+            "2026-11-28T22:00:00+aé1",
         ] {
             assert!(parse_datetime(text).is_err(), "{text}");
         }
