@@ -426,16 +426,45 @@ impl LivePresentation {
         since: Option<i128>,
         max: usize,
     ) -> Vec<LiveSegment> {
+        self.collect(rep, now, since, max, false)
+    }
+
+    /// The segments of `rep` the manifest still describes whose due time has passed at `now`
+    /// (starting at or after `since` when given, at most `max`, oldest first): what a recorder
+    /// that has not got them must report as lost.
+    pub fn expired_segments(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        max: usize,
+    ) -> Vec<LiveSegment> {
+        self.collect(rep, now, since, max, true)
+    }
+
+    /// Segments from `since` on: the expired ones, or those available and not yet due.
+    fn collect(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        max: usize,
+        expired: bool,
+    ) -> Vec<LiveSegment> {
         let frame = self.frame(rep);
         let mut out = Vec::new();
         for run in &rep.runs {
             let n = frame.run_len(run, now);
             let w = |j: u64| frame.window(run, j);
-            let mut lo = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
+            let due = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
+            let (mut lo, hi) = if expired {
+                (0, due)
+            } else {
+                (due, partition(n, |j| w(j).is_some_and(|w| w.2 <= now)))
+            };
             if let Some(since) = since {
                 lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.0 < since)));
             }
-            let hi = partition(n, |j| w(j).is_some_and(|w| w.2 <= now));
             for j in lo..hi {
                 if out.len() >= max {
                     return out;

@@ -176,6 +176,14 @@ fn timeline_with_gap_and_open_end() {
         [10_000, 12_000, 15_000]
     );
     assert_eq!(kept[0].due_by, AST + 22 * S);
+    // What passed its due time and is still described: the first three.
+    let lost = p.expired_segments(&p.representations[0], now, None, usize::MAX);
+    assert_eq!(
+        lost.iter().map(|s| s.time).collect::<Vec<_>>(),
+        [0, 2000, 4000]
+    );
+    let lost = p.expired_segments(&p.representations[0], now, Some(3 * S), usize::MAX);
+    assert_eq!(lost.iter().map(|s| s.time).collect::<Vec<_>>(), [4000]);
     // At most `max`, oldest first.
     assert_eq!(
         p.available_segments(&p.representations[0], now, None, 2)
@@ -401,4 +409,53 @@ fn what_cannot_be_followed_is_refused_clearly() {
     ));
     assert_eq!(p.availability_start_time, AST);
     assert_eq!(p.warnings.len(), 1);
+}
+
+#[test]
+fn identity_is_stable_across_refreshes() {
+    // Two snapshots of a `$Number$` timeline: the later one dropped two expired entries and
+    // bumped startNumber by two (DASH-IF: the only legal renumbering). The same segment has the
+    // same identity in both.
+    let snapshot = |start_number: u64, t: u64| {
+        dynamic(
+            r#"timeShiftBufferDepth="PT60S""#,
+            &format!(
+                r#"<Period id="p" start="PT0S"><AdaptationSet id="a"><SegmentTemplate timescale="1000" startNumber="{start_number}" media="$Number$.m4s"><SegmentTimeline><S t="{t}" d="2000" r="4"/></SegmentTimeline></SegmentTemplate><Representation id="r"/></AdaptationSet></Period>"#
+            ),
+        )
+    };
+    let now = AST + 20 * S;
+    let early = live(&snapshot(100, 0));
+    let late = live(&snapshot(102, 4000));
+    let ids = |p: &LivePresentation| -> Vec<(SegmentId, i64)> {
+        p.available_segments(&p.representations[0], now, None, usize::MAX)
+            .into_iter()
+            .map(|s| (s.id, s.time))
+            .collect()
+    };
+    let (a, b) = (ids(&early), ids(&late));
+    assert_eq!(a.len(), 5);
+    assert_eq!(b.len(), 5);
+    // Segments 102..=104 are in both, with the same identity and time.
+    assert_eq!(a[2..], b[..3]);
+    assert_eq!(b[0].0.key, SegmentKey::Number(102));
+    assert_eq!(b[0].1, 4000);
+}
+
+#[test]
+fn an_early_available_period_is_left_out_until_placed() {
+    // The second Period has no @start and the first no @duration: not yet on the timeline.
+    let periods = format!(
+        "{}{}",
+        NUMBER_2S,
+        NUMBER_2S.replace(r#"id="p" start="PT0S""#, r#"id="q""#)
+    );
+    let p = live(&dynamic("", &periods));
+    assert_eq!(p.periods.len(), 1);
+    assert_eq!(p.representations.len(), 1);
+    assert!(
+        p.warnings[0].contains("Period q is not yet on the timeline"),
+        "{:?}",
+        p.warnings
+    );
 }

@@ -105,6 +105,7 @@ fn extreme_values_in_every_query() {
             for &now in &nows {
                 let segments = live.available_segments(rep, now, None, 8);
                 let _ = live.available_segments(rep, now, Some(now), 8);
+                let _ = live.expired_segments(rep, now, None, 8);
                 let _ = live.live_edge(rep, now);
                 let _ = live.oldest_available(rep, now);
                 let _ = live.next_availability(rep, now);
