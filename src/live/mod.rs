@@ -15,6 +15,7 @@ pub mod availability;
 pub mod clock;
 pub mod recording;
 pub mod time;
+mod window;
 
 pub use attributes::{AvailabilityOffset, LiveAttributes, UtcTiming, read_live_attributes};
 pub use availability::{

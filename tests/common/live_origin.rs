@@ -34,6 +34,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request as HttpRequest, Response};
 use hyper_util::rt::TokioIo;
 
+pub mod client;
 mod manifest;
 mod media;
 mod timing;
