@@ -124,6 +124,7 @@ fn the_library_agrees_with_the_origin_on_every_segment() {
         let ast = whole_seconds_ago(300);
         let mut config = LiveConfig::new(mode, ast);
         config.tsbd = 8 * SEC;
+        config.ato = 250_000_000;
         config.encoder_gaps = vec![(95 * SEC, 96 * SEC)];
         config.periods.push(PeriodSpec {
             id: "p1".into(),

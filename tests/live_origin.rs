@@ -481,3 +481,46 @@ fn faults_fail_late_stall_restart_and_conditional_get() {
     assert!(log.iter().any(|r| r.status == 503));
     assert_eq!(log.last().unwrap().at, ast + 50 * S);
 }
+
+#[test]
+fn availability_time_offset_location_and_redirect() {
+    let ast = whole_seconds_ago(100);
+    let mut config = LiveConfig::new(Addressing::TimelineTime, ast);
+    config.tsbd = 10 * SEC;
+    config.ato = 1_500_000_000;
+    config.location = Some("live/elsewhere.mpd".into());
+    let origin = LiveOrigin::start(config);
+    // Video 10 ends at 4.4 s: available 1.5 s earlier, leaves the buffer 10 s after its end.
+    let (from, until) = origin.availability("p0", "v", 10).unwrap();
+    assert_eq!((from - ast, until - ast), (2_900_000_000, 14_400_000_000));
+    let path = origin.segment_path("p0", "v", 10);
+    origin.freeze(Some(from - 1));
+    assert_eq!(get(&origin, &path).status, 404);
+    origin.freeze(Some(from));
+    assert_eq!(get(&origin, &path).status, 200);
+    let text = get(&origin, "live/manifest.mpd").text();
+    assert!(text.contains("availabilityTimeOffset=\"1.5\""), "{text}");
+    let location = format!("<Location>{}</Location>", origin.url("live/elsewhere.mpd"));
+    assert!(text.contains(&location), "{text}");
+    assert_eq!(get(&origin, "live/elsewhere.mpd").text(), text);
+    // The library reads the offset off the manifest.
+    let url = url::Url::parse(&origin.manifest_url()).unwrap();
+    let live = dashget::live::LivePresentation::parse(text.as_bytes(), &url).unwrap();
+    assert_eq!(
+        live.representations[0].availability_time_offset.nanos,
+        Some(1_500_000_000)
+    );
+    assert_eq!(
+        live.attributes.location.as_deref(),
+        Some(origin.url("live/elsewhere.mpd").as_str())
+    );
+    // A redirect of the manifest.
+    origin.redirect("/live/manifest.mpd", "/live/moved.mpd");
+    let moved = get(&origin, "live/manifest.mpd");
+    assert_eq!(moved.status, 302);
+    assert_eq!(
+        moved.header("location"),
+        Some(origin.url("live/moved.mpd").as_str())
+    );
+    assert_eq!(get(&origin, "live/moved.mpd").status, 200);
+}

@@ -8,15 +8,16 @@
 //! - **Content.** Segment *k* (0-based) of a Period is source segment *k* mod *n*, with `mfhd`
 //!   = *k* + 1 and `tfdt` (and `sidx`'s earliest presentation time) = PTO + *k* × duration.
 //! - **Availability** (ISO/IEC 23009-1 §5.3.9.5, the DASH-IF end): a segment ending at *e*
-//!   (Period-relative, clipped to the Period's end) is served from AST + Period start + *e*
-//!   through that + `timeShiftBufferDepth`, both ends included, and never after
-//!   `availabilityEndTime`; 404 outside. The init segment from AST + Period start.
+//!   (Period-relative, clipped to the Period's end) is served from AST + Period start + *e* −
+//!   `availabilityTimeOffset` through AST + Period start + *e* + `timeShiftBufferDepth`, both
+//!   ends included, and never after `availabilityEndTime`; 404 outside. The init segment from
+//!   AST + Period start.
 //! - **Manifest.** A dynamic MPD rendered for "now" in the configured [`Addressing`], with the
 //!   configured `UTCTiming` schemes; timelines list exactly the segments in the buffer (they grow
 //!   and drop old entries by themselves); Periods appear when they start; encoder gaps show as
 //!   `S@t` jumps; the end of the stream is signalled as configured ([`EndSignal`]).
 //! - **Faults:** failing requests, late segments, stalls, stop/restart on the same port, a lagging
-//!   (stale) manifest.
+//!   (stale) manifest, a redirected manifest; a `Location` element; ETags and 304s.
 //! - **Log:** every request with the server time it arrived, its status and, for a segment, the
 //!   availability window the origin applied, so tests can assert nothing was asked too early.
 
@@ -142,6 +143,11 @@ pub struct LiveConfig {
     pub encoder_gaps: Vec<(u64, u64)>,
     /// The manifest is rendered for this many nanoseconds ago (a stale CDN cache).
     pub manifest_lag: u64,
+    /// `@availabilityTimeOffset` of every segment, nanoseconds (0: absent).
+    pub ato: u64,
+    /// A `Location` element: this path on the origin (which serves the manifest at any
+    /// `live/NAME.mpd`).
+    pub location: Option<String>,
 }
 
 impl LiveConfig {
@@ -163,6 +169,8 @@ impl LiveConfig {
             end: None,
             encoder_gaps: Vec::new(),
             manifest_lag: 0,
+            ato: 0,
+            location: None,
         }
     }
 }
@@ -212,6 +220,7 @@ struct State {
     failures: Vec<Failure>,
     late: HashMap<(String, String, u64), u64>,
     stalled: bool,
+    redirects: HashMap<String, String>,
     log: Vec<LoggedRequest>,
 }
 
@@ -263,6 +272,7 @@ impl LiveOrigin {
             failures: Vec::new(),
             late: HashMap::new(),
             stalled: false,
+            redirects: HashMap::new(),
             log: Vec::new(),
         }));
         let origin = LiveOrigin {
@@ -340,6 +350,15 @@ impl LiveOrigin {
             .unwrap()
             .late
             .insert((period.into(), track.into(), index), delay);
+    }
+
+    /// Requests for `from` (a path, `/live/manifest.mpd`) are redirected (302) to `to`.
+    pub fn redirect(&self, from: &str, to: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .redirects
+            .insert(from.into(), to.into());
     }
 
     /// While on, every request waits without an answer.
@@ -475,6 +494,7 @@ struct Answer {
     body: Vec<u8>,
     content_type: &'static str,
     etag: Option<String>,
+    location: Option<String>,
     segment: Option<SegmentRef>,
 }
 
@@ -485,6 +505,7 @@ impl Answer {
             body: format!("status {status}\n").into_bytes(),
             content_type: "text/plain",
             etag: None,
+            location: None,
             segment: None,
         }
     }
@@ -494,6 +515,7 @@ impl Answer {
             body,
             content_type,
             etag: None,
+            location: None,
             segment: None,
         }
     }
@@ -536,6 +558,9 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
     if let Some(etag) = &answer.etag {
         response = response.header("etag", etag);
     }
+    if let Some(location) = &answer.location {
+        response = response.header("location", location);
+    }
     response.body(Full::new(Bytes::from(answer.body))).unwrap()
 }
 
@@ -559,7 +584,12 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
         }
         "/time/head" => return Answer::ok(Vec::new(), "text/plain"),
         "/time/ntp" => return Answer::ok(ntp_timestamp(now).to_vec(), "application/octet-stream"),
-        "/live/manifest.mpd" => {
+        _ if s.redirects.contains_key(path) => {
+            let mut answer = Answer::status(302);
+            answer.location = s.redirects.get(path).map(|to| format!("{}{to}", s.base));
+            return answer;
+        }
+        _ if is_manifest_path(path) => {
             if let Some(StreamEnd {
                 at,
                 signal: EndSignal::ManifestGone(code),
@@ -639,6 +669,12 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
     };
     answer.segment = segment;
     answer
+}
+
+/// `/live/NAME.mpd`.
+fn is_manifest_path(path: &str) -> bool {
+    path.strip_prefix("/live/")
+        .is_some_and(|name| name.ends_with(".mpd") && !name.contains('/'))
 }
 
 fn fnv(bytes: &[u8]) -> u64 {

@@ -70,10 +70,15 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
                 publish = publish.max(from.min(now));
             }
             let folder = format!("{}/{}", period.id, t.id);
-            let common = format!(
+            let mut common = format!(
                 "timescale=\"{}\" presentationTimeOffset=\"{pto}\"",
                 t.timescale
             );
+            if config.ato > 0 {
+                let seconds = xs_duration(config.ato);
+                let seconds = &seconds[2..seconds.len() - 1];
+                let _ = write!(common, " availabilityTimeOffset=\"{seconds}\"");
+            }
             let init = format!("{folder}/init.m4s");
             let entries = |open: bool| timeline(config, p, t, range, pto, open);
             match config.addressing {
@@ -175,6 +180,13 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
         " minBufferTime=\"PT1S\" maxSegmentDuration=\"{}\">",
         xs_duration(max_segment)
     );
+    if let Some(location) = &config.location {
+        let _ = writeln!(
+            mpd,
+            "  <Location>{base}/{}</Location>",
+            location.trim_start_matches('/')
+        );
+    }
     mpd.push_str(&body);
     for scheme in &config.utc_timing {
         let (name, value) = match scheme {

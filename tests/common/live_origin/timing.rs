@@ -37,8 +37,9 @@ pub(super) fn exists(config: &LiveConfig, p: usize, t: &Track, k: u64) -> bool {
         .any(|(g0, g1)| start < *g1 && end > *g0)
 }
 
-/// When segment `k` becomes available (Unix ns): at its end, clipped to its Period's end.
-pub(super) fn available_from(config: &LiveConfig, p: usize, t: &Track, k: u64) -> i128 {
+/// The instant segment `k` ends on the wall clock: AST + Period start + its end, clipped to its
+/// Period's end.
+pub(super) fn end_instant(config: &LiveConfig, p: usize, t: &Track, k: u64) -> i128 {
     let period = &config.periods[p];
     let mut end = ticks_to_ns_ceil((k + 1) * t.segment_duration, t.timescale);
     if let Some(pe) = period_end(config, p) {
@@ -47,9 +48,15 @@ pub(super) fn available_from(config: &LiveConfig, p: usize, t: &Track, k: u64) -
     config.ast + i128::from(period.start) + i128::from(end)
 }
 
-/// The last instant segment `k` is served, given when it became available.
-pub(super) fn available_until(config: &LiveConfig, from: i128) -> i128 {
-    let mut until = from + i128::from(config.tsbd);
+/// When segment `k` becomes available: its end, less `availabilityTimeOffset`.
+pub(super) fn available_from(config: &LiveConfig, p: usize, t: &Track, k: u64) -> i128 {
+    end_instant(config, p, t, k) - i128::from(config.ato)
+}
+
+/// The last instant a segment ending at `end` is served: its end leaves the buffer then
+/// (`availabilityTimeOffset` does not move it), and never after `availabilityEndTime`.
+pub(super) fn available_until(config: &LiveConfig, end: i128) -> i128 {
+    let mut until = end + i128::from(config.tsbd);
     if let Some(StreamEnd {
         at,
         signal: EndSignal::AvailabilityEndTime(after),
@@ -66,7 +73,7 @@ pub(super) fn window(config: &LiveConfig, p: usize, t: &Track, k: u64) -> Option
         return None;
     }
     let from = available_from(config, p, t, k);
-    Some((from, available_until(config, from)))
+    Some((from, available_until(config, end_instant(config, p, t, k))))
 }
 
 /// The indices of track `t` in Period `p` inside the buffer at `now`: (first, last), encoder
@@ -98,10 +105,10 @@ pub(super) fn available_range(
     }
     let mut first = ((rel - i128::from(config.tsbd)) / seg_ns).max(1) as u64 - 1;
     first = first.min(last);
-    while first > 0 && available_until(config, available_from(config, p, t, first - 1)) >= now {
+    while first > 0 && available_until(config, end_instant(config, p, t, first - 1)) >= now {
         first -= 1;
     }
-    while first <= last && available_until(config, available_from(config, p, t, first)) < now {
+    while first <= last && available_until(config, end_instant(config, p, t, first)) < now {
         first += 1;
     }
     (first <= last).then_some((first, last))
