@@ -54,6 +54,35 @@ pub struct SegmentId {
     pub key: SegmentKey,
 }
 
+impl std::fmt::Display for SegmentId {
+    /// A one-line, unambiguous form for journals and messages:
+    /// `PERIOD/ADAPTATION-SET/REPRESENTATION/t=TIME` (or `n=NUMBER`, or `u=URL` with
+    /// `@RANGE`), each part percent-encoded so that `/` and spaces cannot blur it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+        const PART: &AsciiSet = &CONTROLS.add(b' ').add(b'/').add(b'%').add(b'@').add(b'=');
+        let part = |text: &str| utf8_percent_encode(text, PART).to_string();
+        write!(
+            f,
+            "{}/{}/{}/",
+            part(&self.period),
+            part(&self.adaptation_set),
+            part(&self.representation)
+        )?;
+        match &self.key {
+            SegmentKey::Time(t) => write!(f, "t={t}"),
+            SegmentKey::Number(n) => write!(f, "n={n}"),
+            SegmentKey::Resource { url, range } => {
+                write!(f, "u={}", part(url))?;
+                match range {
+                    Some((first, last)) => write!(f, "@{first}-{last}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
 /// One media segment of a live Representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveSegment {

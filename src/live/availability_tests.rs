@@ -459,3 +459,27 @@ fn an_early_available_period_is_left_out_until_placed() {
         p.warnings
     );
 }
+
+#[test]
+fn identities_print_unambiguously() {
+    let id = |key| SegmentId {
+        period: "p 1".into(),
+        adaptation_set: "a/v".into(),
+        representation: "v%1".into(),
+        key,
+    };
+    let rows = [
+        (SegmentKey::Time(-5), "p%201/a%2Fv/v%251/t=-5"),
+        (SegmentKey::Number(7), "p%201/a%2Fv/v%251/n=7"),
+        (
+            SegmentKey::Resource {
+                url: "http://h/a b.mp4".into(),
+                range: Some((0, 99)),
+            },
+            "p%201/a%2Fv/v%251/u=http:%2F%2Fh%2Fa%20b.mp4@0-99",
+        ),
+    ];
+    for (key, text) in rows {
+        assert_eq!(id(key).to_string(), text);
+    }
+}

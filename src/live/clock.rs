@@ -95,6 +95,51 @@ pub trait TimeFetcher {
     ) -> impl Future<Output = Result<Exchange, String>> + Send;
 }
 
+/// The local clock for a recorder: the system clock read once, then advanced by the monotonic
+/// clock, so that a step of the system clock (NTP, a user) after synchronisation does not move
+/// the instants a [`ClockSync`] is applied to. Re-synchronising takes a new one.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalClock {
+    wall: UnixNanos,
+    at: std::time::Instant,
+}
+
+impl LocalClock {
+    /// Anchors to the system clock now.
+    pub fn new() -> LocalClock {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        LocalClock {
+            wall,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Local Unix nanoseconds now.
+    pub fn now(&self) -> UnixNanos {
+        self.at_instant(std::time::Instant::now())
+    }
+
+    /// Local Unix nanoseconds at a monotonic instant (one before the anchor reads as the anchor).
+    pub fn at_instant(&self, instant: std::time::Instant) -> UnixNanos {
+        self.wall + instant.saturating_duration_since(self.at).as_nanos() as i128
+    }
+
+    /// The monotonic instant at which local time reads `local` (the anchor, for an earlier one):
+    /// what to sleep until.
+    pub fn instant_at(&self, local: UnixNanos) -> std::time::Instant {
+        let ahead = u64::try_from(local.saturating_sub(self.wall).max(0)).unwrap_or(u64::MAX);
+        self.at + std::time::Duration::from_nanos(ahead)
+    }
+}
+
+impl Default for LocalClock {
+    fn default() -> Self {
+        LocalClock::new()
+    }
+}
+
 /// A clock reading: the server's time lies in `[instant, instant + resolution)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reading {

@@ -278,3 +278,16 @@ fn readings_refuse_what_is_not_a_time() {
     );
     assert_eq!(TimingScheme::from_uri("urn:mpeg:dash:utc:sntp:2014"), None);
 }
+
+#[test]
+fn the_local_clock_maps_instants_both_ways() {
+    let clock = LocalClock::new();
+    let later = clock.instant_at(clock.now() + 5 * S);
+    let back = clock.at_instant(later);
+    // Round trip through the monotonic clock, exact to the nanosecond.
+    assert_eq!(clock.instant_at(back), later);
+    assert_eq!(
+        clock.at_instant(clock.instant_at(i128::MIN)),
+        clock.at_instant(clock.instant_at(0))
+    );
+}
