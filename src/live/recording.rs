@@ -20,6 +20,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
 
 use super::addressing::ceil_div;
 use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
@@ -27,7 +28,7 @@ use super::time::format_duration;
 use crate::plan::template::{Identifier, Template, Values};
 
 /// One recorded media segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedSegment {
     /// Media time in the Representation's timescale (`presentationTimeOffset` included), as in
     /// the live manifest.
@@ -41,7 +42,7 @@ pub struct RecordedSegment {
 }
 
 /// One recorded Representation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedRepresentation {
     /// `Representation@id`.
     pub id: String,
@@ -62,7 +63,7 @@ pub struct RecordedRepresentation {
 }
 
 /// One recorded AdaptationSet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedAdaptationSet {
     /// `@id` (or its index in the live Period).
     pub id: String,
@@ -73,7 +74,7 @@ pub struct RecordedAdaptationSet {
 }
 
 /// One recorded Period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedPeriod {
     /// `Period@id` (or its index).
     pub id: String,
@@ -83,8 +84,9 @@ pub struct RecordedPeriod {
     pub adaptation_sets: Vec<RecordedAdaptationSet>,
 }
 
-/// What has been recorded so far.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What has been recorded so far. Serialisable, so that a journal can keep it and a resumed
+/// recording rewrite the same manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Recording {
     /// The Periods, in live order.
     pub periods: Vec<RecordedPeriod>,

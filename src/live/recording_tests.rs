@@ -107,6 +107,10 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
     );
     assert!(text.contains("mediaPresentationDuration=\"PT20.8S\""));
     assert!(text.contains("id=\"a &amp; b\""));
+    // A journal can keep it: the same recording comes back from JSON.
+    let json = serde_json::to_string(&recording).unwrap();
+    let back: Recording = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, recording);
 }
 
 #[test]
