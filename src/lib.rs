@@ -19,6 +19,7 @@ pub mod dump_folder;
 pub mod fetch;
 pub mod isobmff;
 pub mod layout;
+pub mod live;
 pub mod mpd;
 pub mod plan;
 pub mod render;

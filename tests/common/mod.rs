@@ -7,6 +7,8 @@
 //! test's control (a hyper server would refuse to send a body shorter than its Content-Length).
 #![allow(dead_code)]
 
+pub mod live_origin;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,335 @@
+//! What a live presentation needs from its manifest beyond the model of [`crate::mpd`]: the
+//! MPD's timing attributes, `Location`, `UTCTiming`, and each Representation's
+//! `@availabilityTimeOffset`. Read from the same bytes, with the same XML settings (no DTD).
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+use super::time::{DateTime, parse_datetime};
+use crate::mpd::duration::parse_duration;
+
+/// A `UTCTiming` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UtcTiming {
+    /// `@schemeIdUri`.
+    pub scheme_id_uri: String,
+    /// `@value`.
+    pub value: String,
+}
+
+/// `@availabilityTimeOffset` as it applies to one Representation (the sum over its levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AvailabilityOffset {
+    /// The offset in nanoseconds; `None` for `INF` (every segment available at once).
+    pub nanos: Option<u64>,
+    /// False when some level says `@availabilityTimeComplete="false"`: a segment requested
+    /// early would arrive as it is being written (low-latency chunked delivery).
+    pub complete: bool,
+}
+
+/// The live attributes of a manifest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveAttributes {
+    /// `MPD@availabilityStartTime`.
+    pub availability_start_time: Option<DateTime>,
+    /// `MPD@publishTime`.
+    pub publish_time: Option<DateTime>,
+    /// `MPD@availabilityEndTime`.
+    pub availability_end_time: Option<DateTime>,
+    /// `MPD@minimumUpdatePeriod`, nanoseconds.
+    pub minimum_update_period: Option<u64>,
+    /// `MPD@timeShiftBufferDepth`, nanoseconds (absent: the buffer reaches back to AST).
+    pub time_shift_buffer_depth: Option<u64>,
+    /// `MPD@suggestedPresentationDelay`, nanoseconds (a player's hint; a recorder ignores it).
+    pub suggested_presentation_delay: Option<u64>,
+    /// `MPD@id`.
+    pub id: Option<String>,
+    /// The first `Location` element: the URL of later refreshes.
+    pub location: Option<String>,
+    /// `UTCTiming` elements, in document order (the order of preference).
+    pub utc_timing: Vec<UtcTiming>,
+    /// Per Period, per AdaptationSet, per Representation (document order): its offset.
+    pub offsets: Vec<Vec<Vec<AvailabilityOffset>>>,
+}
+
+/// Why the live attributes could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeError {
+    /// Not an XML document the manifest parser would accept.
+    #[error("not valid XML: {0}")]
+    NotXml(String),
+    /// An attribute with a value of the wrong form.
+    #[error("{element}@{attribute}: {message}")]
+    BadAttribute {
+        /// Where the element is.
+        element: String,
+        /// The attribute's name.
+        attribute: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads the live attributes of a manifest.
+pub fn read_live_attributes(bytes: &[u8]) -> Result<LiveAttributes, AttributeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| AttributeError::NotXml(e.to_string()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let owned;
+    let doc = match Document::parse_with_options(text, options()) {
+        Ok(doc) => doc,
+        // Undeclared prefixes (`scte35:` in events) are declared and the text parsed again,
+        // as the manifest parser does.
+        Err(roxmltree::Error::UnknownNamespace(..)) => {
+            owned = declare_unknown_prefixes(text);
+            Document::parse_with_options(&owned, options())
+                .map_err(|e| AttributeError::NotXml(e.to_string()))?
+        }
+        Err(e) => return Err(AttributeError::NotXml(e.to_string())),
+    };
+    let root = doc.root_element();
+    let bad = |attribute: &str, message: String| AttributeError::BadAttribute {
+        element: "MPD".into(),
+        attribute: attribute.into(),
+        message,
+    };
+    let date = |name: &str| {
+        root.attribute(name)
+            .map(|v| parse_datetime(v).map_err(|e| bad(name, e.to_string())))
+            .transpose()
+    };
+    let duration = |name: &str| {
+        root.attribute(name)
+            .map(|v| parse_duration(v).map_err(|e| bad(name, e.to_string())))
+            .transpose()
+    };
+    let mut attributes = LiveAttributes {
+        availability_start_time: date("availabilityStartTime")?,
+        publish_time: date("publishTime")?,
+        availability_end_time: date("availabilityEndTime")?,
+        minimum_update_period: duration("minimumUpdatePeriod")?,
+        time_shift_buffer_depth: duration("timeShiftBufferDepth")?,
+        suggested_presentation_delay: duration("suggestedPresentationDelay")?,
+        id: root.attribute("id").map(|v| v.trim().to_string()),
+        location: children(root, "Location")
+            .next()
+            .and_then(|l| l.text())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
+        utc_timing: children(root, "UTCTiming")
+            .map(|u| UtcTiming {
+                scheme_id_uri: u.attribute("schemeIdUri").unwrap_or("").trim().to_string(),
+                value: u.attribute("value").unwrap_or("").trim().to_string(),
+            })
+            .collect(),
+        offsets: Vec::new(),
+    };
+    let top = level_offset(root, "MPD")?;
+    for (p, period) in children(root, "Period").enumerate() {
+        let at = format!("MPD/Period[{p}]");
+        let period_offset = top.add(level_offset(period, &at)?);
+        let mut sets = Vec::new();
+        for (a, set) in children(period, "AdaptationSet").enumerate() {
+            let at = format!("{at}/AdaptationSet[{a}]");
+            let set_offset = period_offset.add(level_offset(set, &at)?);
+            let mut reps = Vec::new();
+            for (r, rep) in children(set, "Representation").enumerate() {
+                let at = format!("{at}/Representation[{r}]");
+                reps.push(set_offset.add(level_offset(rep, &at)?));
+            }
+            sets.push(reps);
+        }
+        attributes.offsets.push(sets);
+    }
+    Ok(attributes)
+}
+
+impl AvailabilityOffset {
+    fn add(self, other: AvailabilityOffset) -> AvailabilityOffset {
+        AvailabilityOffset {
+            nanos: self
+                .nanos
+                .zip(other.nanos)
+                .and_then(|(a, b)| a.checked_add(b)),
+            complete: self.complete && other.complete,
+        }
+    }
+}
+
+/// The offset one level adds: its first BaseURL's and its segment information element's
+/// (IOP: the sum of all `@availabilityTimeOffset` values that apply).
+fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, AttributeError> {
+    let mut offset = AvailabilityOffset {
+        nanos: Some(0),
+        complete: true,
+    };
+    let carriers = children(node, "BaseURL").take(1).chain(
+        node.children()
+            .filter(|c| {
+                c.is_element()
+                    && matches!(
+                        c.tag_name().name(),
+                        "SegmentTemplate" | "SegmentList" | "SegmentBase"
+                    )
+            })
+            .take(1),
+    );
+    for carrier in carriers {
+        let name = carrier.tag_name().name();
+        if let Some(value) = carrier.attribute("availabilityTimeOffset") {
+            let value = value.trim();
+            let nanos = if value.eq_ignore_ascii_case("INF") {
+                None
+            } else {
+                Some(
+                    parse_duration(value).map_err(|_| AttributeError::BadAttribute {
+                        element: format!("{at}/{name}"),
+                        attribute: "availabilityTimeOffset".into(),
+                        message: format!(
+                            "\"{value}\" is not a non-negative number of seconds or INF"
+                        ),
+                    })?,
+                )
+            };
+            offset = offset.add(AvailabilityOffset {
+                nanos,
+                complete: true,
+            });
+        }
+        if carrier.attribute("availabilityTimeComplete").map(str::trim) == Some("false") {
+            offset.complete = false;
+        }
+    }
+    Ok(offset)
+}
+
+/// The manifest parser's settings: no DTD (hence no entity expansion), bounded size.
+fn options<'input>() -> ParsingOptions<'input> {
+    ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: 5_000_000,
+        ..ParsingOptions::default()
+    }
+}
+
+fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+/// Declares every `prefix:` used in the text on the root element (up to 32 of them).
+fn declare_unknown_prefixes(text: &str) -> String {
+    let mut out = text.to_string();
+    for _ in 0..32 {
+        let prefix = match Document::parse_with_options(&out, options()) {
+            Err(roxmltree::Error::UnknownNamespace(prefix, _)) => prefix,
+            _ => return out,
+        };
+        let safe = !prefix.is_empty()
+            && prefix
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_-.".contains(c));
+        let root_name_end = root_tag_name_end(&out);
+        match root_name_end {
+            Some(at) if safe => out.insert_str(
+                at,
+                &format!(" xmlns:{prefix}=\"urn:dashget:undeclared:{prefix}\""),
+            ),
+            _ => return out,
+        }
+    }
+    out
+}
+
+/// Where the root element's name ends in the text.
+fn root_tag_name_end(text: &str) -> Option<usize> {
+    let mut pos = 0;
+    loop {
+        let lt = pos + text[pos..].find('<')?;
+        let rest = &text[lt..];
+        pos = if rest.starts_with("<?") {
+            lt + rest.find("?>")? + 2
+        } else if rest.starts_with("<!--") {
+            lt + rest.find("-->")? + 3
+        } else if rest.starts_with("<!") {
+            lt + rest.find('>')? + 1
+        } else {
+            let len = rest[1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            return Some(lt + 1 + len);
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_timing_attributes_and_sums_offsets() {
+        let mpd = br#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" id="live"
+     availabilityStartTime="1970-01-01T00:00:00Z" publishTime="2026-11-28T22:00:00.5Z"
+     minimumUpdatePeriod="PT2S" timeShiftBufferDepth="PT1M" availabilityEndTime="2026-11-29T00:00:00Z">
+  <Location> http://example.com/live.mpd </Location>
+  <BaseURL availabilityTimeOffset="0.5">http://cdn/</BaseURL>
+  <Period id="a">
+    <AdaptationSet>
+      <SegmentTemplate availabilityTimeOffset="1.25" media="$Number$"/>
+      <Representation id="v1"/>
+      <Representation id="v2"><SegmentTemplate availabilityTimeOffset="INF"/></Representation>
+      <Representation id="v3"><BaseURL availabilityTimeComplete="false">x/</BaseURL></Representation>
+    </AdaptationSet>
+  </Period>
+  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-head:2014" value="http://t/"/>
+  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2026-11-28T22:00:01Z"/>
+</MPD>"#;
+        let a = read_live_attributes(mpd).unwrap();
+        assert_eq!(a.availability_start_time.map(|d| d.instant), Some(0));
+        assert_eq!(
+            a.publish_time.map(|d| d.instant),
+            Some(1_795_903_200_500_000_000)
+        );
+        assert_eq!(a.minimum_update_period, Some(2_000_000_000));
+        assert_eq!(a.time_shift_buffer_depth, Some(60_000_000_000));
+        assert!(a.availability_end_time.is_some());
+        assert_eq!(a.location.as_deref(), Some("http://example.com/live.mpd"));
+        assert_eq!(a.id.as_deref(), Some("live"));
+        assert_eq!(a.utc_timing.len(), 2);
+        assert_eq!(a.utc_timing[1].value, "2026-11-28T22:00:01Z");
+        let reps = &a.offsets[0][0];
+        assert_eq!(
+            reps[0],
+            AvailabilityOffset {
+                nanos: Some(1_750_000_000),
+                complete: true
+            }
+        );
+        assert_eq!(reps[1].nanos, None);
+        assert_eq!(reps[2].nanos, Some(1_750_000_000));
+        assert!(!reps[2].complete);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = read_live_attributes(br#"<MPD availabilityStartTime="soon"/>"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("MPD@availabilityStartTime: invalid date-time")
+        );
+        let err = read_live_attributes(
+            br#"<MPD><Period><SegmentTemplate availabilityTimeOffset="-1"/></Period></MPD>"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("MPD/Period[0]/SegmentTemplate@availabilityTimeOffset")
+        );
+        assert!(read_live_attributes(b"<MPD>").is_err());
+        let undeclared = br#"<MPD availabilityStartTime="1970-01-01T00:00:00Z"><Period><EventStream><Event><scte35:Signal/></Event></EventStream></Period></MPD>"#;
+        assert_eq!(
+            read_live_attributes(undeclared)
+                .unwrap()
+                .availability_start_time
+                .map(|d| d.instant),
+            Some(0)
+        );
+    }
+}

@@ -1,0 +1,580 @@
+//! When each segment of a live presentation exists (ISO/IEC 23009-1 §5.3.9.5, DASH-IF timing
+//! model), in exact integers: for a synchronised UTC instant, the segments in the time-shift
+//! buffer of each Representation with their stable identity, the live edge, the oldest segment
+//! still due, and whether the presentation has ended.
+//!
+//! For a segment whose end in MPD time is `E` (Period-relative, clipped to the Period's end):
+//! - available from `AST + PeriodStart + E − ATO` (ATO only when `availabilityTimeComplete` is
+//!   not false: an incomplete early segment is not worth having);
+//! - due by `AST + PeriodStart + E + TSBD` (IOP: its end leaves the buffer then);
+//! - available until one segment duration later (ISO's end, slack only);
+//! - never after `availabilityEndTime`. No `timeShiftBufferDepth`: never leaves.
+//!
+//! Instants are rounded so that a segment is never thought available before it is: starts up,
+//! presentation starts down.
+
+use url::Url;
+
+use super::LiveError;
+use super::addressing::{self, Context, E9, Media, Run};
+use super::attributes::{AvailabilityOffset, LiveAttributes, read_live_attributes};
+use super::time::UnixNanos;
+use super::window::{Frame, partition};
+use crate::mpd::{Mpd, PresentationType, parse_mpd};
+use crate::plan::template::Values;
+use crate::plan::{ByteRange, period_timings};
+
+/// What identifies a segment across manifest refreshes (DASH-IF: `$Time$`, `$Number$` and
+/// SegmentList entries are stable while a segment is listed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SegmentKey {
+    /// A template with `$Time$`: its media time.
+    Time(i64),
+    /// A template with `$Number$` (and no `$Time$`): its number.
+    Number(u64),
+    /// A SegmentList entry: its resource and byte range.
+    Resource {
+        /// Absolute URL.
+        url: String,
+        /// `@mediaRange`, if any.
+        range: Option<(u64, u64)>,
+    },
+}
+
+/// A segment's identity: where it is in the presentation, and its key there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SegmentId {
+    /// `Period@id`, or the Period's index when it has none.
+    pub period: String,
+    /// `AdaptationSet@id`, or its index in the Period when it has none.
+    pub adaptation_set: String,
+    /// `Representation@id`.
+    pub representation: String,
+    /// The key within the Representation.
+    pub key: SegmentKey,
+}
+
+impl std::fmt::Display for SegmentId {
+    /// A one-line, unambiguous form for journals and messages:
+    /// `PERIOD/ADAPTATION-SET/REPRESENTATION/t=TIME` (or `n=NUMBER`, or `u=URL` with
+    /// `@RANGE`), each part percent-encoded so that `/` and spaces cannot blur it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+        const PART: &AsciiSet = &CONTROLS.add(b' ').add(b'/').add(b'%').add(b'@').add(b'=');
+        let part = |text: &str| utf8_percent_encode(text, PART).to_string();
+        write!(
+            f,
+            "{}/{}/{}/",
+            part(&self.period),
+            part(&self.adaptation_set),
+            part(&self.representation)
+        )?;
+        match &self.key {
+            SegmentKey::Time(t) => write!(f, "t={t}"),
+            SegmentKey::Number(n) => write!(f, "n={n}"),
+            SegmentKey::Resource { url, range } => {
+                write!(f, "u={}", part(url))?;
+                match range {
+                    Some((first, last)) => write!(f, "@{first}-{last}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// One media segment of a live Representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSegment {
+    /// Stable identity.
+    pub id: SegmentId,
+    /// Absolute URL.
+    pub url: Url,
+    /// Byte range of the resource, when the segment is part of one.
+    pub range: Option<ByteRange>,
+    /// `$Number$`.
+    pub number: u64,
+    /// Media time in the timescale (`presentationTimeOffset` included; rounded down for a
+    /// fractional `@duration`).
+    pub time: i64,
+    /// Duration in the timescale (rounded down for a fractional `@duration`).
+    pub duration: u64,
+    /// Start on the presentation timeline, nanoseconds after AST (rounded down).
+    pub start: i128,
+    /// End on the presentation timeline, clipped to the Period's end (rounded up).
+    pub end: i128,
+    /// The first instant it may be requested.
+    pub available_from: UnixNanos,
+    /// The instant its end leaves the time-shift buffer: it must be had by then.
+    pub due_by: UnixNanos,
+    /// The last instant ISO/IEC 23009-1 keeps it available (one duration after `due_by`).
+    pub available_until: UnixNanos,
+}
+
+/// A Period on the presentation timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivePeriod {
+    /// Index in the manifest.
+    pub index: usize,
+    /// `@id`, or the index.
+    pub label: String,
+    /// Start, nanoseconds after AST.
+    pub start: u64,
+    /// Duration, when known.
+    pub duration: Option<u64>,
+}
+
+/// A Representation of a live presentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRepresentation {
+    /// Index of its Period in [`LivePresentation::periods`].
+    pub period: usize,
+    /// Index of its AdaptationSet in the Period.
+    pub adaptation_set_index: usize,
+    /// `AdaptationSet@id`, or its index.
+    pub adaptation_set: String,
+    /// `Representation@id` (or `AS.REP` indices when it has none).
+    pub id: String,
+    /// `@mimeType` (Representation, else AdaptationSet).
+    pub mime_type: Option<String>,
+    /// `@codecs` (Representation, else AdaptationSet).
+    pub codecs: Option<String>,
+    /// `AdaptationSet@contentType`.
+    pub content_type: Option<String>,
+    /// `@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// Media timescale.
+    pub timescale: u64,
+    /// `@presentationTimeOffset`, in the timescale.
+    pub presentation_time_offset: u64,
+    /// `@availabilityTimeOffset` as it applies.
+    pub availability_time_offset: AvailabilityOffset,
+    /// The init segment, when there is one: URL and range. Available from AST + Period start.
+    pub init: Option<(Url, Option<ByteRange>)>,
+    media: Media,
+    runs: Vec<Run>,
+}
+
+/// How the presentation ends, as far as this manifest says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresentationEnd {
+    /// Nothing says: more segments may come.
+    Open,
+    /// `type="static"`: everything is described.
+    Static,
+    /// The media ends at this presentation time (nanoseconds after AST).
+    At {
+        /// The end.
+        end: u64,
+        /// Which attribute says so.
+        reason: EndReason,
+    },
+}
+
+/// What fixes the end of the media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// `MPD@mediaPresentationDuration`.
+    MediaPresentationDuration,
+    /// The last Period's `@duration`.
+    LastPeriodDuration,
+}
+
+/// A parsed live manifest with its timing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePresentation {
+    /// `type="dynamic"`.
+    pub dynamic: bool,
+    /// The manifest's live attributes (AST, publishTime, MUP, TSBD, UTCTiming, ...).
+    pub attributes: LiveAttributes,
+    /// `availabilityStartTime` (0 when a static manifest has none).
+    pub availability_start_time: UnixNanos,
+    /// `mediaPresentationDuration`.
+    pub media_presentation_duration: Option<u64>,
+    /// The Periods on the timeline (early-available Periods, not yet placed, left out).
+    pub periods: Vec<LivePeriod>,
+    /// Every Representation, Periods in order, document order within each.
+    pub representations: Vec<LiveRepresentation>,
+    /// What the manifest does that a reader should hear about (a time without a zone, an
+    /// unplaced Period).
+    pub warnings: Vec<String>,
+}
+
+impl LivePresentation {
+    /// Parses a manifest; relative URLs resolve against `manifest_url`.
+    pub fn parse(bytes: &[u8], manifest_url: &Url) -> Result<LivePresentation, LiveError> {
+        let mpd = parse_mpd(bytes)?;
+        let attributes = read_live_attributes(bytes)?;
+        LivePresentation::new(&mpd, attributes, manifest_url)
+    }
+
+    /// Builds the timing of an already parsed manifest.
+    pub fn new(
+        mpd: &Mpd,
+        attributes: LiveAttributes,
+        manifest_url: &Url,
+    ) -> Result<LivePresentation, LiveError> {
+        let dynamic = mpd.presentation_type == PresentationType::Dynamic;
+        let mut warnings = Vec::new();
+        let ast = match attributes.availability_start_time {
+            Some(t) => {
+                if !t.has_zone {
+                    warnings.push(
+                        "MPD@availabilityStartTime has no time zone; read as UTC".to_string(),
+                    );
+                }
+                t.instant
+            }
+            None if dynamic => return Err(LiveError::NoAvailabilityStartTime),
+            None => 0,
+        };
+        let timings = period_timings(mpd);
+        let mpd_base =
+            addressing::resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
+        let mut periods = Vec::new();
+        let mut representations = Vec::new();
+        for (p, (period, timing)) in mpd.periods.iter().zip(&timings).enumerate() {
+            let label = period.id.clone().unwrap_or_else(|| p.to_string());
+            let start = match (timing.start, p) {
+                (Some(s), _) => s,
+                (None, 0) => {
+                    warnings.push(format!("Period {label} has no @start; placed at 0"));
+                    0
+                }
+                (None, _) => {
+                    warnings.push(format!(
+                        "Period {label} is not yet on the timeline (no @start, and the previous Period has no @duration); left out"
+                    ));
+                    continue;
+                }
+            };
+            let place = periods.len();
+            periods.push(LivePeriod {
+                index: p,
+                label: label.clone(),
+                start,
+                duration: timing.duration,
+            });
+            let fail = |message: String| LiveError::Representation {
+                period: label.clone(),
+                message,
+            };
+            let period_base =
+                addressing::resolve_base(&mpd_base, &period.base_urls).map_err(fail)?;
+            for (a, set) in period.adaptation_sets.iter().enumerate() {
+                let set_base =
+                    addressing::resolve_base(&period_base, &set.base_urls).map_err(fail)?;
+                for (r, rep) in set.representations.iter().enumerate() {
+                    let id = rep.id.clone().unwrap_or_else(|| format!("{a}.{r}"));
+                    let fail = |message: String| LiveError::Representation {
+                        period: label.clone(),
+                        message: format!("representation \"{id}\": {message}"),
+                    };
+                    let base = addressing::resolve_base(&set_base, &rep.base_urls).map_err(fail)?;
+                    let ctx = Context {
+                        base: &base,
+                        representation_id: &id,
+                        bandwidth: rep.bandwidth,
+                        period_duration: timing.duration,
+                    };
+                    let resolved = addressing::resolve(
+                        [&period.segment_info, &set.segment_info, &rep.segment_info],
+                        &ctx,
+                    )
+                    .map_err(fail)?;
+                    let offset = attributes
+                        .offsets
+                        .get(p)
+                        .and_then(|s| s.get(a))
+                        .and_then(|reps| reps.get(r))
+                        .copied()
+                        .unwrap_or(AvailabilityOffset {
+                            nanos: Some(0),
+                            complete: true,
+                        });
+                    representations.push(LiveRepresentation {
+                        period: place,
+                        adaptation_set_index: a,
+                        adaptation_set: set.id.clone().unwrap_or_else(|| a.to_string()),
+                        id,
+                        mime_type: rep.mime_type.clone().or_else(|| set.mime_type.clone()),
+                        codecs: rep.codecs.clone().or_else(|| set.codecs.clone()),
+                        content_type: set.content_type.clone(),
+                        bandwidth: rep.bandwidth,
+                        timescale: resolved.timescale,
+                        presentation_time_offset: resolved.presentation_time_offset,
+                        availability_time_offset: offset,
+                        init: resolved.init,
+                        media: resolved.media,
+                        runs: resolved.runs,
+                    });
+                }
+            }
+        }
+        Ok(LivePresentation {
+            dynamic,
+            attributes,
+            availability_start_time: ast,
+            media_presentation_duration: mpd.media_presentation_duration,
+            periods,
+            representations,
+            warnings,
+        })
+    }
+}
+
+impl LivePresentation {
+    /// The Period of a Representation.
+    pub fn period(&self, rep: &LiveRepresentation) -> &LivePeriod {
+        &self.periods[rep.period]
+    }
+
+    fn frame(&self, rep: &LiveRepresentation) -> Frame {
+        let period = &self.periods[rep.period];
+        let complete = rep.availability_time_offset.complete;
+        Frame {
+            dynamic: self.dynamic,
+            ast: self.availability_start_time,
+            period_start: i128::from(period.start),
+            period_len_e9: period
+                .duration
+                .map(|d| i128::from(d).saturating_mul(i128::from(rep.timescale))),
+            ts: i128::from(rep.timescale),
+            pto_e9: i128::from(rep.presentation_time_offset) * E9,
+            ato: match rep.availability_time_offset.nanos {
+                _ if !complete => Some(0),
+                Some(n) => Some(i128::from(n)),
+                None => None,
+            },
+            tsbd: self.attributes.time_shift_buffer_depth.map(i128::from),
+            aet: self.attributes.availability_end_time.map(|t| t.instant),
+        }
+    }
+
+    /// When a Representation's init segment may be requested: AST + Period start.
+    pub fn init_available_from(&self, rep: &LiveRepresentation) -> UnixNanos {
+        self.availability_start_time
+            .saturating_add(i128::from(self.periods[rep.period].start))
+    }
+
+    /// The segments of `rep` that can be requested at `now` and are not yet due, oldest first:
+    /// those starting at or after `since` (presentation time, nanoseconds after AST) when
+    /// given, at most `max`.
+    pub fn available_segments(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        max: usize,
+    ) -> Vec<LiveSegment> {
+        self.collect(rep, now, since, max, false)
+    }
+
+    /// The segments of `rep` the manifest still describes whose due time has passed at `now`
+    /// (starting at or after `since` when given, at most `max`, oldest first): what a recorder
+    /// that has not got them must report as lost.
+    pub fn expired_segments(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        max: usize,
+    ) -> Vec<LiveSegment> {
+        self.collect(rep, now, since, max, true)
+    }
+
+    /// Segments from `since` on: the expired ones, or those available and not yet due.
+    fn collect(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        max: usize,
+        expired: bool,
+    ) -> Vec<LiveSegment> {
+        let frame = self.frame(rep);
+        let mut out = Vec::new();
+        for run in &rep.runs {
+            let n = frame.run_len(run, now);
+            let w = |j: u64| frame.window(run, j);
+            let due = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
+            let (mut lo, hi) = if expired {
+                (0, due)
+            } else {
+                (due, partition(n, |j| w(j).is_some_and(|w| w.2 <= now)))
+            };
+            if let Some(since) = since {
+                lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.0 < since)));
+            }
+            for j in lo..hi {
+                if out.len() >= max {
+                    return out;
+                }
+                // No segment here (past a list's end, a time beyond 64 bits): none further.
+                let Some(segment) = self.segment(rep, &frame, run, j) else {
+                    break;
+                };
+                out.push(segment);
+            }
+        }
+        out
+    }
+
+    /// The newest segment of `rep` available at `now`.
+    pub fn live_edge(&self, rep: &LiveRepresentation, now: UnixNanos) -> Option<LiveSegment> {
+        let frame = self.frame(rep);
+        rep.runs.iter().rev().find_map(|run| {
+            let n = frame.run_len(run, now);
+            let hi = partition(n, |j| frame.window(run, j).is_some_and(|w| w.2 <= now));
+            hi.checked_sub(1)
+                .and_then(|j| self.segment(rep, &frame, run, j))
+        })
+    }
+
+    /// The oldest segment of `rep` that is available at `now` and not yet due.
+    pub fn oldest_available(
+        &self,
+        rep: &LiveRepresentation,
+        now: UnixNanos,
+    ) -> Option<LiveSegment> {
+        self.available_segments(rep, now, None, 1)
+            .into_iter()
+            .next()
+    }
+
+    /// When the next segment of `rep` after `now` becomes available, if the manifest describes
+    /// one (an open timeline or `@duration` always does; a closed timeline needs a refresh).
+    pub fn next_availability(&self, rep: &LiveRepresentation, now: UnixNanos) -> Option<UnixNanos> {
+        let frame = self.frame(rep);
+        rep.runs.iter().find_map(|run| {
+            let n = frame.run_len(run, now);
+            let hi = partition(n, |j| frame.window(run, j).is_some_and(|w| w.2 <= now));
+            (hi < n)
+                .then(|| frame.window(run, hi))
+                .flatten()
+                .map(|w| w.2)
+        })
+    }
+
+    /// What the manifest says about the end of the media.
+    pub fn end(&self) -> PresentationEnd {
+        if !self.dynamic {
+            return PresentationEnd::Static;
+        }
+        if let Some(end) = self.media_presentation_duration {
+            return PresentationEnd::At {
+                end,
+                reason: EndReason::MediaPresentationDuration,
+            };
+        }
+        match self.periods.last() {
+            Some(LivePeriod {
+                start,
+                duration: Some(d),
+                ..
+            }) => PresentationEnd::At {
+                end: start.saturating_add(*d),
+                reason: EndReason::LastPeriodDuration,
+            },
+            _ => PresentationEnd::Open,
+        }
+    }
+
+    /// Whether no segment can appear any more at `now`: the manifest is static, its
+    /// `availabilityEndTime` has passed, or its media has an end and every segment up to it is
+    /// available (what is still in the buffer can still be fetched).
+    pub fn has_ended(&self, now: UnixNanos) -> bool {
+        if self
+            .attributes
+            .availability_end_time
+            .is_some_and(|t| t.instant <= now)
+        {
+            return true;
+        }
+        match self.end() {
+            PresentationEnd::Static => true,
+            PresentationEnd::At { end, .. } => {
+                now >= self.availability_start_time.saturating_add(i128::from(end))
+            }
+            PresentationEnd::Open => false,
+        }
+    }
+
+    fn segment(
+        &self,
+        rep: &LiveRepresentation,
+        frame: &Frame,
+        run: &Run,
+        j: u64,
+    ) -> Option<LiveSegment> {
+        let (start, end, from, due, until) = frame.window(run, j)?;
+        let number = run.first_number.saturating_add(j);
+        let media_e9 = run
+            .start_e9
+            .saturating_add(i128::from(j).saturating_mul(run.d_e9));
+        let time = i64::try_from(media_e9.div_euclid(E9)).ok()?;
+        let duration = u64::try_from(run.d_e9 / E9).ok()?;
+        let period = &self.periods[rep.period];
+        let (url, range, key) = match &rep.media {
+            Media::Template {
+                template,
+                base,
+                by_time,
+                duration_addressed,
+            } => {
+                // With @duration, $Time$ is (Number − startNumber) × @duration, as in the plan.
+                let template_time = if *duration_addressed {
+                    i64::try_from(media_e9.saturating_sub(frame.pto_e9).div_euclid(E9)).ok()?
+                } else {
+                    time
+                };
+                let values = Values {
+                    representation_id: &rep.id,
+                    bandwidth: rep.bandwidth,
+                    number: Some(number),
+                    time: Some(template_time),
+                    sub_number: Some(1),
+                };
+                let text = template.expand(&values).ok()?;
+                let url = base.join(&text).ok()?;
+                let key = if *by_time {
+                    SegmentKey::Time(template_time)
+                } else {
+                    SegmentKey::Number(number)
+                };
+                (url, None, key)
+            }
+            Media::List(resources) => {
+                let index = run.first_list_index.checked_add(usize::try_from(j).ok()?)?;
+                let (url, range) = resources.get(index)?.clone();
+                let key = SegmentKey::Resource {
+                    url: url.to_string(),
+                    range: range.map(|r| (r.first, r.last)),
+                };
+                (url, range, key)
+            }
+        };
+        Some(LiveSegment {
+            id: SegmentId {
+                period: period.label.clone(),
+                adaptation_set: rep.adaptation_set.clone(),
+                representation: rep.id.clone(),
+                key,
+            },
+            url,
+            range,
+            number,
+            time,
+            duration,
+            start,
+            end,
+            available_from: from,
+            due_by: due,
+            available_until: until,
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "availability_tests.rs"]
+mod tests;

@@ -1,0 +1,52 @@
+//! Live presentations (`MPD@type="dynamic"`): the pieces of a recorder that need no network.
+//!
+//! - [`clock`]: synchronising with the manifest's `UTCTiming` (or, failing that, the `Date` of
+//!   the manifest's response), with an offset and its uncertainty;
+//! - [`availability`]: for a synchronised instant, which segments exist, with their stable
+//!   identity and exact availability windows, and whether the presentation has ended;
+//! - [`recording`]: the static manifest of what was recorded, written atomically.
+//!
+//! Instants are integer nanoseconds since the Unix epoch ([`time::UnixNanos`]), media times
+//! integer ticks: nothing here is a float.
+
+mod addressing;
+pub mod attributes;
+pub mod availability;
+pub mod clock;
+pub mod recording;
+pub mod time;
+mod window;
+
+pub use attributes::{AvailabilityOffset, LiveAttributes, UtcTiming, read_live_attributes};
+pub use availability::{
+    EndReason, LivePeriod, LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd,
+    SegmentId, SegmentKey,
+};
+
+/// Why a live manifest cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LiveError {
+    /// The manifest does not parse.
+    #[error(transparent)]
+    Parse(#[from] crate::mpd::ParseError),
+    /// A live attribute does not parse.
+    #[error(transparent)]
+    Attribute(#[from] attributes::AttributeError),
+    /// A dynamic manifest without `availabilityStartTime`: nothing can be placed in time.
+    #[error("MPD@type is dynamic but MPD@availabilityStartTime is missing")]
+    NoAvailabilityStartTime,
+    /// Something at the manifest level that cannot be resolved.
+    #[error("{0}")]
+    Manifest(String),
+    /// A Representation whose addressing cannot be followed live.
+    #[error("period {period}, {message}")]
+    Representation {
+        /// The Period (id or index).
+        period: String,
+        /// What is wrong, naming the Representation and the attribute at fault.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod robustness_tests;

@@ -1,0 +1,542 @@
+//! The static manifest of a recording: what was recorded of a live presentation, as an
+//! on-demand presentation that any DASH player, `ffprobe`, the plan and `mp4dump -d` read from
+//! disk.
+//!
+//! - `type="static"`, Periods back to back from 0 with their durations, and
+//!   `mediaPresentationDuration`;
+//! - per Representation a `SegmentTimeline` of exactly the recorded segments (a segment that
+//!   could not be had is an `S@t` jump, visible as a gap), and the files, relative to the
+//!   manifest's folder: by a `SegmentTemplate` when one `$Time$` template (or a `$Number$` one,
+//!   numbers without a gap) names every recorded file, as the mirror's layout of a templated
+//!   live presentation does; else a `SegmentList` naming each file (readers such as ffmpeg
+//!   5.1's read templates fully, lists only in part);
+//! - each Period starts at its earliest recorded segment, and `presentationTimeOffset` keeps the
+//!   Representations of a Period aligned as they were live;
+//! - written atomically (a temporary file renamed over the old one), so a killed recorder
+//!   always leaves a whole manifest.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+
+use super::addressing::ceil_div;
+use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
+use super::time::format_duration;
+use crate::plan::template::{Identifier, Template, Values};
+
+/// One recorded media segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedSegment {
+    /// Media time in the Representation's timescale (`presentationTimeOffset` included), as in
+    /// the live manifest.
+    pub time: i64,
+    /// Duration in the timescale.
+    pub duration: u64,
+    /// `$Number$` in the live presentation.
+    pub number: u64,
+    /// The file, relative to the manifest's folder, `/`-separated.
+    pub path: String,
+}
+
+/// One recorded Representation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedRepresentation {
+    /// `Representation@id`.
+    pub id: String,
+    /// `@mimeType`.
+    pub mime_type: Option<String>,
+    /// `@codecs`.
+    pub codecs: Option<String>,
+    /// `@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// Media timescale.
+    pub timescale: u64,
+    /// The live `@presentationTimeOffset`, in the timescale.
+    pub presentation_time_offset: u64,
+    /// The init segment's file, relative to the manifest's folder.
+    pub init: Option<String>,
+    /// The recorded segments, in time order, one per time.
+    pub segments: Vec<RecordedSegment>,
+}
+
+/// One recorded AdaptationSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedAdaptationSet {
+    /// `@id` (or its index in the live Period).
+    pub id: String,
+    /// `@contentType`.
+    pub content_type: Option<String>,
+    /// The Representations, in the order they were first recorded.
+    pub representations: Vec<RecordedRepresentation>,
+}
+
+/// One recorded Period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedPeriod {
+    /// `Period@id` (or its index).
+    pub id: String,
+    /// Its live start, nanoseconds after AST (orders the Periods).
+    pub live_start: u64,
+    /// The AdaptationSets.
+    pub adaptation_sets: Vec<RecordedAdaptationSet>,
+}
+
+/// What has been recorded so far. Serialisable, so that a journal can keep it and a resumed
+/// recording rewrite the same manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Recording {
+    /// The Periods, in live order.
+    pub periods: Vec<RecordedPeriod>,
+}
+
+/// Why the static manifest could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the recording's manifest {path}: {source}")]
+pub struct RecordingError {
+    /// The file being written.
+    pub path: PathBuf,
+    /// What failed.
+    pub source: std::io::Error,
+}
+
+impl Recording {
+    /// An empty recording.
+    pub fn new() -> Recording {
+        Recording::default()
+    }
+
+    /// The entry of a live Representation, created on first use.
+    fn entry(
+        &mut self,
+        presentation: &LivePresentation,
+        rep: &LiveRepresentation,
+    ) -> &mut RecordedRepresentation {
+        let period = presentation.period(rep);
+        let p = match self.periods.iter().position(|p| p.id == period.label) {
+            Some(p) => p,
+            None => {
+                let at = self
+                    .periods
+                    .partition_point(|p| p.live_start <= period.start);
+                self.periods.insert(
+                    at,
+                    RecordedPeriod {
+                        id: period.label.clone(),
+                        live_start: period.start,
+                        adaptation_sets: Vec::new(),
+                    },
+                );
+                at
+            }
+        };
+        let sets = &mut self.periods[p].adaptation_sets;
+        let a = match sets.iter().position(|a| a.id == rep.adaptation_set) {
+            Some(a) => a,
+            None => {
+                sets.push(RecordedAdaptationSet {
+                    id: rep.adaptation_set.clone(),
+                    content_type: rep.content_type.clone(),
+                    representations: Vec::new(),
+                });
+                sets.len() - 1
+            }
+        };
+        let reps = &mut sets[a].representations;
+        let r = match reps.iter().position(|r| r.id == rep.id) {
+            Some(r) => r,
+            None => {
+                reps.push(RecordedRepresentation {
+                    id: rep.id.clone(),
+                    mime_type: rep.mime_type.clone(),
+                    codecs: rep.codecs.clone(),
+                    bandwidth: rep.bandwidth,
+                    timescale: rep.timescale,
+                    presentation_time_offset: rep.presentation_time_offset,
+                    init: None,
+                    segments: Vec::new(),
+                });
+                reps.len() - 1
+            }
+        };
+        &mut reps[r]
+    }
+
+    /// Records a Representation's init segment, stored at `path` (relative to the manifest's
+    /// folder).
+    pub fn add_init(
+        &mut self,
+        presentation: &LivePresentation,
+        rep: &LiveRepresentation,
+        path: &str,
+    ) {
+        self.entry(presentation, rep).init = Some(path.to_string());
+    }
+
+    /// Records a media segment, stored at `path` (relative to the manifest's folder). Recording
+    /// the same time again replaces the entry.
+    pub fn add_segment(
+        &mut self,
+        presentation: &LivePresentation,
+        rep: &LiveRepresentation,
+        segment: &LiveSegment,
+        path: &str,
+    ) {
+        let entry = self.entry(presentation, rep);
+        let recorded = RecordedSegment {
+            time: segment.time,
+            duration: segment.duration,
+            number: segment.number,
+            path: path.to_string(),
+        };
+        match entry
+            .segments
+            .binary_search_by_key(&segment.time, |s| s.time)
+        {
+            Ok(at) => entry.segments[at] = recorded,
+            Err(at) => entry.segments.insert(at, recorded),
+        }
+    }
+
+    /// Media segments recorded, in all Representations.
+    pub fn segment_count(&self) -> usize {
+        self.periods
+            .iter()
+            .flat_map(|p| &p.adaptation_sets)
+            .flat_map(|a| &a.representations)
+            .map(|r| r.segments.len())
+            .sum()
+    }
+
+    /// The static manifest's text.
+    pub fn render(&self) -> String {
+        let mut periods = String::new();
+        let mut start: u64 = 0;
+        for period in &self.periods {
+            let Some(anchor) = anchor(period) else {
+                continue;
+            };
+            let duration = period_duration(period, anchor);
+            let _ = writeln!(
+                periods,
+                "  <Period id=\"{}\" start=\"{}\" duration=\"{}\">",
+                escape(&period.id),
+                format_duration(start),
+                format_duration(duration)
+            );
+            for set in &period.adaptation_sets {
+                if set.representations.iter().all(|r| r.segments.is_empty()) {
+                    continue;
+                }
+                let _ = write!(periods, "    <AdaptationSet id=\"{}\"", escape(&set.id));
+                if let Some(c) = &set.content_type {
+                    let _ = write!(periods, " contentType=\"{}\"", escape(c));
+                }
+                periods.push_str(">\n");
+                for rep in set
+                    .representations
+                    .iter()
+                    .filter(|r| !r.segments.is_empty())
+                {
+                    write_representation(&mut periods, rep, anchor);
+                }
+                periods.push_str("    </AdaptationSet>\n");
+            }
+            periods.push_str("  </Period>\n");
+            start = start.saturating_add(duration);
+        }
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"PT2S\">\n{periods}</MPD>\n",
+            format_duration(start)
+        )
+    }
+
+    /// Writes the static manifest at `path`, atomically: a temporary file beside it, flushed to
+    /// disk, then renamed over it.
+    pub fn write(&self, path: &Path) -> Result<(), RecordingError> {
+        write_atomically(path, self.render().as_bytes())
+    }
+}
+
+/// The Period-relative presentation time (nanoseconds) where the recording of a Period starts:
+/// its earliest recorded segment, over all Representations.
+fn anchor(period: &RecordedPeriod) -> Option<i128> {
+    period
+        .adaptation_sets
+        .iter()
+        .flat_map(|a| &a.representations)
+        .filter_map(|r| r.segments.first().map(|s| presentation_ns(r, s.time)))
+        .min()
+}
+
+/// Period-relative nanoseconds of a media time, rounded down.
+fn presentation_ns(rep: &RecordedRepresentation, time: i64) -> i128 {
+    let ticks = i128::from(time) - i128::from(rep.presentation_time_offset);
+    ticks
+        .saturating_mul(1_000_000_000)
+        .div_euclid(i128::from(rep.timescale.max(1)))
+}
+
+/// The recorded Period's length: from the anchor to the latest recorded end, rounded up.
+fn period_duration(period: &RecordedPeriod, anchor: i128) -> u64 {
+    period
+        .adaptation_sets
+        .iter()
+        .flat_map(|a| &a.representations)
+        .filter_map(|r| {
+            let last = r.segments.last()?;
+            let end_ticks = i128::from(last.time) + i128::from(last.duration)
+                - i128::from(r.presentation_time_offset);
+            let end = ceil_div(
+                end_ticks.saturating_mul(1_000_000_000),
+                i128::from(r.timescale.max(1)),
+            );
+            u64::try_from(end.saturating_sub(anchor)).ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The new `presentationTimeOffset`: the Representation's media time at the anchor.
+fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
+    i128::from(rep.presentation_time_offset).saturating_add(
+        anchor
+            .saturating_mul(i128::from(rep.timescale))
+            .div_euclid(1_000_000_000),
+    )
+}
+
+fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: i128) {
+    let _ = write!(out, "      <Representation id=\"{}\"", escape(&rep.id));
+    if let Some(m) = &rep.mime_type {
+        let _ = write!(out, " mimeType=\"{}\"", escape(m));
+    }
+    if let Some(c) = &rep.codecs {
+        let _ = write!(out, " codecs=\"{}\"", escape(c));
+    }
+    let _ = writeln!(out, " bandwidth=\"{}\">", rep.bandwidth.unwrap_or(0));
+    let common = format!(
+        "timescale=\"{}\" presentationTimeOffset=\"{}\"",
+        rep.timescale,
+        offset_at(rep, anchor).max(0)
+    );
+    let template = media_template(rep);
+    match &template {
+        Some((media, by_number)) => {
+            let _ = write!(out, "        <SegmentTemplate {common}");
+            if *by_number {
+                let _ = write!(out, " startNumber=\"{}\"", rep.segments[0].number);
+            }
+            if let Some(init) = &rep.init {
+                let _ = write!(out, " initialization=\"{}\"", escape(&url_path(init)));
+            }
+            let _ = writeln!(out, " media=\"{}\">", escape(media));
+        }
+        None => {
+            let _ = writeln!(out, "        <SegmentList {common}>");
+            if let Some(init) = &rep.init {
+                let _ = writeln!(
+                    out,
+                    "          <Initialization sourceURL=\"{}\"/>",
+                    escape(&url_path(init))
+                );
+            }
+        }
+    }
+    write_timeline(out, &rep.segments);
+    match template {
+        Some(_) => out.push_str("        </SegmentTemplate>\n"),
+        None => {
+            for segment in &rep.segments {
+                let _ = writeln!(
+                    out,
+                    "          <SegmentURL media=\"{}\"/>",
+                    escape(&url_path(&segment.path))
+                );
+            }
+            out.push_str("        </SegmentList>\n");
+        }
+    }
+    out.push_str("      </Representation>\n");
+}
+
+/// One `S` per run of back-to-back segments of one duration; a jump starts a new `S` with `@t`.
+fn write_timeline(out: &mut String, segments: &[RecordedSegment]) {
+    out.push_str("          <SegmentTimeline>\n");
+    let mut next_time: Option<i128> = None;
+    let mut i = 0;
+    while i < segments.len() {
+        let first = &segments[i];
+        let mut repeat = 0;
+        while let Some(next) = segments.get(i + 1 + repeat) {
+            let previous = &segments[i + repeat];
+            if next.duration != first.duration
+                || i128::from(next.time)
+                    != i128::from(previous.time) + i128::from(previous.duration)
+            {
+                break;
+            }
+            repeat += 1;
+        }
+        out.push_str("            <S");
+        if next_time != Some(i128::from(first.time)) {
+            let _ = write!(out, " t=\"{}\"", first.time);
+        }
+        let _ = write!(out, " d=\"{}\"", first.duration);
+        if repeat > 0 {
+            let _ = write!(out, " r=\"{repeat}\"");
+        }
+        out.push_str("/>\n");
+        let last = &segments[i + repeat];
+        next_time = Some(i128::from(last.time) + i128::from(last.duration));
+        i += repeat + 1;
+    }
+    out.push_str("          </SegmentTimeline>\n");
+}
+
+/// A `@media` template that names every recorded file from its time (or its number, when the
+/// numbers have no gap: a timeline numbers its segments one after another), if there is one.
+/// Returns the template (URL-encoded) and whether it uses `$Number$`.
+fn media_template(rep: &RecordedRepresentation) -> Option<(String, bool)> {
+    let first = rep.segments.first()?;
+    let encoded: Vec<String> = rep.segments.iter().map(|s| url_path(&s.path)).collect();
+    let consecutive = rep
+        .segments
+        .windows(2)
+        .all(|w| w[0].number.checked_add(1) == Some(w[1].number));
+    let candidates = [
+        (Identifier::Time, first.time.to_string(), false),
+        (Identifier::Number, first.number.to_string(), true),
+    ];
+    for (identifier, value, by_number) in candidates {
+        if by_number && !consecutive {
+            continue;
+        }
+        let Some(text) = template_around(&encoded[0], &value, identifier) else {
+            continue;
+        };
+        let Ok(template) = Template::compile(&text) else {
+            continue;
+        };
+        let names_all = rep.segments.iter().zip(&encoded).all(|(s, path)| {
+            let values = Values {
+                number: Some(s.number),
+                time: Some(s.time),
+                ..Values::default()
+            };
+            template.expand(&values).is_ok_and(|e| &e == path)
+        });
+        if names_all {
+            return Some((text, by_number));
+        }
+    }
+    None
+}
+
+/// `path` with the last whole run of digits that reads `value` replaced by the identifier
+/// (`$Number%05d$` when the run is zero-padded).
+fn template_around(path: &str, value: &str, identifier: Identifier) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut end = path.len();
+    while let Some(at) = path[..end].rfind(value) {
+        let stop = at + value.len();
+        let mut start = at;
+        while start > 0 && bytes[start - 1] == b'0' {
+            start -= 1;
+        }
+        let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let whole = (start == 0 || !digit(start - 1)) && !digit(stop);
+        if whole && !value.starts_with('-') {
+            let name = match identifier {
+                Identifier::Time => "Time",
+                _ => "Number",
+            };
+            let tag = if start < at {
+                format!("${name}%0{}d$", stop - start)
+            } else {
+                format!("${name}$")
+            };
+            return Some(format!("{}{tag}{}", &path[..start], &path[stop..]));
+        }
+        if at == 0 {
+            return None;
+        }
+        end = at + value.len() - 1;
+    }
+    None
+}
+
+/// Characters a relative URL path component cannot hold as they are (RFC 3986), plus `%`.
+const COMPONENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'[')
+    .add(b']')
+    .add(b':')
+    .add(b'$');
+
+/// A `/`-separated relative file path as a relative URL (`$` escaped too, so that the URL is
+/// also a template without identifiers).
+fn url_path(path: &str) -> String {
+    let encoded: Vec<String> = path
+        .split('/')
+        .map(|c| utf8_percent_encode(c, COMPONENT).to_string())
+        .collect();
+    encoded.join("/")
+}
+
+/// Escapes text for an XML attribute value.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes `bytes` at `path` through `.NAME.tmp` in the same folder, synced, then renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
+    let fail = |source| RecordingError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "manifest.mpd".into());
+    let temporary = path.with_file_name(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(fail)
+}
+
+#[cfg(test)]
+#[path = "recording_tests.rs"]
+mod tests;

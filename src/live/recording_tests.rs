@@ -1,0 +1,366 @@
+//! The static manifest of a recording, read back by the crate's own plan, by `mp4dump -d`, and
+//! by `ffprobe` when it is installed.
+
+use std::path::Path;
+
+use url::Url;
+
+use super::*;
+use crate::live::time::SECOND;
+
+/// A live manifest like the test origin's: video of 0.4 s segments (12800/s), audio of
+/// 0.384 s (48000/s), `$Time$` names, and a second Period from 19.2 s.
+const LIVE: &str = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-11-28T22:00:00Z">
+  <Period id="p0" start="PT0S">
+    <AdaptationSet id="0" contentType="video" mimeType="video/mp4"><Representation id="v" codecs="avc1.42d00b" bandwidth="60000">
+      <SegmentTemplate timescale="12800" duration="5120" startNumber="1" initialization="p0/v/init.m4s" media="p0/v/n$Number$.m4s"/>
+    </Representation></AdaptationSet>
+    <AdaptationSet id="1" contentType="audio" mimeType="audio/mp4"><Representation id="a &amp; b" codecs="mp4a.40.2" bandwidth="32000">
+      <SegmentTemplate timescale="48000" duration="18432" startNumber="1" initialization="p0/a/init.m4s" media="p0/a/n$Number$.m4s"/>
+    </Representation></AdaptationSet>
+  </Period>
+  <Period id="p1" start="PT19.2S">
+    <AdaptationSet id="0" contentType="video" mimeType="video/mp4"><Representation id="v" codecs="avc1.42d00b" bandwidth="60000">
+      <SegmentTemplate timescale="12800" presentationTimeOffset="245760" duration="5120" startNumber="1" initialization="p1/v/init.m4s" media="p1/v/n$Number$.m4s"/>
+    </Representation></AdaptationSet>
+  </Period>
+</MPD>"#;
+
+const AST: i128 = 1_795_903_200 * SECOND;
+
+fn live() -> LivePresentation {
+    let url = Url::parse("http://origin.test/live/manifest.mpd").unwrap();
+    LivePresentation::parse(LIVE.as_bytes(), &url).unwrap()
+}
+
+/// The local path the mirror gives a live URL (relative to the manifest's folder).
+fn local(segment_url: &Url) -> String {
+    segment_url.path().trim_start_matches("/live/").to_string()
+}
+
+/// Records, in every Representation, the segments available at `now` whose number is not in
+/// `skip`, the way a recorder would.
+fn record(live: &LivePresentation, now: i128, skip: &[u64]) -> Recording {
+    let mut recording = Recording::new();
+    for rep in &live.representations {
+        let init = rep.init.as_ref().unwrap();
+        recording.add_init(live, rep, &local(&init.0));
+        for segment in live.available_segments(rep, now, None, usize::MAX) {
+            if !skip.contains(&segment.number) {
+                recording.add_segment(live, rep, &segment, &local(&segment.url));
+            }
+        }
+    }
+    recording
+}
+
+#[test]
+fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
+    let live = live();
+    // At 21 s: p0 has video 1..=48 and audio 1..=50 (it ends at 19.2 s); p1 video 1..=4.
+    // Segments 7 and 8 could not be had.
+    let recording = record(&live, AST + 21 * SECOND, &[7, 8]);
+    assert_eq!(recording.segment_count(), 46 + 48 + 4);
+    let text = recording.render();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.mpd");
+    recording.write(&manifest).unwrap();
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
+    let url = Url::from_file_path(&manifest).unwrap();
+    let plan = crate::plan::plan(text.as_bytes(), &url).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(plan.representations.len(), 3);
+    let recorded: Vec<&RecordedRepresentation> = recording
+        .periods
+        .iter()
+        .flat_map(|p| &p.adaptation_sets)
+        .flat_map(|a| &a.representations)
+        .collect();
+    for (planned, recorded) in plan.representations.iter().zip(&recorded) {
+        assert_eq!(planned.id, recorded.id);
+        let paths: Vec<String> = planned
+            .segments
+            .iter()
+            .map(|s| s.path.to_string_lossy().replace('\\', "/"))
+            .collect();
+        let mut expected = vec![recorded.init.clone().unwrap()];
+        expected.extend(recorded.segments.iter().map(|s| s.path.clone()));
+        assert_eq!(paths, expected, "{}", planned.id);
+        let times: Vec<Option<i64>> = planned.segments[1..].iter().map(|s| s.time).collect();
+        let expected: Vec<Option<i64>> = recorded.segments.iter().map(|s| Some(s.time)).collect();
+        assert_eq!(times, expected, "{}", planned.id);
+    }
+    // The gap shows as an S@t jump: video 1..=6, then from segment 9 (t = 8 × 5120).
+    assert!(
+        text.contains(
+            "<S t=\"0\" d=\"5120\" r=\"5\"/>\n            <S t=\"40960\" d=\"5120\" r=\"39\"/>"
+        ),
+        "{text}"
+    );
+    // The second Period follows the first back to back, with its own duration.
+    assert!(
+        text.contains("<Period id=\"p0\" start=\"PT0S\" duration=\"PT19.2S\">"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<Period id=\"p1\" start=\"PT19.2S\" duration=\"PT1.6S\">"),
+        "{text}"
+    );
+    assert!(text.contains("mediaPresentationDuration=\"PT20.8S\""));
+    assert!(text.contains("id=\"a &amp; b\""));
+    // A journal can keep it: the same recording comes back from JSON.
+    let json = serde_json::to_string(&recording).unwrap();
+    let back: Recording = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, recording);
+}
+
+#[test]
+fn a_recording_that_starts_late_starts_at_zero_and_keeps_its_tracks_aligned() {
+    let live = live();
+    // Recorded from 4 s of presentation time: video from 4.0 s, audio from 4.224 s.
+    let mut recording = Recording::new();
+    for rep in &live.representations[..2] {
+        for segment in live.available_segments(rep, AST + 6 * SECOND, Some(4 * SECOND), usize::MAX)
+        {
+            recording.add_segment(&live, rep, &segment, &local(&segment.url));
+        }
+    }
+    let text = recording.render();
+    // The Period starts at the earliest segment (video at 4.0 s = 51200 ticks): video PTO is
+    // 51200, audio's the audio time at 4.0 s (192000); audio then starts 0.224 s in.
+    assert!(
+        text.contains("timescale=\"12800\" presentationTimeOffset=\"51200\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("timescale=\"48000\" presentationTimeOffset=\"192000\""),
+        "{text}"
+    );
+    assert!(text.contains("<S t=\"202752\" d=\"18432\""), "{text}");
+    // Up to the latest end: video 5 × 0.4 s ending at 6.0 s.
+    assert!(text.contains("duration=\"PT2S\""), "{text}");
+    // Recording a segment twice keeps one entry.
+    let rep = &live.representations[0];
+    let again = &live.available_segments(rep, AST + 6 * SECOND, Some(4 * SECOND), 1)[0];
+    recording.add_segment(&live, rep, again, "elsewhere.m4s");
+    assert_eq!(recording.segment_count(), 5 + 4);
+}
+
+/// The local paths the crate's plan gives the first Representation of a manifest.
+fn planned_paths(text: &str) -> Vec<String> {
+    let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
+    let plan = crate::plan::plan(text.as_bytes(), &url).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    plan.representations[0]
+        .segments
+        .iter()
+        .map(|s| s.path.to_string_lossy().replace('\\', "/"))
+        .collect()
+}
+
+#[test]
+fn odd_file_names_round_trip_through_urls() {
+    let live = live();
+    let rep = &live.representations[0];
+    let segments = live.available_segments(rep, AST + 2 * SECOND, None, usize::MAX);
+    let mut recording = Recording::new();
+    // Names the layout can give (it replaces separators, `?` and `:`), with what URLs escape.
+    let names = ["a b/x#1%.m4s", "ü/[2] {x}.m4s", "host_8080/c=d;e&f.m4s"];
+    for (segment, name) in segments.iter().zip(names) {
+        recording.add_segment(&live, rep, segment, name);
+    }
+    assert_eq!(planned_paths(&recording.render()), names);
+}
+
+#[test]
+fn write_failure_names_the_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing-folder").join("manifest.mpd");
+    let err = Recording::new().write(&target).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot write the recording's manifest ")
+    );
+    assert!(err.to_string().contains("missing-folder"));
+    // Replacing an existing manifest leaves only the new one.
+    let manifest = dir.path().join("manifest.mpd");
+    std::fs::write(&manifest, "old").unwrap();
+    Recording::new().write(&manifest).unwrap();
+    assert!(
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .contains("type=\"static\"")
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// The live fixtures (real H.264 and AAC segments) as a recording of segments 1, 2, 4 and 5
+/// (3 missing) in `dir`, with its static manifest.
+fn real_recording(dir: &Path) -> Recording {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live");
+    let live = live();
+    let mut recording = Recording::new();
+    for (rep, name) in live.representations[..2].iter().zip(["v", "a"]) {
+        let folder = dir.join("p0").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(
+            fixtures.join(format!("{name}-init.m4s")),
+            folder.join("init.m4s"),
+        )
+        .unwrap();
+        recording.add_init(&live, rep, &format!("p0/{name}/init.m4s"));
+        for segment in live.available_segments(rep, AST + 2 * SECOND, None, 5) {
+            if segment.number == 3 {
+                continue;
+            }
+            let file = format!("t{}.m4s", segment.time);
+            std::fs::copy(
+                fixtures.join(format!("{name}-{}.m4s", segment.number)),
+                folder.join(&file),
+            )
+            .unwrap();
+            recording.add_segment(&live, rep, &segment, &format!("p0/{name}/{file}"));
+        }
+    }
+    recording.write(&dir.join("manifest.mpd")).unwrap();
+    recording
+}
+
+#[test]
+fn real_segments_dump_cleanly_from_the_recorded_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = real_recording(dir.path());
+    assert_eq!(recording.segment_count(), 8);
+    let report = crate::dump_folder::dump_folder(&crate::dump_folder::FolderOptions {
+        folder: dir.path().to_path_buf(),
+        mpd: None,
+        reps: Vec::new(),
+        dump: crate::dump::DumpOptions::default(),
+        concat: false,
+    })
+    .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    let dumped = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, crate::dump_folder::RepresentationOutcome::Dumped { .. }))
+        .count();
+    assert_eq!(dumped, 2);
+}
+
+#[test]
+fn ffprobe_reads_the_recorded_manifest() {
+    let Ok(version) = std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+    else {
+        eprintln!("ffprobe is not installed: skipping the ffprobe check of the recorded manifest");
+        return;
+    };
+    assert!(version.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    real_recording(dir.path());
+    let output = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_entries",
+            "stream=codec_name,nb_read_packets",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(dir.path().join("manifest.mpd"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "ffprobe failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Each stream is listed once, and again under the program that holds it.
+    let codecs: std::collections::BTreeSet<&str> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let counts: Vec<(String, u64)> = codecs
+        .into_iter()
+        .filter_map(|l| l.split_once(','))
+        .map(|(codec, n)| (codec.to_string(), n.parse().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        counts.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["aac", "h264"]
+    );
+    // Read across the gap: more packets than the two segments before it hold (10 video
+    // frames, 18 AAC frames each).
+    assert!(counts[0].1 > 36 && counts[1].1 > 20, "{stdout}");
+}
+
+#[test]
+fn a_template_where_one_names_every_file_else_a_list() {
+    let live = live();
+    let rep = &live.representations[0];
+    let segments = live.available_segments(rep, AST + 4 * SECOND, None, usize::MAX);
+    // (name of segment n at time t, numbers skipped, expected media attribute or a list).
+    type Namer<'a> = &'a dyn Fn(&LiveSegment) -> String;
+    let rows: &[(Namer, &[u64], Option<&str>)] = &[
+        (
+            &|s| format!("v/t{}.m4s", s.time),
+            &[3],
+            Some(r#"media="v/t$Time$.m4s""#),
+        ),
+        (
+            &|s| format!("v/{:05}.m4s", s.number),
+            &[],
+            Some(r#"media="v/$Number%05d$.m4s""#),
+        ),
+        (
+            &|s| format!("v 1/n{}.m4s", s.number),
+            &[],
+            Some(r#"media="v%201/n$Number$.m4s""#),
+        ),
+        // Numbers with a gap cannot be a timeline's numbering.
+        (&|s| format!("v/n{}.m4s", s.number), &[3], None),
+        (
+            &|s| {
+                format!(
+                    "v/{}.m4s",
+                    ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"][s.number as usize - 1]
+                )
+            },
+            &[],
+            None,
+        ),
+    ];
+    for (name, skip, media) in rows {
+        let mut recording = Recording::new();
+        for segment in segments.iter().filter(|s| !skip.contains(&s.number)) {
+            recording.add_segment(&live, rep, segment, &name(segment));
+        }
+        let text = recording.render();
+        match media {
+            Some(media) => assert!(
+                text.contains(media) && !text.contains("SegmentURL"),
+                "{text}"
+            ),
+            None => assert!(
+                text.contains("<SegmentURL") && !text.contains("SegmentTemplate"),
+                "{text}"
+            ),
+        }
+        if let Some(m) = media
+            && m.contains("Number")
+        {
+            assert!(text.contains("startNumber=\"1\""), "{text}");
+        }
+        // Either way the plan names exactly the recorded files.
+        let paths = planned_paths(&text);
+        let expected: Vec<String> = segments
+            .iter()
+            .filter(|s| !skip.contains(&s.number))
+            .map(name)
+            .collect();
+        assert_eq!(paths, expected);
+    }
+}
