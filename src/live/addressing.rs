@@ -8,8 +8,8 @@ use url::Url;
 use crate::mpd::{
     CommonSegmentAttributes, SegmentInfo, SegmentList, SegmentTemplate, TimelineEntry,
 };
-use crate::plan::ByteRange;
 use crate::plan::template::{Identifier, Template};
+use crate::plan::{ByteRange, InheritedAddressing};
 
 /// 10^9 as the wide integer the arithmetic is done in.
 pub(crate) const E9: i128 = 1_000_000_000;
@@ -62,70 +62,6 @@ pub(crate) struct Addressing {
     pub runs: Vec<Run>,
 }
 
-/// The inherited segment information of one Representation.
-enum Merged {
-    Template(SegmentTemplate),
-    List(SegmentList),
-    Other(&'static str),
-}
-
-/// Merges Period, AdaptationSet and Representation levels (the lowest that has any segment
-/// information decides the mode; the levels above supply what it leaves out, attribute by
-/// attribute; a lower SegmentTimeline replaces an inherited one) — the plan's rules.
-fn merge(levels: [&SegmentInfo; 3]) -> Merged {
-    let lowest = levels
-        .iter()
-        .rev()
-        .find(|l| l.template.is_some() || l.list.is_some() || l.base.is_some());
-    match lowest {
-        None => Merged::Other("a bare BaseURL"),
-        Some(l) if l.template.is_some() => {
-            let mut merged = SegmentTemplate::default();
-            for t in levels.iter().filter_map(|l| l.template.as_ref()) {
-                merged.common = merge_common(&merged.common, &t.common);
-                merged.media = t.media.clone().or(merged.media);
-                merged.initialization = t.initialization.clone().or(merged.initialization);
-            }
-            Merged::Template(merged)
-        }
-        Some(l) if l.list.is_some() => {
-            let mut merged = SegmentList::default();
-            for l in levels.iter().filter_map(|l| l.list.as_ref()) {
-                merged.common = merge_common(&merged.common, &l.common);
-                if !l.segment_urls.is_empty() {
-                    merged.segment_urls = l.segment_urls.clone();
-                }
-            }
-            Merged::List(merged)
-        }
-        Some(_) => Merged::Other("SegmentBase"),
-    }
-}
-
-fn merge_common(
-    upper: &CommonSegmentAttributes,
-    lower: &CommonSegmentAttributes,
-) -> CommonSegmentAttributes {
-    CommonSegmentAttributes {
-        timescale: lower.timescale.or(upper.timescale),
-        presentation_time_offset: lower
-            .presentation_time_offset
-            .or(upper.presentation_time_offset),
-        index_range: lower
-            .index_range
-            .clone()
-            .or_else(|| upper.index_range.clone()),
-        initialization: lower
-            .initialization
-            .clone()
-            .or_else(|| upper.initialization.clone()),
-        duration_e9: lower.duration_e9.or(upper.duration_e9),
-        start_number: lower.start_number.or(upper.start_number),
-        end_number: lower.end_number.or(upper.end_number),
-        timeline: lower.timeline.clone().or_else(|| upper.timeline.clone()),
-    }
-}
-
 /// Resolves the first non-empty BaseURL of a level against `parent`.
 pub(crate) fn resolve_base(parent: &Url, base_urls: &[String]) -> Result<Url, String> {
     match base_urls.iter().find(|b| !b.is_empty()) {
@@ -163,13 +99,17 @@ pub(crate) struct Context<'a> {
 
 /// Resolves a Representation's addressing; errors name the attribute at fault.
 pub(crate) fn resolve(levels: [&SegmentInfo; 3], ctx: &Context) -> Result<Addressing, String> {
-    match merge(levels) {
-        Merged::Template(t) => resolve_template(&t, ctx),
-        Merged::List(l) => resolve_list(&l, ctx),
-        Merged::Other(what) => Err(format!(
-            "{what} in a live presentation (its one resource grows as it is written) is not supported"
-        )),
-    }
+    // The plan's inheritance rules (Period → AdaptationSet → Representation, attribute by
+    // attribute; a lower SegmentTimeline replaces an inherited one).
+    let what = match crate::plan::merge_segment_info(levels) {
+        InheritedAddressing::Template(t) => return resolve_template(&t, ctx),
+        InheritedAddressing::List(l) => return resolve_list(&l, ctx),
+        InheritedAddressing::Base(_) => "SegmentBase",
+        InheritedAddressing::BaseUrlOnly => "a bare BaseURL",
+    };
+    Err(format!(
+        "{what} in a live presentation (its one resource grows as it is written) is not supported"
+    ))
 }
 
 fn timescale(common: &CommonSegmentAttributes) -> Result<u64, String> {

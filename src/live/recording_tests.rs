@@ -78,14 +78,13 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
     for (planned, recorded) in plan.representations.iter().zip(&recorded) {
         assert_eq!(planned.id, recorded.id);
         let paths: Vec<String> = planned
-            .segments
-            .iter()
+            .segments()
             .map(|s| s.path.to_string_lossy().replace('\\', "/"))
             .collect();
         let mut expected = vec![recorded.init.clone().unwrap()];
         expected.extend(recorded.segments.iter().map(|s| s.path.clone()));
         assert_eq!(paths, expected, "{}", planned.id);
-        let times: Vec<Option<i64>> = planned.segments[1..].iter().map(|s| s.time).collect();
+        let times: Vec<Option<i64>> = planned.segments().skip(1).map(|s| s.time).collect();
         let expected: Vec<Option<i64>> = recorded.segments.iter().map(|s| Some(s.time)).collect();
         assert_eq!(times, expected, "{}", planned.id);
     }
@@ -150,8 +149,7 @@ fn planned_paths(text: &str) -> Vec<String> {
     let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
     let plan = crate::plan::plan(text.as_bytes(), &url).unwrap_or_else(|e| panic!("{e}\n{text}"));
     plan.representations[0]
-        .segments
-        .iter()
+        .segments()
         .map(|s| s.path.to_string_lossy().replace('\\', "/"))
         .collect()
 }

@@ -24,6 +24,7 @@ use serde::Serialize;
 use url::Url;
 
 pub use addressing::MAX_SEGMENTS;
+pub(crate) use addressing::{Addressing as InheritedAddressing, merge as merge_segment_info};
 use addressing::{AddressingError, Context};
 use error::seconds;
 pub use error::{PlanError, PlanWarning};
