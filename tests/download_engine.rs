@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Fault, TestServer, When, assert_same_tree, fixtures};
 use dashget::fetch::{self, Cancel, Event, FetchOptions, ProgressSink, Summary};
 use dashget::plan::{ByteRange, Plan, RepresentationPlan, Segment, SegmentKind};
-use dashget::store::{Journal, OutputDir};
+use dashget::store::{Journal, JournalWriter, OutputDir, PartFile};
 use url::Url;
 
 fn origin() -> PathBuf {
@@ -309,13 +309,17 @@ fn changed_resource_restarts_from_zero() {
         b"stale bytes of an older version",
     )
     .unwrap();
-    std::fs::create_dir_all(out.path().join(".dashget")).unwrap();
-    let line = format!(
-        "{{\"state\":\"part\",\"path\":\"init-stream1.m4s\",\"url\":\"{}\",\"size\":{},\"etag\":\"\\\"old\\\"\"}}\n",
-        server.url("init-stream1.m4s"),
-        full.len() + 5
-    );
-    std::fs::write(Journal::path(out.path()), line).unwrap();
+    let (_, writer) = JournalWriter::open(out.path()).unwrap();
+    let part = PartFile {
+        url: 0,
+        total: Some(full.len() as u64 + 5),
+        etag: Some("\"old\"".into()),
+        last_modified: None,
+    };
+    writer
+        .part("init-stream1.m4s", &server.url("init-stream1.m4s"), &part)
+        .unwrap();
+    drop(writer);
     let summary = run(&plan, out.path(), &options());
     assert!(summary.is_complete(), "{summary:?}");
     assert_same_tree(&origin(), out.path());

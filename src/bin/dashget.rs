@@ -92,7 +92,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("dashget: {e:#}");
+            // Each cause once: an error that shows its source is not followed by it again.
+            eprintln!("dashget: {}", fetch::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -110,7 +111,15 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let options = fetch_options(&args)?;
     let client = fetch::build_client(&options)?;
-    let (_, plan) = fetch::load_plan(&mirror_options(&args, options), &client).await?;
+    // The manifest is retried like any request, silently: --list prints the plan, or one line
+    // saying why there is none.
+    let (_, plan) = fetch::load_plan(
+        &mirror_options(&args, options),
+        &client,
+        &fetch::NoProgress,
+        &fetch::Cancel::new(),
+    )
+    .await?;
     match print_plan(&plan, args.json) {
         // `dashget --list ... | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}

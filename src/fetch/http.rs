@@ -48,7 +48,7 @@ pub fn parse_header(text: &str) -> Option<(String, String)> {
 }
 
 /// Why an attempt failed, and whether trying again may help.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Failure {
     pub reason: String,
     pub retryable: bool,
@@ -92,18 +92,22 @@ impl Failure {
         let status = response.status();
         let reason = format!("HTTP {}", status_text(status));
         if retryable_status(status) {
-            let retry_after = header_str(response.headers(), header::RETRY_AFTER)
-                .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-                .map(|d| d.min(retry_after_cap));
             Failure {
                 reason,
                 retryable: true,
-                retry_after,
+                retry_after: retry_after(response.headers(), retry_after_cap),
             }
         } else {
             Failure::fatal(reason)
         }
     }
+}
+
+/// The server's `Retry-After`, capped.
+pub(crate) fn retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
+    header_str(headers, header::RETRY_AFTER)
+        .and_then(|v| parse_retry_after(&v, SystemTime::now()))
+        .map(|d| d.min(cap))
 }
 
 /// 408, 429 and every 5xx.
@@ -121,8 +125,10 @@ pub(crate) fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// An error and its sources, `: `-separated (reqwest's own message alone rarely says what broke).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its sources on one line, `: `-separated, each cause once: reqwest's own message
+/// alone rarely says what broke, and an error that shows its source in its own message (an OS
+/// error under a path) is not repeated. The binaries print every error this way.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

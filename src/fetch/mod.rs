@@ -7,10 +7,14 @@
 //! addressed ranges included. [`download`] runs `threads` resources at once over one pooled
 //! [`reqwest::Client`]; [`mirror`] is the whole `dashget` command (manifest, plan, download).
 
+mod answer;
+mod attempt;
 mod events;
 mod http;
+mod manifest;
 mod mirror;
 mod resource;
+mod retry;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,15 +24,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 use url::Url;
 
 pub use events::{Event, FileStatus, NoProgress, ProgressSink};
-pub use http::{build_client, parse_header};
-pub use mirror::{MirrorError, MirrorOptions, load_plan, mirror};
+pub use http::{build_client, error_chain, parse_header};
+pub use manifest::{FetchedManifest, ManifestError, ManifestValidators, fetch_manifest};
+pub use mirror::{MirrorError, MirrorOptions, load_manifest, load_plan, mirror};
 
 use crate::plan::Plan;
-use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
+use crate::store::{Journal, JournalWriter, OutputDir, StoreError, key_of};
 use resource::Outcome;
 
 /// Errors that stop a whole download (a single file's failure does not: it is in the
@@ -92,7 +97,7 @@ impl Default for FetchOptions {
 impl FetchOptions {
     /// The delay before retry `n` (1 = first retry).
     pub fn backoff(&self, retry: u32) -> Duration {
-        resource::backoff_delay(self.backoff_base, retry)
+        retry::backoff_delay(self.backoff_base, retry)
     }
 }
 
@@ -181,6 +186,20 @@ pub fn resources(plan: &Plan) -> Vec<Resource> {
     out
 }
 
+/// The plan's totals: distinct files (resources) and segments, for [`Event::Planned`] and the
+/// summary, without holding the resources.
+pub fn resource_totals(plan: &Plan) -> (usize, usize) {
+    let mut files = std::collections::HashSet::new();
+    let mut segments = 0;
+    for rep in &plan.representations {
+        for segment in &rep.segments {
+            files.insert((&segment.url, &segment.path));
+            segments += 1;
+        }
+    }
+    (files.len(), segments)
+}
+
 /// A file that failed, for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedFile {
@@ -243,6 +262,7 @@ pub(crate) struct Context {
     client: reqwest::Client,
     options: FetchOptions,
     out: OutputDir,
+    /// The journal as it was when the run started.
     journal: Journal,
     writer: JournalWriter,
     sink: Arc<dyn ProgressSink>,
@@ -277,6 +297,10 @@ impl Context {
 /// Makes every resource of `plan` complete under `out`, `options.threads` at a time, and
 /// returns what happened. Failures of single files are in the summary; only an unusable output
 /// folder or journal is an error.
+///
+/// The plan's resources are taken one at a time as requests become free, so the work in memory
+/// is a bounded window whatever the plan's size; what is kept for the whole plan is one pair of
+/// 64-bit keys per file (two URLs must not share a local file) and the failures.
 pub async fn download(
     client: &reqwest::Client,
     plan: &Plan,
@@ -286,18 +310,14 @@ pub async fn download(
     cancel: &Cancel,
 ) -> Result<Summary, FetchError> {
     let started = Instant::now();
-    let all = resources(plan);
-    let journal = Journal::load(out.root())?;
-    let writer = JournalWriter::open(out.root())?;
+    let (journal, writer) = JournalWriter::open(out.root())?;
+    let (files, segments) = resource_totals(plan);
     let mut summary = Summary {
-        files: all.len(),
-        segments: all.iter().map(|r| r.segments).sum(),
+        files,
+        segments,
         ..Summary::default()
     };
-    sink.event(&Event::Planned {
-        files: summary.files,
-        segments: summary.segments,
-    });
+    sink.event(&Event::Planned { files, segments });
     let ctx = Arc::new(Context {
         client: client.clone(),
         options: options.clone(),
@@ -312,24 +332,11 @@ pub async fn download(
     });
 
     // Two URLs must not share a local file: the later one fails instead of overwriting.
-    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
-    let mut work = Vec::with_capacity(all.len());
-    for res in &all {
-        match owner.get(&res.path) {
-            Some(first) => {
-                let reason = format!("the local path is also that of {first}");
-                record(&ctx, &mut summary, res, Outcome::Failed(reason));
-            }
-            None => {
-                owner.insert(&res.path, &res.url);
-                work.push(res.clone());
-            }
-        }
-    }
-
+    let mut owner: HashMap<u64, u64> = HashMap::new();
     let permits = Arc::new(Semaphore::new(options.threads.max(1)));
-    let mut tasks: JoinSet<(Resource, Outcome)> = JoinSet::new();
-    let mut queue = work.into_iter();
+    let mut tasks: JoinSet<Outcome> = JoinSet::new();
+    let mut in_flight: HashMap<tokio::task::Id, Arc<Resource>> = HashMap::new();
+    let mut queue = resources(plan).into_iter();
     let mut started_all = false;
     let mut tick = tokio::time::interval(JournalWriter::MAX_DELAY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -340,35 +347,46 @@ pub async fn download(
                 // A failed journal write shows again at the final sync; nothing to do here.
                 let _ = ctx.writer.flush_if_due();
             }
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Ok((res, outcome)) = joined {
+            Some(result) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                if let Some((res, outcome)) = joined(&mut in_flight, result) {
                     record(&ctx, &mut summary, &res, outcome);
                 }
             }
             permit = permits.clone().acquire_owned(), if !started_all => {
                 let Ok(permit) = permit else { break };
-                match queue.next() {
-                    Some(res) if !cancel.is_cancelled() => {
-                        let ctx = ctx.clone();
-                        tasks.spawn(async move {
-                            let outcome = resource::complete(&ctx, &res, Some(permit)).await;
-                            (res, outcome)
-                        });
-                    }
-                    Some(res) => {
+                let Some(res) = queue.next() else {
+                    started_all = true;
+                    continue;
+                };
+                if cancel.is_cancelled() {
+                    record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                    for res in queue.by_ref() {
                         record(&ctx, &mut summary, &res, Outcome::Interrupted);
-                        for res in queue.by_ref() {
-                            record(&ctx, &mut summary, &res, Outcome::Interrupted);
-                        }
-                        started_all = true;
                     }
-                    None => started_all = true,
+                    started_all = true;
+                    continue;
                 }
+                let url = key_of(res.url.as_str());
+                let first = *owner
+                    .entry(key_of(&crate::store::journal_key(&res.path)))
+                    .or_insert(url);
+                if first != url {
+                    let reason = "the local path is also that of another URL of the plan".to_string();
+                    record(&ctx, &mut summary, &res, Outcome::Failed(reason));
+                    continue;
+                }
+                let res = Arc::new(res);
+                let task_ctx = ctx.clone();
+                let task_res = res.clone();
+                let handle = tasks.spawn(async move {
+                    resource::complete(&task_ctx, &task_res, Some(permit)).await
+                });
+                in_flight.insert(handle.id(), res);
             }
         }
     }
-    // The journal is only a shortcut (a lost line costs one HEAD request), so one flush at the
-    // end is enough.
+    // The journal is only a shortcut (a lost record costs one HEAD request), so one flush at
+    // the end is enough.
     let _ = ctx.writer.sync();
     summary.interrupted = cancel.is_cancelled() || summary.pending_files > 0;
     summary.bytes = ctx.received.load(Ordering::Relaxed);
@@ -379,6 +397,34 @@ pub async fn download(
         0.0
     };
     Ok(summary)
+}
+
+/// The resource and outcome of a finished download task. A task that panicked (or was
+/// aborted) is a failure of its resource, never dropped: the run cannot end "complete" with a
+/// file missing.
+fn joined<R>(
+    in_flight: &mut HashMap<tokio::task::Id, R>,
+    result: Result<(tokio::task::Id, Outcome), JoinError>,
+) -> Option<(R, Outcome)> {
+    let (id, outcome) = match result {
+        Ok((id, outcome)) => (id, outcome),
+        Err(error) => {
+            let id = error.id();
+            let reason = if error.is_panic() {
+                let payload = error.into_panic();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".to_string());
+                format!("internal error: the download stopped on a panic ({message})")
+            } else {
+                "internal error: the download task was cancelled".to_string()
+            };
+            (id, Outcome::Failed(reason))
+        }
+    };
+    in_flight.remove(&id).map(|res| (res, outcome))
 }
 
 fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome) {
@@ -423,5 +469,54 @@ fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome
             });
         }
         Outcome::Interrupted => summary.pending_files += 1,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_task_is_a_failure_of_its_resource() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut tasks: JoinSet<Outcome> = JoinSet::new();
+            let mut in_flight = HashMap::new();
+            let ok = tasks.spawn(async {
+                Outcome::Complete {
+                    status: FileStatus::Downloaded,
+                    size: 1,
+                }
+            });
+            in_flight.insert(ok.id(), "good.m4s");
+            let bad = tasks.spawn(async {
+                let sizes: Vec<u64> = Vec::new();
+                // A bug in a download: indexing past the end.
+                Outcome::Complete {
+                    status: FileStatus::Downloaded,
+                    size: sizes[std::hint::black_box(3)],
+                }
+            });
+            in_flight.insert(bad.id(), "bad.m4s");
+            let mut seen = Vec::new();
+            while let Some(result) = tasks.join_next_with_id().await {
+                let (name, outcome) = joined(&mut in_flight, result).unwrap();
+                seen.push((name, format!("{outcome:?}")));
+            }
+            seen.sort();
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[0].0, "bad.m4s");
+            assert!(
+                seen[0].1.contains("Failed") && seen[0].1.contains("panic"),
+                "{}",
+                seen[0].1
+            );
+            assert!(seen[1].1.contains("Complete"));
+            assert!(in_flight.is_empty());
+        });
     }
 }

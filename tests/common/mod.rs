@@ -43,6 +43,10 @@ pub enum Fault {
     HeadWithoutLength,
     /// Send the body at about this many bytes per second.
     Slow(u64),
+    /// Close the connection without answering.
+    Drop,
+    /// Answer 206 with this `Content-Range` value (however absurd) and the whole file.
+    ContentRange(String),
 }
 
 /// When a fault applies.
@@ -68,6 +72,8 @@ struct State {
     memory: HashMap<String, Vec<u8>>,
     any: Option<Vec<u8>>,
     faults: HashMap<String, (Fault, When)>,
+    /// Faults of the first GETs of a path, in turn (then it is served normally).
+    in_turn: HashMap<String, Vec<Fault>>,
     default_fault: Option<(Fault, When)>,
     ignore_range: bool,
     /// Paths exempt from the default fault (the manifest).
@@ -143,6 +149,26 @@ impl TestServer {
             .unwrap()
             .faults
             .insert(path.to_string(), (fault, when));
+    }
+
+    /// The first GETs of `path` meet these faults, one each, in order; later GETs are served.
+    pub fn faults_in_turn(&self, path: &str, faults: Vec<Fault>) {
+        self.state
+            .lock()
+            .unwrap()
+            .in_turn
+            .insert(path.to_string(), faults);
+    }
+
+    /// GETs of a path (as sent on the wire, without the query) so far.
+    pub fn gets_of(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == path)
+            .count()
     }
 
     /// A fault for every path without its own (manifests, `*.mpd`, exempt).
@@ -340,7 +366,13 @@ async fn respond(
                 s.default_fault.clone()
             }
         });
+        let in_turn = s
+            .in_turn
+            .get(&request.path)
+            .and_then(|faults| faults.get(nth_get.wrapping_sub(1)))
+            .cloned();
         let fault = match rule {
+            _ if is_get && in_turn.is_some() => in_turn,
             Some((fault, When::Always)) => Some(fault),
             Some((fault, When::FirstGet)) if nth_get == 1 => Some(fault),
             _ => None,
@@ -378,6 +410,7 @@ async fn respond(
             socket.write_all(head.as_bytes()).await?;
             return Ok(true);
         }
+        Some(Fault::Drop) => return Ok(false),
         Some(Fault::StallHeaders(d)) => {
             tokio::time::sleep(*d).await;
             return Ok(false);
@@ -413,6 +446,16 @@ async fn respond(
     }
     if ignore_range || fault == Some(Fault::IgnoreRange) {
         range = None;
+    }
+    if let Some(Fault::ContentRange(value)) = &fault
+        && !is_head
+    {
+        let head = format!(
+            "HTTP/1.1 206 Partial Content\r\ncontent-length: {len}\r\ncontent-range: {value}\r\netag: {etag}\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).await?;
+        socket.write_all(&body).await?;
+        return Ok(true);
     }
     let (status, first, last) = match range {
         Some(Err(())) => {
