@@ -479,3 +479,36 @@ fn an_os_error_is_printed_once() {
     );
     assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
 }
+
+#[test]
+fn https_manifest_and_segments_with_ca_cert_or_insecure() {
+    let server = common::tls::TlsServer::start(dash());
+    let url = server.url("template-number/manifest.mpd");
+    let keys = tempfile::tempdir().unwrap();
+    let ca = server.write_ca(keys.path());
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+
+    let untrusted = run(&[&url, "-o", o, "--retries", "0"]);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        text(&untrusted.stderr).contains("certificate"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+
+    let trusted = run(&[&url, "-o", o, "--ca-cert", ca.to_str().unwrap()]);
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stderr));
+    assert_same_tree(&dash().join("template-number"), out.path());
+
+    let out = tempfile::tempdir().unwrap();
+    let insecure = run(&[&url, "-o", out.path().to_str().unwrap(), "--insecure"]);
+    assert_eq!(
+        insecure.status.code(),
+        Some(0),
+        "{}",
+        text(&insecure.stderr)
+    );
+    assert!(text(&insecure.stderr).contains("warning: --insecure"));
+    assert_same_tree(&dash().join("template-number"), out.path());
+}

@@ -65,6 +65,12 @@ struct Args {
     /// The URL the manifest is resolved against (for a local file).
     #[arg(long = "base-url")]
     base_url: Option<String>,
+    /// Trust this CA certificate (PEM) for HTTPS, besides the system's (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Do not verify TLS certificates at all (anyone on the path can then alter the download).
+    #[arg(long)]
+    insecure: bool,
 }
 
 fn main() -> ExitCode {
@@ -256,8 +262,16 @@ fn fetch_options(args: &Args) -> anyhow::Result<fetch::FetchOptions> {
         headers,
         user_agent: args.user_agent.clone(),
         verify: args.verify,
+        ca_certs: args.ca_certs.clone(),
+        insecure: args.insecure,
         ..fetch::FetchOptions::default()
     };
+    if args.insecure && !args.quiet {
+        eprintln!(
+            "dashget: warning: --insecure: TLS certificates are not verified; \
+             anyone on the path can alter what is downloaded"
+        );
+    }
     if let Some(ms) = std::env::var(ENV_BACKOFF_MS)
         .ok()
         .and_then(|v| v.parse().ok())

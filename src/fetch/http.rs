@@ -4,14 +4,15 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Certificate, Client, Response, StatusCode};
 
 use super::{FetchError, FetchOptions};
 
 /// Builds the one client of a run: pooled keep-alive connections (as many idle per host as
 /// requests in flight), HTTP/2 when the server offers it by ALPN, connect and idle-read timeouts
 /// (no whole-request limit: a large file on a slow link is fine as long as bytes flow), no
-/// content decoding (files must stay byte-identical).
+/// content decoding (files must stay byte-identical); the system's roots of trust plus those of
+/// `options.ca_certs`, or no certificate check at all with `options.insecure`.
 pub fn build_client(options: &FetchOptions) -> Result<Client, FetchError> {
     let mut headers = HeaderMap::new();
     for (name, value) in &options.headers {
@@ -24,13 +25,29 @@ pub fn build_client(options: &FetchOptions) -> Result<Client, FetchError> {
         .user_agent
         .clone()
         .unwrap_or_else(|| concat!("dashget/", env!("CARGO_PKG_VERSION")).to_string());
-    Client::builder()
+    let mut builder = Client::builder()
         .user_agent(user_agent)
         .default_headers(headers)
         .connect_timeout(options.timeout)
         .read_timeout(options.timeout)
         .pool_max_idle_per_host(options.threads.max(1))
-        .tcp_nodelay(true)
+        .tcp_nodelay(true);
+    for path in &options.ca_certs {
+        let bad = |reason: String| FetchError::CaCert {
+            path: path.clone(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let certs = Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
+        if certs.is_empty() {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    if options.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder
         .build()
         .map_err(|e| FetchError::Client(error_chain(&e)))
 }

@@ -46,6 +46,14 @@ pub enum FetchError {
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    /// A `--ca-cert` file that cannot be used.
+    #[error("{path}: cannot use the CA certificate: {reason}")]
+    CaCert {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The output folder or the journal cannot be used.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -76,6 +84,10 @@ pub struct FetchOptions {
     /// can only leave short files that the next run detects by their size and fetches again.
     /// A kill never needs it: renames happen after the size check either way.
     pub sync: bool,
+    /// Extra roots of trust for HTTPS (PEM files), besides the system's.
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any TLS certificate (no verification at all).
+    pub insecure: bool,
 }
 
 impl Default for FetchOptions {
@@ -90,6 +102,8 @@ impl Default for FetchOptions {
             backoff_base: Duration::from_millis(500),
             retry_after_cap: Duration::from_secs(60),
             sync: false,
+            ca_certs: Vec::new(),
+            insecure: false,
         }
     }
 }

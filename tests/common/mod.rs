@@ -7,6 +7,8 @@
 //! test's control (a hyper server would refuse to send a body shorter than its Content-Length).
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,8 @@ pub enum Fault {
     Drop,
     /// Answer 206 with this `Content-Range` value (however absurd) and the whole file.
     ContentRange(String),
+    /// Answer 302 with this `Location`.
+    Redirect(String),
 }
 
 /// When a fault applies.
@@ -411,6 +415,12 @@ async fn respond(
             return Ok(true);
         }
         Some(Fault::Drop) => return Ok(false),
+        Some(Fault::Redirect(location)) => {
+            let head =
+                format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+            socket.write_all(head.as_bytes()).await?;
+            return Ok(true);
+        }
         Some(Fault::StallHeaders(d)) => {
             tokio::time::sleep(*d).await;
             return Ok(false);
@@ -437,6 +447,18 @@ async fn respond(
     };
     let len = body.len() as u64;
     let etag = etag_of(&body);
+    // A conditional GET of an unchanged file.
+    let unchanged = request.headers.get("if-none-match") == Some(&etag)
+        || (!request.headers.contains_key("if-none-match")
+            && request.headers.get("if-modified-since").map(String::as_str) == Some(LAST_MODIFIED));
+    if unchanged && !is_head {
+        let head = format!(
+            "HTTP/1.1 304 Not Modified\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\ndate: {}\r\n\r\n",
+            httpdate::fmt_http_date(SystemTime::now())
+        );
+        socket.write_all(head.as_bytes()).await?;
+        return Ok(true);
+    }
     let mut range = parse_range(request.headers.get("range"), len);
     if let Some(validator) = request.headers.get("if-range")
         && validator != &etag
@@ -480,7 +502,8 @@ async fn respond(
         _ => {}
     }
     let mut head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {announced}\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\naccept-ranges: bytes\r\ncontent-type: application/octet-stream\r\n"
+        "HTTP/1.1 {status}\r\ncontent-length: {announced}\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\naccept-ranges: bytes\r\ncontent-type: application/octet-stream\r\ndate: {}\r\n",
+        httpdate::fmt_http_date(SystemTime::now())
     );
     if status.starts_with("206") {
         head.push_str(&format!("content-range: bytes {first}-{last}/{len}\r\n"));
