@@ -16,6 +16,8 @@
 # Environment: WORK (scratch folder, default a new one under target/), DASHGET (binary; default
 # a release build of this tree), H2=1 also runs dashget over HTTPS/HTTP/2 (a self-signed
 # certificate made here, trusted with --ca-cert) and curl --http2 against the same nginx.
+# FRESH_EXT4=1 (root) puts the content and the outputs on a new ext4 file system made for the
+# run in a RAM-backed image (/dev/shm), so that a busy shared disk does not decide the figures.
 set -euo pipefail
 
 N=${1:-4}
@@ -26,6 +28,18 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 www=$WORK/www
 out=$WORK/out
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
+if [ "${FRESH_EXT4:-0}" = 1 ]; then
+  img=/dev/shm/dashget-scale.$$.img
+  truncate -s 5G "$img"
+  mkfs.ext4 -q -F -i 4096 "$img"   # one inode per 4 KiB: 200k files of the origin + a mirror
+  mkdir -p "$WORK/fs"
+  mount -o loop "$img" "$WORK/fs"
+  cleanup+=("umount '$WORK/fs'; rm -f '$img'")
+  www=$WORK/fs/www
+  out=$WORK/fs/out
+fi
 
 command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 2; }
@@ -74,9 +88,15 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
 if [ ! -f "$WORK/nginx/cert.pem" ]; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/nginx/key.pem" \
-    -out "$WORK/nginx/cert.pem" 2>/dev/null
+  # A CA of the benchmark's own (cert.pem, given to --ca-cert / --cacert) and nginx's
+  # certificate for 127.0.0.1 signed by it.
+  (cd "$WORK/nginx" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=scale bench CA" \
+      -keyout ca-key.pem -out cert.pem &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout key.pem -out server.csr &&
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > server.ext &&
+    openssl x509 -req -in server.csr -CA cert.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+      -extfile server.ext -out server.pem) 2>/dev/null
 fi
 cat > "$WORK/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -102,16 +122,15 @@ http {
   }
   server {
     listen 127.0.0.1:$TLS_PORT ssl http2;
-    ssl_certificate $WORK/nginx/cert.pem;
+    ssl_certificate $WORK/nginx/server.pem;
     ssl_certificate_key $WORK/nginx/key.pem;
-    http2_max_requests 1000000;
     root $www;
   }
 }
 CONF
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 nginx_pid=$!
-trap 'kill $nginx_pid 2>/dev/null || true' EXIT
+cleanup=("kill $nginx_pid 2>/dev/null || true; sleep 0.5" "${cleanup[@]}")
 for _ in $(seq 50); do curl -fso /dev/null "http://127.0.0.1:$PORT/p200k/manifest.mpd" && break; sleep 0.1; done
 requests() { wc -l < "$WORK/nginx/logs/access.log"; }
 
@@ -126,20 +145,21 @@ results=$WORK/results.txt
 : > "$results"
 row() { printf '| %-58s | %8s | %8s | %s\n' "$@" | tee -a "$results"; }
 
-# timed NAME CMD...: RUNS runs, each into a fresh $out; prints a row with the median time and
-# the median peak RSS.
-timed() {
-  local name=$1; shift
-  local times=() rss=()
-  for _ in $(seq "$RUNS"); do
-    rm -rf "$out"; mkdir -p "$out"; sync; sleep 1
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
-      || { echo "$name failed:" >&2; tail -3 "$WORK/stderr.txt" >&2; }
-    read -r t m < "$WORK/time.txt"; times+=("$t"); rss+=("$m")
-  done
-  row "$name" "$(printf '%s\n' "${times[@]}" | median) s" \
-    "$(echo "$(printf '%s\n' "${rss[@]}" | median) / 1024" | bc -l | xargs printf '%.1f') MB" \
-    "runs: ${times[*]}"
+# once KEY CMD...: one run into a fresh $out; appends "seconds rss_kb" to $WORK/runs/KEY.
+once() {
+  local key=$1; shift
+  rm -rf "$out"; mkdir -p "$out" "$WORK/runs"; sync; sleep 1
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" \
+    || { echo "$key failed:" >&2; tail -3 "$WORK/stderr.txt" >&2; }
+  cat "$WORK/time.txt" >> "$WORK/runs/$key"
+}
+
+# report KEY NAME: a row with the median time and median peak RSS of KEY's runs.
+report() {
+  local file=$WORK/runs/$1
+  row "$2" "$(cut -d' ' -f1 "$file" | median) s" \
+    "$(echo "$(cut -d' ' -f2 "$file" | median) / 1024" | bc -l | xargs printf '%.1f') MB" \
+    "runs: $(cut -d' ' -f1 "$file" | tr '\n' ' ')"
 }
 
 same_tree() {
@@ -161,9 +181,15 @@ awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/p
 
 echo "| work (N=$N, median of $RUNS) | time | peak RSS | |" | tee -a "$results"
 echo "|---|---:|---:|---|" | tee -a "$results"
-timed "dashget -t $N: 200,002 files of 200 B" "$DASHGET" -q -t "$N" -o "$out" "$base/manifest.mpd"
-same_tree dashget
-timed "curl --parallel --parallel-max $N: the same URLs" curl -s --fail --create-dirs --parallel --parallel-max "$N" -K "$WORK/p200k.curl"
+rm -rf "$WORK/runs"
+# The tools take turns, run by run, so that a change of load on the machine hits both alike.
+for run in $(seq "$RUNS"); do
+  once dashget "$DASHGET" -q -t "$N" -o "$out" "$base/manifest.mpd"
+  [ "$run" = "$RUNS" ] && same_tree dashget
+  once curl curl -s --fail --create-dirs --parallel --parallel-max "$N" -K "$WORK/p200k.curl"
+done
+report dashget "dashget -t $N: 200,002 files of 200 B"
+report curl "curl --parallel --parallel-max $N: the same URLs"
 same_tree curl
 
 # No-op re-run on the complete folder: the manifest is fetched again, nothing else.
@@ -194,10 +220,15 @@ row "--list --json of 2,000,002 segments" "$(printf '%s\n' "${lists[@]}" | media
 
 if [ "${H2:-0}" = 1 ]; then
   tls=https://127.0.0.1:$TLS_PORT/p200k
-  timed "dashget -t $N over HTTPS (HTTP/2)" "$DASHGET" -q -t "$N" --ca-cert "$WORK/nginx/cert.pem" -o "$out" "$tls/manifest.mpd"
-  same_tree "dashget, HTTP/2"
-  timed "dashget -t 1 over HTTPS (HTTP/2, one connection)" "$DASHGET" -q -t 1 --ca-cert "$WORK/nginx/cert.pem" -o "$out" "$tls/manifest.mpd"
   sed "s#http://127.0.0.1:$PORT#https://127.0.0.1:$TLS_PORT#" "$WORK/p200k.curl" > "$WORK/p200k-tls.curl"
-  timed "curl --http2 --parallel --parallel-max $N over HTTPS" curl -s --fail --http2 --cacert "$WORK/nginx/cert.pem" --create-dirs --parallel --parallel-max "$N" -K "$WORK/p200k-tls.curl"
+  ca=$WORK/nginx/cert.pem
+  for _ in $(seq "$RUNS"); do
+    once h2-dashget "$DASHGET" -q -t "$N" --ca-cert "$ca" -o "$out" "$tls/manifest.mpd"
+    once h2-dashget-1 "$DASHGET" -q -t 1 --ca-cert "$ca" -o "$out" "$tls/manifest.mpd"
+    once h2-curl curl -s --fail --http2 --cacert "$ca" --create-dirs --parallel --parallel-max "$N" -K "$WORK/p200k-tls.curl"
+  done
+  report h2-dashget "dashget -t $N over HTTPS (HTTP/2)"
+  report h2-dashget-1 "dashget -t 1 over HTTPS (HTTP/2)"
+  report h2-curl "curl --http2 --parallel --parallel-max $N over HTTPS"
 fi
 echo "results in $results" >&2

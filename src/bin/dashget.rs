@@ -85,7 +85,11 @@ fn main() -> ExitCode {
             }
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread runs every request (as curl does): a download of small files is a chain of
+    // short steps, and handing them between worker threads cost more than the steps themselves
+    // (3 futex calls per file, half of the system time: BENCHMARKS.md). Disk writes of large
+    // files and fsyncs still go to tokio's blocking pool.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -368,34 +368,49 @@ pub async fn download(
             }
             permit = permits.clone().acquire_owned(), if !started_all => {
                 let Ok(permit) = permit else { break };
-                let Some(res) = queue.next() else {
-                    started_all = true;
-                    continue;
-                };
-                if cancel.is_cancelled() {
-                    record(&ctx, &mut summary, &res, Outcome::Interrupted);
-                    for res in queue.by_ref() {
-                        record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                // Take resources until one needs a request; those the journal records as
+                // complete are recorded here, without a task or a request slot.
+                let mut permit = Some(permit);
+                let mut skipped: u32 = 0;
+                while permit.is_some() {
+                    // Let the downloads in flight run now and then.
+                    skipped = skipped.wrapping_add(1);
+                    if skipped % 4096 == 0 {
+                        tokio::task::yield_now().await;
                     }
-                    started_all = true;
-                    continue;
+                    let Some(res) = queue.next() else {
+                        started_all = true;
+                        break;
+                    };
+                    if cancel.is_cancelled() {
+                        record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                        for res in queue.by_ref() {
+                            record(&ctx, &mut summary, &res, Outcome::Interrupted);
+                        }
+                        started_all = true;
+                        break;
+                    }
+                    let url = key_of(res.url.as_str());
+                    let first = *owner
+                        .entry(key_of(&crate::store::journal_key(&res.path)))
+                        .or_insert(url);
+                    if first != url {
+                        let reason =
+                            "the local path is also that of another URL of the plan".to_string();
+                        record(&ctx, &mut summary, &res, Outcome::Failed(reason));
+                        continue;
+                    }
+                    if let Some(outcome) = resource::journalled(&ctx, &res) {
+                        record(&ctx, &mut summary, &res, outcome);
+                        continue;
+                    }
+                    let res = Arc::new(res);
+                    let (task_ctx, task_res, task_permit) = (ctx.clone(), res.clone(), permit.take());
+                    let handle = tasks.spawn(async move {
+                        resource::complete(&task_ctx, &task_res, task_permit).await
+                    });
+                    in_flight.insert(handle.id(), res);
                 }
-                let url = key_of(res.url.as_str());
-                let first = *owner
-                    .entry(key_of(&crate::store::journal_key(&res.path)))
-                    .or_insert(url);
-                if first != url {
-                    let reason = "the local path is also that of another URL of the plan".to_string();
-                    record(&ctx, &mut summary, &res, Outcome::Failed(reason));
-                    continue;
-                }
-                let res = Arc::new(res);
-                let task_ctx = ctx.clone();
-                let task_res = res.clone();
-                let handle = tasks.spawn(async move {
-                    resource::complete(&task_ctx, &task_res, Some(permit)).await
-                });
-                in_flight.insert(handle.id(), res);
             }
         }
     }

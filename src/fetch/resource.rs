@@ -106,6 +106,29 @@ pub(crate) async fn complete(
     }
 }
 
+/// `Some` when the journal records the resource as complete and its file still has the recorded
+/// size: no request, no task (the no-op re-run of a large presentation is made of these).
+pub(crate) fn journalled(ctx: &Context, res: &Resource) -> Option<Outcome> {
+    if ctx.options.verify {
+        return None;
+    }
+    let key = store::journal_key(&res.path);
+    // A lookup in memory first: the `stat` only for files the journal knows.
+    let done = ctx.journal.done(&key)?;
+    let size = ctx.out.slot(&res.path).ok()?.size()?;
+    if size != done.size
+        || size < res.min_size
+        || !ctx.journal.is_done(&key, res.url.as_str(), size)
+    {
+        return None;
+    }
+    ctx.sink.event(&Event::Expected { bytes: size });
+    Some(Outcome::Complete {
+        status: FileStatus::AlreadyComplete,
+        size,
+    })
+}
+
 /// A file already under its final name: complete if the journal says so (no request), else
 /// if the server's size matches (one probe). `None` when it must be downloaded again.
 async fn on_disk(ctx: &Context, res: &Resource, key: &str, size: u64) -> Option<Outcome> {
