@@ -375,7 +375,7 @@ pub async fn download(
                 while permit.is_some() {
                     // Let the downloads in flight run now and then.
                     skipped = skipped.wrapping_add(1);
-                    if skipped % 4096 == 0 {
+                    if skipped.is_multiple_of(4096) {
                         tokio::task::yield_now().await;
                     }
                     let Some(res) = queue.next() else {
