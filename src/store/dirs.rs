@@ -20,6 +20,9 @@ const MAX_OPEN: usize = 256;
 #[derive(Debug)]
 pub(crate) struct Dir {
     fd: OwnedFd,
+    /// Created by this process: it held nothing before, so a file not written through this
+    /// handle is not there, and looking for it costs no system call.
+    created: bool,
 }
 
 /// The open folders, by path relative to the output folder (`""` is the output folder).
@@ -49,11 +52,17 @@ impl Dir {
         // SAFETY: a descriptor just returned by openat, owned by nobody else.
         Ok(Dir {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            created: false,
         })
     }
 
     /// The size of the regular file `name` in this folder (`None`: absent, or not a file).
-    pub fn size(&self, name: &CStr) -> Option<u64> {
+    /// With `unwritten` (the caller has not written `name` in this run), a folder this process
+    /// created answers at once: it held nothing before.
+    pub fn size(&self, name: &CStr, unwritten: bool) -> Option<u64> {
+        if unwritten && self.created {
+            return None;
+        }
         // SAFETY: an all-zero `stat` is a valid value to be overwritten.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: valid descriptor, NUL-terminated name, `st` writable.
@@ -145,7 +154,9 @@ impl DirCache {
                             return Err(e);
                         }
                     }
-                    Dir::open_at(dir.fd.as_raw_fd(), &name)?
+                    let mut opened = Dir::open_at(dir.fd.as_raw_fd(), &name)?;
+                    opened.created = made == 0;
+                    opened
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),

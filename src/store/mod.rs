@@ -202,14 +202,16 @@ impl FileSlot {
         })
     }
 
-    /// The size of the (final) file, `None` when there is no regular file.
+    /// The size of the (final) file, `None` when there is no regular file. Asked before this
+    /// run writes it (each path is written once a run): in a folder this run created, there is
+    /// nothing yet, and that costs no system call.
     pub fn size(&self) -> Option<u64> {
-        self.dir(false).ok()??.size(&self.names.file)
+        self.dir(false).ok()??.size(&self.names.file, true)
     }
 
     /// The size of the part file, `None` when there is no regular file.
     pub fn part_size(&self) -> Option<u64> {
-        self.dir(false).ok()??.size(&self.names.part)
+        self.dir(false).ok()??.size(&self.names.part, false)
     }
 
     /// Opens the part file for writing (its folders created if needed): appending to what it
@@ -310,7 +312,10 @@ mod tests {
         real.open_part(false).unwrap().write_all(b"abc").unwrap();
         assert_eq!(real.part_size(), Some(3));
         real.rename_part().unwrap();
-        assert_eq!(real.size(), Some(3));
+        // A folder of this run: the final name is known to be new, no `stat`.
+        assert_eq!(real.size(), None);
+        let again = OutputDir::create(dir.path()).unwrap();
+        assert_eq!(again.slot(Path::new("real/x.m4s")).unwrap().size(), Some(3));
         assert_eq!(fs::read(dir.path().join("real/x.m4s")).unwrap(), b"abc");
     }
 
