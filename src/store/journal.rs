@@ -21,13 +21,15 @@
 //! atomically at open.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
+use super::record::{
+    Reader, TAG_DONE, TAG_PART, TAG_STREAM, done_payload, next_record, part_payload, push_record,
+    stream_payload, unzigzag,
+};
 use super::{StoreError, file_size};
 
 /// The journal's folder, relative to the output folder.
@@ -36,12 +38,6 @@ pub const JOURNAL_DIR: &str = ".dashget";
 pub const JOURNAL_FILE: &str = "journal.bin";
 /// The first bytes of a journal (format version 1).
 pub const MAGIC: &[u8; 10] = b"DASHGETJ1\n";
-
-const TAG_DONE: u8 = 1;
-const TAG_PART: u8 = 2;
-const TAG_STREAM: u8 = 3;
-/// Largest payload accepted (a part record with two long validators).
-const MAX_PAYLOAD: u64 = 64 * 1024;
 
 /// The 64-bit key of a path (relative, `/`-separated) or a URL: FNV-1a, stable across runs.
 pub fn key_of(text: &str) -> u64 {
@@ -126,12 +122,12 @@ pub enum SegmentKey {
 pub struct Journal {
     done: KeyMap<DoneFile>,
     part: KeyMap<PartFile>,
-    streams: Vec<(String, String, String)>,
+    pub(super) streams: Vec<(String, String, String)>,
     segments: HashMap<(u32, SegmentKey), u64>,
     /// Records read (live or superseded).
-    records: usize,
+    pub(super) records: usize,
     /// Bytes of whole, valid records (what follows is torn or corrupt).
-    valid_len: u64,
+    pub(super) valid_len: u64,
 }
 
 impl std::fmt::Debug for KeyHasher {
@@ -292,12 +288,12 @@ impl Journal {
     }
 
     /// Records worth keeping: one per complete file, one per unfinished part, the streams.
-    fn live_records(&self) -> usize {
+    pub(super) fn live_records(&self) -> usize {
         self.done.len() + self.part.len() + self.streams.len()
     }
 
     /// The live records, serialized as a fresh journal (for compaction).
-    fn compacted(&self) -> Vec<u8> {
+    pub(super) fn compacted(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         for (id, (p, a, r)) in self.streams.iter().enumerate() {
             push_record(&mut out, &stream_payload(id as u64, p, a, r));
@@ -317,373 +313,14 @@ impl Journal {
     }
 }
 
-/// Splits the next whole, intact record off `bytes`: `(payload, rest)`.
-fn next_record(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut r = Reader(bytes);
-    let len = r.varint()?;
-    if len == 0 || len > MAX_PAYLOAD {
-        return None;
-    }
-    let len = len as usize;
-    let rest = r.0;
-    if rest.len() < len + 4 {
-        return None;
-    }
-    let (payload, rest) = rest.split_at(len);
-    let (crc, rest) = rest.split_at(4);
-    (crc32(payload).to_le_bytes() == crc).then_some((payload, rest))
-}
-
-fn push_record(out: &mut Vec<u8>, payload: &[u8]) {
-    push_varint(out, payload.len() as u64);
-    out.extend_from_slice(payload);
-    out.extend_from_slice(&crc32(payload).to_le_bytes());
-}
-
-fn done_payload(path: u64, url: u64, size: u64, identity: Option<(u32, SegmentKey)>) -> Vec<u8> {
-    let mut p = Vec::with_capacity(32);
-    p.push(TAG_DONE);
-    p.extend_from_slice(&path.to_le_bytes());
-    p.extend_from_slice(&url.to_le_bytes());
-    push_varint(&mut p, size);
-    if let Some((stream, key)) = identity {
-        push_varint(&mut p, u64::from(stream));
-        match key {
-            SegmentKey::Init => p.push(0),
-            SegmentKey::Time(t) => {
-                p.push(1);
-                push_varint(&mut p, zigzag(t));
-            }
-            SegmentKey::Number(n) => {
-                p.push(2);
-                push_varint(&mut p, n);
-            }
-            SegmentKey::Range(url, first, last) => {
-                p.push(3);
-                p.extend_from_slice(&url.to_le_bytes());
-                push_varint(&mut p, first);
-                push_varint(&mut p, last);
-            }
-        }
-    }
-    p
-}
-
-fn part_payload(path: u64, part: &PartFile) -> Vec<u8> {
-    let mut p = Vec::with_capacity(64);
-    p.push(TAG_PART);
-    p.extend_from_slice(&path.to_le_bytes());
-    p.extend_from_slice(&part.url.to_le_bytes());
-    push_varint(&mut p, part.total.map_or(0, |t| t.saturating_add(1)));
-    push_text(&mut p, part.etag.as_deref());
-    push_text(&mut p, part.last_modified.as_deref());
-    p
-}
-
-fn stream_payload(id: u64, period: &str, adaptation_set: &str, representation: &str) -> Vec<u8> {
-    let mut p = vec![TAG_STREAM];
-    push_varint(&mut p, id);
-    for text in [period, adaptation_set, representation] {
-        push_text(&mut p, Some(text));
-    }
-    p
-}
-
-fn push_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Optional text: length + 1 (0 = absent), then the bytes (capped so a record stays small).
-fn push_text(out: &mut Vec<u8>, text: Option<&str>) {
-    match text {
-        None => push_varint(out, 0),
-        Some(t) => {
-            let mut end = t.len().min(4096);
-            while !t.is_char_boundary(end) {
-                end -= 1;
-            }
-            push_varint(out, end as u64 + 1);
-            out.extend_from_slice(&t.as_bytes()[..end]);
-        }
-    }
-}
-
-fn zigzag(n: i64) -> u64 {
-    ((n << 1) ^ (n >> 63)) as u64
-}
-
-fn unzigzag(n: u64) -> i64 {
-    ((n >> 1) as i64) ^ -((n & 1) as i64)
-}
-
-/// Reads the fields of a payload; `None` when it ends early or is malformed.
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        let (bytes, rest) = self.0.split_first_chunk::<8>()?;
-        self.0 = rest;
-        Some(u64::from_le_bytes(*bytes))
-    }
-
-    fn varint(&mut self) -> Option<u64> {
-        let mut n: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f).checked_shl(shift)?;
-            if b & 0x80 == 0 {
-                return Some(n);
-            }
-        }
-        None
-    }
-
-    /// Optional text: `Some(None)` when absent, `None` when malformed.
-    fn text(&mut self) -> Option<Option<String>> {
-        let len = self.varint()?;
-        let Some(len) = len.checked_sub(1) else {
-            return Some(None);
-        };
-        let len = usize::try_from(len).ok()?;
-        if self.0.len() < len {
-            return None;
-        }
-        let (bytes, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Some(Some(String::from_utf8(bytes.to_vec()).ok()?))
-    }
-}
-
-/// CRC-32 (IEEE 802.3, as in zip and PNG).
-fn crc32(bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc = TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
-
-/// Appends records to a journal; shared by the concurrent downloads.
-///
-/// `part` records are written at once; `done` records are gathered in memory and written in
-/// batches: when 64 KiB are waiting, when the oldest waiting record is older than
-/// [`JournalWriter::MAX_DELAY`] (checked at each append and by [`JournalWriter::flush_if_due`]),
-/// and at [`JournalWriter::flush`]. A kill loses at most the records of that last moment, which
-/// only costs the next run a size check (HEAD) of those files.
-#[derive(Debug)]
-pub struct JournalWriter {
-    path: PathBuf,
-    inner: Mutex<Pending>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    file: File,
-    bytes: Vec<u8>,
-    since: Option<Instant>,
-    streams: HashMap<(String, String, String), u32>,
-}
-
-impl JournalWriter {
-    /// Longest time a record waits in memory (while appends or `flush_if_due` calls go on).
-    pub const MAX_DELAY: Duration = Duration::from_millis(200);
-    const MAX_PENDING: usize = 64 * 1024;
-
-    /// Reads the journal of an output folder and opens it for appending (creating it and its
-    /// folder if needed). A torn or corrupt tail is cut off; a journal mostly made of superseded
-    /// records is first rewritten with the live ones (written aside, flushed, renamed over).
-    pub fn open(output_dir: &Path) -> Result<(Journal, JournalWriter), StoreError> {
-        let path = Journal::path(output_dir);
-        let wrap = |source| StoreError::Journal {
-            path: path.clone(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(wrap)?;
-        }
-        let journal = Journal::load(output_dir)?;
-        let len = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let superseded = journal.records.saturating_sub(journal.live_records());
-        let file = if journal.valid_len == 0 || superseded > journal.live_records().max(4096) {
-            // No journal yet, not a journal, or worth compacting: write the live records anew.
-            let tmp = path.with_extension("bin.tmp");
-            let mut file = File::create(&tmp).map_err(wrap)?;
-            file.write_all(&journal.compacted()).map_err(wrap)?;
-            file.sync_all().map_err(wrap)?;
-            fs::rename(&tmp, &path).map_err(wrap)?;
-            OpenOptions::new().append(true).open(&path).map_err(wrap)?
-        } else {
-            let file = OpenOptions::new().append(true).open(&path).map_err(wrap)?;
-            if len > journal.valid_len {
-                file.set_len(journal.valid_len).map_err(wrap)?;
-            }
-            file
-        };
-        let streams = journal
-            .streams
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.clone(), i as u32))
-            .collect();
-        let writer = JournalWriter {
-            path,
-            inner: Mutex::new(Pending {
-                file,
-                bytes: Vec::new(),
-                since: None,
-                streams,
-            }),
-        };
-        Ok((journal, writer))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn write_out(&self, pending: &mut Pending) -> Result<(), StoreError> {
-        if pending.bytes.is_empty() {
-            return Ok(());
-        }
-        let result = pending.file.write_all(&pending.bytes);
-        pending.bytes.clear();
-        pending.since = None;
-        result.map_err(|source| StoreError::Journal {
-            path: self.path.clone(),
-            source,
-        })
-    }
-
-    fn push(&self, pending: &mut Pending, payload: &[u8], urgent: bool) -> Result<(), StoreError> {
-        push_record(&mut pending.bytes, payload);
-        let since = *pending.since.get_or_insert_with(Instant::now);
-        if urgent || pending.bytes.len() >= Self::MAX_PENDING || since.elapsed() >= Self::MAX_DELAY
-        {
-            self.write_out(pending)?;
-        }
-        Ok(())
-    }
-
-    /// Records that `path` is complete: fetched from `url`, `size` bytes.
-    pub fn done(&self, path: &str, url: &str, size: u64) -> Result<(), StoreError> {
-        let payload = done_payload(key_of(path), key_of(url), size, None);
-        self.push(&mut self.lock(), &payload, false)
-    }
-
-    /// Records that `path`, holding the segment `identity`, is complete.
-    pub fn done_segment(
-        &self,
-        path: &str,
-        url: &str,
-        size: u64,
-        identity: &SegmentIdentity,
-    ) -> Result<(), StoreError> {
-        let mut pending = self.lock();
-        let name = (
-            identity.period.clone(),
-            identity.adaptation_set.clone(),
-            identity.representation.clone(),
-        );
-        let stream = match pending.streams.get(&name) {
-            Some(&id) => id,
-            None => {
-                let id = pending.streams.len() as u32;
-                let payload = stream_payload(u64::from(id), &name.0, &name.1, &name.2);
-                self.push(&mut pending, &payload, false)?;
-                pending.streams.insert(name, id);
-                id
-            }
-        };
-        let payload = done_payload(
-            key_of(path),
-            key_of(url),
-            size,
-            Some((stream, identity.key)),
-        );
-        self.push(&mut pending, &payload, false)
-    }
-
-    /// Records that a download of `path` began with these validators (written at once: the
-    /// bytes about to reach the part file can only be resumed with them).
-    pub fn part(&self, path: &str, url: &str, part: &PartFile) -> Result<(), StoreError> {
-        let part = PartFile {
-            url: key_of(url),
-            ..part.clone()
-        };
-        let payload = part_payload(key_of(path), &part);
-        self.push(&mut self.lock(), &payload, true)
-    }
-
-    /// Writes the waiting records if the oldest has waited [`JournalWriter::MAX_DELAY`].
-    pub fn flush_if_due(&self) -> Result<(), StoreError> {
-        let mut pending = self.lock();
-        match pending.since {
-            Some(since) if since.elapsed() >= Self::MAX_DELAY => self.write_out(&mut pending),
-            _ => Ok(()),
-        }
-    }
-
-    /// Writes every waiting record to the file.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        let mut pending = self.lock();
-        self.write_out(&mut pending)
-    }
-
-    /// Writes every waiting record and flushes the journal to disk.
-    pub fn sync(&self) -> Result<(), StoreError> {
-        let mut pending = self.lock();
-        self.write_out(&mut pending)?;
-        pending
-            .file
-            .sync_data()
-            .map_err(|source| StoreError::Journal {
-                path: self.path.clone(),
-                source,
-            })
-    }
-}
-
-impl Drop for JournalWriter {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::store::journal_writer::JournalWriter;
+    use crate::store::record::push_record;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     fn part(total: u64) -> PartFile {
         PartFile {
@@ -692,21 +329,6 @@ mod tests {
             etag: Some("\"e\"".into()),
             last_modified: None,
         }
-    }
-
-    #[test]
-    fn crc_and_varints() {
-        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
-        for n in [0u64, 1, 127, 128, 300, u64::MAX] {
-            let mut out = Vec::new();
-            push_varint(&mut out, n);
-            assert_eq!(Reader(&out).varint(), Some(n));
-        }
-        for n in [0i64, -1, 1, i64::MIN, i64::MAX] {
-            assert_eq!(unzigzag(zigzag(n)), n);
-        }
-        // An over-long varint is malformed, not an overflow.
-        assert_eq!(Reader(&[0xff; 11]).varint(), None);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 
 mod dirs;
 mod journal;
+mod journal_writer;
 mod part;
+mod record;
 mod sources;
 
 use std::fs::{self, File};
@@ -19,9 +21,9 @@ use std::sync::Arc;
 
 use dirs::{DirCache, Names};
 pub use journal::{
-    DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, JournalWriter, PartFile, SegmentIdentity,
-    SegmentKey, key_of,
+    DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, PartFile, SegmentIdentity, SegmentKey, key_of,
 };
+pub use journal_writer::JournalWriter;
 pub use part::PartWriter;
 pub use sources::{META_DIR, record_manifest_url, recorded_manifest_url};
 
