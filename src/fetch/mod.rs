@@ -5,7 +5,13 @@
 //! ranges of one resource (SegmentList `@mediaRange`, SegmentBase) share it, and the resource is
 //! fetched whole, so the local file is identical to the origin's, bytes between or after the
 //! addressed ranges included. [`download`] runs `threads` resources at once over one pooled
-//! [`reqwest::Client`]; [`mirror`] is the whole `dashget` command (manifest, plan, download).
+//! [`reqwest::Client`], taking them from the plan one at a time; [`fetch_manifest`] fetches a
+//! manifest through the same retry loop (and again, conditionally, for a live refresh);
+//! [`mirror()`] is the whole `dashget` command (manifest, plan, download).
+//!
+//! Inside: `retry` is the one retry loop; `resource` takes a resource from "maybe on disk" to
+//! complete (journal, probe, attempts); `attempt` is one GET into the part file; `answer` is the
+//! pure decision on a response (status, `Content-Range`, resume offset).
 
 mod answer;
 mod attempt;
