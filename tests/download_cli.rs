@@ -391,3 +391,124 @@ fn ctrl_c_stops_cleanly_with_exit_130() {
     assert_eq!(output.status.code(), Some(0));
     assert_same_tree(&origin, out.path());
 }
+
+#[test]
+fn the_manifest_is_retried_like_a_segment() {
+    // 503, then a connection closed without an answer, then one closed mid-body: the engine's
+    // retries carry the manifest through, and the presentation is mirrored.
+    let server = TestServer::start(dash());
+    let manifest = "/template-number/manifest.mpd";
+    server.faults_in_turn(
+        manifest,
+        vec![
+            Fault::Unavailable("0".into()),
+            Fault::Drop,
+            Fault::DropMidBody,
+        ],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let url = server.url(manifest);
+    let output = run(&[&url, "-o", out.path().to_str().unwrap(), "--json"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_same_tree(&dash().join("template-number"), out.path());
+    assert_eq!(
+        server.gets_of(manifest),
+        4,
+        "three failures, then the manifest"
+    );
+    for reason in ["HTTP 503", "connection", "retry 4 of"] {
+        assert!(stderr.contains(reason), "{reason:?} not in {stderr}");
+    }
+
+    // A manifest that keeps failing: exit 2 after the retries, one line naming it.
+    let server = TestServer::start(dash());
+    server.fault(manifest, Fault::Status(503), When::Always);
+    let output = run(&[
+        &server.url(manifest),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--retries",
+        "2",
+        "-q",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(server.gets_of(manifest), 3);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr
+            .contains("cannot fetch the manifest: HTTP 503 Service Unavailable (after 3 attempts)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn absurd_content_range_is_a_clear_failure() {
+    let server = TestServer::start(dash());
+    let segment = "/template-number/chunk-stream0-00002.m4s";
+    server.fault(
+        segment,
+        Fault::ContentRange("bytes 0-18446744073709551615/*".into()),
+        When::Always,
+    );
+    let out = tempfile::tempdir().unwrap();
+    let url = server.url("template-number/manifest.mpd");
+    let output = run(&[&url, "-o", out.path().to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let summary = summary_json(&output);
+    assert_eq!(summary["failed_files"], 1);
+    let reason = summary["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Content-Range \"bytes 0-18446744073709551615/*\" is beyond any file size"),
+        "{reason}"
+    );
+    assert!(!out.path().join("chunk-stream0-00002.m4s").exists());
+    assert!(!out.path().join("chunk-stream0-00002.m4s.part").exists());
+}
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let output = run(&["no/such/dir/manifest.mpd", "-o", "no/such/out"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no/such/dir/manifest.mpd: cannot read the manifest"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
+}
+
+#[test]
+fn https_manifest_and_segments_with_ca_cert_or_insecure() {
+    let server = common::tls::TlsServer::start(dash());
+    let url = server.url("template-number/manifest.mpd");
+    let keys = tempfile::tempdir().unwrap();
+    let ca = server.write_ca(keys.path());
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+
+    let untrusted = run(&[&url, "-o", o, "--retries", "0"]);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        text(&untrusted.stderr).contains("certificate"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+
+    let trusted = run(&[&url, "-o", o, "--ca-cert", ca.to_str().unwrap()]);
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stderr));
+    assert_same_tree(&dash().join("template-number"), out.path());
+
+    let out = tempfile::tempdir().unwrap();
+    let insecure = run(&[&url, "-o", out.path().to_str().unwrap(), "--insecure"]);
+    assert_eq!(
+        insecure.status.code(),
+        Some(0),
+        "{}",
+        text(&insecure.stderr)
+    );
+    assert!(text(&insecure.stderr).contains("warning: --insecure"));
+    assert_same_tree(&dash().join("template-number"), out.path());
+}

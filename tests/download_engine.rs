@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Fault, TestServer, When, assert_same_tree, fixtures};
 use dashget::fetch::{self, Cancel, Event, FetchOptions, ProgressSink, Summary};
 use dashget::plan::{ByteRange, Plan, RepresentationPlan, Segment, SegmentKind};
-use dashget::store::{Journal, OutputDir};
+use dashget::store::{Journal, JournalWriter, OutputDir, PartFile};
 use url::Url;
 
 fn origin() -> PathBuf {
@@ -299,13 +299,17 @@ fn changed_resource_restarts_from_zero() {
         b"stale bytes of an older version",
     )
     .unwrap();
-    std::fs::create_dir_all(out.path().join(".dashget")).unwrap();
-    let line = format!(
-        "{{\"state\":\"part\",\"path\":\"init-stream1.m4s\",\"url\":\"{}\",\"size\":{},\"etag\":\"\\\"old\\\"\"}}\n",
-        server.url("init-stream1.m4s"),
-        full.len() + 5
-    );
-    std::fs::write(Journal::path(out.path()), line).unwrap();
+    let (_, writer) = JournalWriter::open(out.path()).unwrap();
+    let part = PartFile {
+        url: 0,
+        total: Some(full.len() as u64 + 5),
+        etag: Some("\"old\"".into()),
+        last_modified: None,
+    };
+    writer
+        .part("init-stream1.m4s", &server.url("init-stream1.m4s"), &part)
+        .unwrap();
+    drop(writer);
     let summary = run(&plan, out.path(), &options());
     assert!(summary.is_complete(), "{summary:?}");
     assert_same_tree(&origin(), out.path());
@@ -608,4 +612,137 @@ fn two_urls_for_one_path_do_not_overwrite() {
             std::fs::read(origin().join(origin_name)).unwrap()
         );
     }
+}
+
+#[test]
+fn manifest_fetch_gives_final_url_headers_and_supports_conditional_get() {
+    let server = TestServer::start(fixtures().join("dash"));
+    let manifest = "/template-number/manifest.mpd";
+    server.fault(
+        "/moved.mpd",
+        Fault::Redirect(server.url(manifest)),
+        When::Always,
+    );
+    server.faults_in_turn(manifest, vec![Fault::Unavailable("0".into())]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = options();
+    let client = fetch::build_client(&options).unwrap();
+    let recorder = Recorder::default();
+    let cancel = Cancel::new();
+    let moved = Url::parse(&server.url("moved.mpd")).unwrap();
+    let first = runtime
+        .block_on(fetch::fetch_manifest(
+            &client, &moved, None, &options, &recorder, &cancel,
+        ))
+        .unwrap();
+    let origin =
+        std::fs::read(fixtures().join("dash").join("template-number/manifest.mpd")).unwrap();
+    assert_eq!(first.bytes.as_deref(), Some(origin.as_slice()));
+    assert_eq!(first.final_url.as_str(), server.url(manifest));
+    assert!(first.date.is_some());
+    assert!(first.validators.etag.is_some());
+    assert_eq!(
+        recorder.retries.lock().unwrap().len(),
+        1,
+        "the 503 was retried"
+    );
+
+    // A refresh with the validators: 304, no bytes, the validators kept.
+    let again = runtime
+        .block_on(fetch::fetch_manifest(
+            &client,
+            &first.final_url,
+            Some(&first.validators),
+            &options,
+            &recorder,
+            &cancel,
+        ))
+        .unwrap();
+    assert_eq!(again.bytes, None);
+    assert_eq!(again.validators, first.validators);
+    let asked = server.requests();
+    let last = asked.last().unwrap();
+    assert_eq!(
+        last.headers.get("if-none-match"),
+        first.validators.etag.as_ref()
+    );
+    assert_eq!(server.gets_of(manifest), 3);
+
+    // 404 is not retried; the error names the URL.
+    let missing = Url::parse(&server.url("nope.mpd")).unwrap();
+    let error = runtime
+        .block_on(fetch::fetch_manifest(
+            &client, &missing, None, &options, &recorder, &cancel,
+        ))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("{missing}: cannot fetch the manifest: HTTP 404 Not Found")
+    );
+    assert_eq!(server.gets_of("/nope.mpd"), 1);
+}
+
+#[test]
+fn https_over_http2_with_an_extra_root_of_trust() {
+    let server = common::tls::TlsServer::start(origin());
+    let segments = common::tree(&origin())
+        .iter()
+        .map(|rel| segment(&server.url(rel), rel, None))
+        .collect();
+    let plan = plan_of(segments, &server.url("manifest.mpd"));
+    let keys = tempfile::tempdir().unwrap();
+
+    // The server's CA is nobody's root: every file fails, saying why.
+    let out = tempfile::tempdir().unwrap();
+    let refused = run(&plan, out.path(), &options());
+    assert_eq!(refused.failed_files, refused.files, "{refused:?}");
+    assert!(
+        refused.failures[0].reason.contains("certificate"),
+        "{}",
+        refused.failures[0].reason
+    );
+    assert!(server.requests().is_empty());
+
+    // Trusted with --ca-cert: mirrored, every request over HTTP/2 (ALPN).
+    let trusted = FetchOptions {
+        ca_certs: vec![server.write_ca(keys.path())],
+        ..options()
+    };
+    let summary = run(&plan, out.path(), &trusted);
+    assert!(summary.is_complete(), "{summary:?}");
+    assert_same_tree(&origin(), out.path());
+    let requests = server.requests();
+    assert_eq!(requests.len(), summary.files);
+    assert!(
+        requests.iter().all(|(v, _)| *v == hyper::Version::HTTP_2),
+        "{requests:?}"
+    );
+
+    // --insecure: no verification at all.
+    let out = tempfile::tempdir().unwrap();
+    let insecure = FetchOptions {
+        insecure: true,
+        ..options()
+    };
+    assert!(run(&plan, out.path(), &insecure).is_complete());
+    assert_same_tree(&origin(), out.path());
+
+    // A CA file that is not one: the client is not built.
+    let junk = keys.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let error = fetch::build_client(&FetchOptions {
+        ca_certs: vec![junk.clone()],
+        ..options()
+    })
+    .unwrap_err();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "{}: cannot use the CA certificate",
+            junk.display()
+        )),
+        "{error}"
+    );
 }

@@ -4,14 +4,15 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Certificate, Client, Response, StatusCode};
 
 use super::{FetchError, FetchOptions};
 
 /// Builds the one client of a run: pooled keep-alive connections (as many idle per host as
 /// requests in flight), HTTP/2 when the server offers it by ALPN, connect and idle-read timeouts
 /// (no whole-request limit: a large file on a slow link is fine as long as bytes flow), no
-/// content decoding (files must stay byte-identical).
+/// content decoding (files must stay byte-identical); the system's roots of trust plus those of
+/// `options.ca_certs`, or no certificate check at all with `options.insecure`.
 pub fn build_client(options: &FetchOptions) -> Result<Client, FetchError> {
     let mut headers = HeaderMap::new();
     for (name, value) in &options.headers {
@@ -24,13 +25,29 @@ pub fn build_client(options: &FetchOptions) -> Result<Client, FetchError> {
         .user_agent
         .clone()
         .unwrap_or_else(|| concat!("dashget/", env!("CARGO_PKG_VERSION")).to_string());
-    Client::builder()
+    let mut builder = Client::builder()
         .user_agent(user_agent)
         .default_headers(headers)
         .connect_timeout(options.timeout)
         .read_timeout(options.timeout)
         .pool_max_idle_per_host(options.threads.max(1))
-        .tcp_nodelay(true)
+        .tcp_nodelay(true);
+    for path in &options.ca_certs {
+        let bad = |reason: String| FetchError::CaCert {
+            path: path.clone(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let certs = Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
+        if certs.is_empty() {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    if options.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder
         .build()
         .map_err(|e| FetchError::Client(error_chain(&e)))
 }
@@ -48,7 +65,7 @@ pub fn parse_header(text: &str) -> Option<(String, String)> {
 }
 
 /// Why an attempt failed, and whether trying again may help.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Failure {
     pub reason: String,
     pub retryable: bool,
@@ -92,18 +109,22 @@ impl Failure {
         let status = response.status();
         let reason = format!("HTTP {}", status_text(status));
         if retryable_status(status) {
-            let retry_after = header_str(response.headers(), header::RETRY_AFTER)
-                .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-                .map(|d| d.min(retry_after_cap));
             Failure {
                 reason,
                 retryable: true,
-                retry_after,
+                retry_after: retry_after(response.headers(), retry_after_cap),
             }
         } else {
             Failure::fatal(reason)
         }
     }
+}
+
+/// The server's `Retry-After`, capped.
+pub(crate) fn retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
+    header_str(headers, header::RETRY_AFTER)
+        .and_then(|v| parse_retry_after(&v, SystemTime::now()))
+        .map(|d| d.min(cap))
 }
 
 /// 408, 429 and every 5xx.
@@ -121,8 +142,10 @@ pub(crate) fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// An error and its sources, `: `-separated (reqwest's own message alone rarely says what broke).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its sources on one line, `: `-separated, each cause once: reqwest's own message
+/// alone rarely says what broke, and an error that shows its source in its own message (an OS
+/// error under a path) is not repeated. The binaries print every error this way.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

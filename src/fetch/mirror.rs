@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use url::Url;
+
+use super::manifest::{ManifestError, fetch_manifest};
 use super::{Cancel, FetchError, FetchOptions, ProgressSink, Summary, build_client, download};
-use crate::mpd::{self, LoadError};
+use crate::mpd::{self, LoadError, LoadedManifest};
 use crate::plan::{self, Plan, PlanError};
 use crate::store::{OutputDir, StoreError};
 
@@ -30,9 +33,12 @@ pub enum MirrorError {
     /// Bad settings (a header, the client).
     #[error(transparent)]
     Setup(#[from] FetchError),
-    /// The manifest could not be read.
+    /// The manifest file could not be read, or a URL is invalid.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The manifest could not be fetched.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     /// The manifest could not be planned.
     #[error("{source_name}: {error}")]
     Plan {
@@ -56,12 +62,38 @@ pub enum MirrorError {
     Store(#[from] StoreError),
 }
 
+/// Reads the manifest named by `options.source`: an http(s) URL is fetched by the engine
+/// ([`fetch_manifest`]: retries, timeouts, progress events), a path is read from disk.
+pub async fn load_manifest(
+    options: &MirrorOptions,
+    client: &reqwest::Client,
+    sink: &dyn ProgressSink,
+    cancel: &Cancel,
+) -> Result<LoadedManifest, MirrorError> {
+    let source = &options.source;
+    let (bytes, own_url) = if mpd::is_url(source) {
+        let url = Url::parse(source).map_err(|e| LoadError::BadUrl(source.clone(), e))?;
+        let fetched = fetch_manifest(client, &url, None, &options.fetch, sink, cancel).await?;
+        let bytes = fetched.bytes.unwrap_or_default();
+        (bytes, fetched.final_url)
+    } else {
+        mpd::read_file(source)?
+    };
+    Ok(LoadedManifest::new(
+        bytes,
+        own_url,
+        options.base_url.as_deref(),
+    )?)
+}
+
 /// Reads and plans the manifest of `options`, keeping the `-r` representations.
 pub async fn load_plan(
     options: &MirrorOptions,
     client: &reqwest::Client,
-) -> Result<(mpd::LoadedManifest, Plan), MirrorError> {
-    let loaded = mpd::load(&options.source, options.base_url.as_deref(), client).await?;
+    sink: &dyn ProgressSink,
+    cancel: &Cancel,
+) -> Result<(LoadedManifest, Plan), MirrorError> {
+    let loaded = load_manifest(options, client, sink, cancel).await?;
     let mut plan = plan::plan(&loaded.bytes, &loaded.url).map_err(|error| MirrorError::Plan {
         source_name: options.source.clone(),
         error,
@@ -86,7 +118,7 @@ pub async fn mirror(
     cancel: &Cancel,
 ) -> Result<Summary, MirrorError> {
     let client = build_client(&options.fetch)?;
-    let (loaded, plan) = load_plan(options, &client).await?;
+    let (loaded, plan) = load_plan(options, &client, sink.as_ref(), cancel).await?;
     let out = OutputDir::create(&options.output)?;
     let name = Path::new(&loaded.file_name);
     let current = out

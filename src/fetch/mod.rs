@@ -5,12 +5,22 @@
 //! ranges of one resource (SegmentList `@mediaRange`, SegmentBase) share it, and the resource is
 //! fetched whole, so the local file is identical to the origin's, bytes between or after the
 //! addressed ranges included. [`download`] runs `threads` resources at once over one pooled
-//! [`reqwest::Client`]; [`mirror`] is the whole `dashget` command (manifest, plan, download).
+//! [`reqwest::Client`], taking them from the plan one at a time; [`fetch_manifest`] fetches a
+//! manifest through the same retry loop (and again, conditionally, for a live refresh);
+//! [`mirror()`] is the whole `dashget` command (manifest, plan, download).
+//!
+//! Inside: `retry` is the one retry loop; `resource` takes a resource from "maybe on disk" to
+//! complete (journal, probe, attempts); `attempt` is one GET into the part file; `answer` is the
+//! pure decision on a response (status, `Content-Range`, resume offset).
 
+mod answer;
+mod attempt;
 mod events;
 mod http;
+mod manifest;
 mod mirror;
 mod resource;
+mod retry;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,15 +30,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 use url::Url;
 
 pub use events::{Event, FileStatus, NoProgress, ProgressSink};
-pub use http::{build_client, parse_header};
-pub use mirror::{MirrorError, MirrorOptions, load_plan, mirror};
+pub use http::{build_client, error_chain, parse_header};
+pub use manifest::{FetchedManifest, ManifestError, ManifestValidators, fetch_manifest};
+pub use mirror::{MirrorError, MirrorOptions, load_manifest, load_plan, mirror};
 
 use crate::plan::Plan;
-use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
+use crate::store::{Journal, JournalWriter, OutputDir, StoreError, key_of};
 use resource::Outcome;
 
 /// Errors that stop a whole download (a single file's failure does not: it is in the
@@ -41,6 +52,14 @@ pub enum FetchError {
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    /// A `--ca-cert` file that cannot be used.
+    #[error("{path}: cannot use the CA certificate: {reason}")]
+    CaCert {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The output folder or the journal cannot be used.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -71,6 +90,10 @@ pub struct FetchOptions {
     /// can only leave short files that the next run detects by their size and fetches again.
     /// A kill never needs it: renames happen after the size check either way.
     pub sync: bool,
+    /// Extra roots of trust for HTTPS (PEM files), besides the system's.
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any TLS certificate (no verification at all).
+    pub insecure: bool,
 }
 
 impl Default for FetchOptions {
@@ -85,6 +108,8 @@ impl Default for FetchOptions {
             backoff_base: Duration::from_millis(500),
             retry_after_cap: Duration::from_secs(60),
             sync: false,
+            ca_certs: Vec::new(),
+            insecure: false,
         }
     }
 }
@@ -92,7 +117,7 @@ impl Default for FetchOptions {
 impl FetchOptions {
     /// The delay before retry `n` (1 = first retry).
     pub fn backoff(&self, retry: u32) -> Duration {
-        resource::backoff_delay(self.backoff_base, retry)
+        retry::backoff_delay(self.backoff_base, retry)
     }
 }
 
@@ -261,6 +286,7 @@ pub(crate) struct Context {
     client: reqwest::Client,
     options: FetchOptions,
     out: OutputDir,
+    /// The journal as it was when the run started.
     journal: Journal,
     writer: JournalWriter,
     sink: Arc<dyn ProgressSink>,
@@ -295,6 +321,10 @@ impl Context {
 /// Makes every resource of `plan` complete under `out`, `options.threads` at a time, and
 /// returns what happened. Failures of single files are in the summary; only an unusable output
 /// folder or journal is an error.
+///
+/// The plan's resources are taken one at a time as requests become free, so the work in memory
+/// is a bounded window whatever the plan's size; what is kept for the whole plan is one pair of
+/// 64-bit keys per file (two URLs must not share a local file) and the failures.
 pub async fn download(
     client: &reqwest::Client,
     plan: &Plan,
@@ -304,18 +334,14 @@ pub async fn download(
     cancel: &Cancel,
 ) -> Result<Summary, FetchError> {
     let started = Instant::now();
-    let all: Vec<Resource> = resources(plan).collect();
-    let journal = Journal::load(out.root())?;
-    let writer = JournalWriter::open(out.root())?;
+    let (journal, writer) = JournalWriter::open(out.root())?;
+    let (files, segments) = resource_totals(plan);
     let mut summary = Summary {
-        files: all.len(),
-        segments: all.iter().map(|r| r.segments).sum(),
+        files,
+        segments,
         ..Summary::default()
     };
-    sink.event(&Event::Planned {
-        files: summary.files,
-        segments: summary.segments,
-    });
+    sink.event(&Event::Planned { files, segments });
     let ctx = Arc::new(Context {
         client: client.clone(),
         options: options.clone(),
@@ -330,24 +356,11 @@ pub async fn download(
     });
 
     // Two URLs must not share a local file: the later one fails instead of overwriting.
-    let mut owner: HashMap<&PathBuf, &Url> = HashMap::new();
-    let mut work = Vec::with_capacity(all.len());
-    for res in &all {
-        match owner.get(&res.path) {
-            Some(first) => {
-                let reason = format!("the local path is also that of {first}");
-                record(&ctx, &mut summary, res, Outcome::Failed(reason));
-            }
-            None => {
-                owner.insert(&res.path, &res.url);
-                work.push(res.clone());
-            }
-        }
-    }
-
+    let mut owner: HashMap<u64, u64> = HashMap::new();
     let permits = Arc::new(Semaphore::new(options.threads.max(1)));
-    let mut tasks: JoinSet<(Resource, Outcome)> = JoinSet::new();
-    let mut queue = work.into_iter();
+    let mut tasks: JoinSet<Outcome> = JoinSet::new();
+    let mut in_flight: HashMap<tokio::task::Id, Arc<Resource>> = HashMap::new();
+    let mut queue = resources(plan).into_iter();
     let mut started_all = false;
     let mut tick = tokio::time::interval(JournalWriter::MAX_DELAY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -358,35 +371,61 @@ pub async fn download(
                 // A failed journal write shows again at the final sync; nothing to do here.
                 let _ = ctx.writer.flush_if_due();
             }
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Ok((res, outcome)) = joined {
+            Some(result) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                if let Some((res, outcome)) = joined(&mut in_flight, result) {
                     record(&ctx, &mut summary, &res, outcome);
                 }
             }
             permit = permits.clone().acquire_owned(), if !started_all => {
                 let Ok(permit) = permit else { break };
-                match queue.next() {
-                    Some(res) if !cancel.is_cancelled() => {
-                        let ctx = ctx.clone();
-                        tasks.spawn(async move {
-                            let outcome = resource::complete(&ctx, &res, Some(permit)).await;
-                            (res, outcome)
-                        });
+                // Take resources until one needs a request; those the journal records as
+                // complete are recorded here, without a task or a request slot.
+                let mut permit = Some(permit);
+                let mut skipped: u32 = 0;
+                while permit.is_some() {
+                    // Let the downloads in flight run now and then.
+                    skipped = skipped.wrapping_add(1);
+                    if skipped.is_multiple_of(4096) {
+                        tokio::task::yield_now().await;
                     }
-                    Some(res) => {
+                    let Some(res) = queue.next() else {
+                        started_all = true;
+                        break;
+                    };
+                    if cancel.is_cancelled() {
                         record(&ctx, &mut summary, &res, Outcome::Interrupted);
                         for res in queue.by_ref() {
                             record(&ctx, &mut summary, &res, Outcome::Interrupted);
                         }
                         started_all = true;
+                        break;
                     }
-                    None => started_all = true,
+                    let url = key_of(res.url.as_str());
+                    let first = *owner
+                        .entry(key_of(&crate::store::journal_key(&res.path)))
+                        .or_insert(url);
+                    if first != url {
+                        let reason =
+                            "the local path is also that of another URL of the plan".to_string();
+                        record(&ctx, &mut summary, &res, Outcome::Failed(reason));
+                        continue;
+                    }
+                    if let Some(outcome) = resource::journalled(&ctx, &res) {
+                        record(&ctx, &mut summary, &res, outcome);
+                        continue;
+                    }
+                    let res = Arc::new(res);
+                    let (task_ctx, task_res, task_permit) = (ctx.clone(), res.clone(), permit.take());
+                    let handle = tasks.spawn(async move {
+                        resource::complete(&task_ctx, &task_res, task_permit).await
+                    });
+                    in_flight.insert(handle.id(), res);
                 }
             }
         }
     }
-    // The journal is only a shortcut (a lost line costs one HEAD request), so one flush at the
-    // end is enough.
+    // The journal is only a shortcut (a lost record costs one HEAD request), so one flush at
+    // the end is enough.
     let _ = ctx.writer.sync();
     summary.interrupted = cancel.is_cancelled() || summary.pending_files > 0;
     summary.bytes = ctx.received.load(Ordering::Relaxed);
@@ -397,6 +436,34 @@ pub async fn download(
         0.0
     };
     Ok(summary)
+}
+
+/// The resource and outcome of a finished download task. A task that panicked (or was
+/// aborted) is a failure of its resource, never dropped: the run cannot end "complete" with a
+/// file missing.
+fn joined<R>(
+    in_flight: &mut HashMap<tokio::task::Id, R>,
+    result: Result<(tokio::task::Id, Outcome), JoinError>,
+) -> Option<(R, Outcome)> {
+    let (id, outcome) = match result {
+        Ok((id, outcome)) => (id, outcome),
+        Err(error) => {
+            let id = error.id();
+            let reason = if error.is_panic() {
+                let payload = error.into_panic();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".to_string());
+                format!("internal error: the download stopped on a panic ({message})")
+            } else {
+                "internal error: the download task was cancelled".to_string()
+            };
+            (id, Outcome::Failed(reason))
+        }
+    };
+    in_flight.remove(&id).map(|res| (res, outcome))
 }
 
 fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome) {
@@ -441,5 +508,54 @@ fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome
             });
         }
         Outcome::Interrupted => summary.pending_files += 1,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_task_is_a_failure_of_its_resource() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut tasks: JoinSet<Outcome> = JoinSet::new();
+            let mut in_flight = HashMap::new();
+            let ok = tasks.spawn(async {
+                Outcome::Complete {
+                    status: FileStatus::Downloaded,
+                    size: 1,
+                }
+            });
+            in_flight.insert(ok.id(), "good.m4s");
+            let bad = tasks.spawn(async {
+                let sizes: Vec<u64> = Vec::new();
+                // A bug in a download: indexing past the end.
+                Outcome::Complete {
+                    status: FileStatus::Downloaded,
+                    size: sizes[std::hint::black_box(3)],
+                }
+            });
+            in_flight.insert(bad.id(), "bad.m4s");
+            let mut seen = Vec::new();
+            while let Some(result) = tasks.join_next_with_id().await {
+                let (name, outcome) = joined(&mut in_flight, result).unwrap();
+                seen.push((name, format!("{outcome:?}")));
+            }
+            seen.sort();
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[0].0, "bad.m4s");
+            assert!(
+                seen[0].1.contains("Failed") && seen[0].1.contains("panic"),
+                "{}",
+                seen[0].1
+            );
+            assert!(seen[1].1.contains("Complete"));
+            assert!(in_flight.is_empty());
+        });
     }
 }

@@ -1,4 +1,6 @@
-//! Reading a manifest's bytes from an http(s) URL or a local file.
+//! A manifest's bytes as read, and where they are resolved against. Reading a local file is
+//! here; fetching a URL is the engine's (`fetch::fetch_manifest`, with the retries, timeouts
+//! and error reporting of every request): this module knows no network.
 
 use std::path::Path;
 
@@ -16,7 +18,7 @@ pub struct LoadedManifest {
     pub file_name: String,
 }
 
-/// Why a manifest could not be read.
+/// Why a manifest could not be read (from a file) or located.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// A local file that could not be read.
@@ -26,22 +28,6 @@ pub enum LoadError {
         path: String,
         /// The I/O error.
         source: std::io::Error,
-    },
-    /// A transport failure.
-    #[error("{url}: cannot fetch the manifest: {message}")]
-    Http {
-        /// The URL.
-        url: String,
-        /// What failed.
-        message: String,
-    },
-    /// A non-success HTTP status.
-    #[error("{url}: the server answered HTTP {status} for the manifest")]
-    Status {
-        /// The URL.
-        url: String,
-        /// The status code.
-        status: u16,
     },
     /// A `--base-url` or a URL argument that is not a valid URL.
     #[error("invalid URL \"{0}\": {1}")]
@@ -57,56 +43,26 @@ pub fn is_url(source: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// Reads the manifest named by `source` (an http(s) URL or a file path). `base_url`, when given,
-/// replaces the manifest's own location for resolving relative URLs.
-pub async fn load(
-    source: &str,
-    base_url: Option<&str>,
-    client: &reqwest::Client,
-) -> Result<LoadedManifest, LoadError> {
-    let (bytes, own_url) = if is_url(source) {
-        let url = Url::parse(source).map_err(|e| LoadError::BadUrl(source.to_string(), e))?;
-        let http = |message: String| LoadError::Http {
-            url: source.to_string(),
-            message,
-        };
-        let response = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| http(error_chain(&e)))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(LoadError::Status {
-                url: source.to_string(),
-                status: status.as_u16(),
-            });
-        }
-        let final_url = response.url().clone();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_MANIFEST_BYTES as u64)
-        {
-            return Err(http(format!("larger than {MAX_MANIFEST_BYTES} bytes")));
-        }
-        let bytes = response.bytes().await.map_err(|e| http(error_chain(&e)))?;
-        (bytes.to_vec(), final_url)
-    } else {
-        let file_err = |error: std::io::Error| LoadError::File {
-            path: source.to_string(),
-            source: error,
-        };
-        let path = Path::new(source);
-        let bytes = std::fs::read(path).map_err(file_err)?;
-        let absolute = std::path::absolute(path).map_err(file_err)?;
-        let url = Url::from_file_path(&absolute).map_err(|()| LoadError::File {
-            path: source.to_string(),
-            source: std::io::Error::other("not an absolute path"),
-        })?;
-        (bytes, url)
+/// Reads a manifest file: its bytes and its `file://` URL.
+pub fn read_file(source: &str) -> Result<(Vec<u8>, Url), LoadError> {
+    let file_err = |error: std::io::Error| LoadError::File {
+        path: source.to_string(),
+        source: error,
     };
-    let file_name = own_url
-        .path_segments()
+    let path = Path::new(source);
+    let bytes = std::fs::read(path).map_err(file_err)?;
+    let absolute = std::path::absolute(path).map_err(file_err)?;
+    let url = Url::from_file_path(&absolute).map_err(|()| LoadError::File {
+        path: source.to_string(),
+        source: std::io::Error::other("not an absolute path"),
+    })?;
+    Ok((bytes, url))
+}
+
+/// A manifest's own file name: the last path segment of its URL, decoded, when it is a usable
+/// file name, else `manifest.mpd`.
+pub fn file_name_of(url: &Url) -> String {
+    url.path_segments()
         .and_then(|mut s| s.next_back())
         .map(|s| {
             percent_encoding::percent_decode_str(s)
@@ -114,29 +70,56 @@ pub async fn load(
                 .into_owned()
         })
         .filter(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\']))
-        .unwrap_or_else(|| "manifest.mpd".to_string());
-    let url = match base_url {
-        Some(b) => Url::parse(b).map_err(|e| LoadError::BadUrl(b.to_string(), e))?,
-        None => own_url,
-    };
-    Ok(LoadedManifest {
-        bytes,
-        url,
-        file_name,
-    })
+        .unwrap_or_else(|| "manifest.mpd".to_string())
 }
 
-/// An error and its causes on one line (`error sending request: connection refused`).
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+impl LoadedManifest {
+    /// A manifest read from `own_url` (the final URL after redirects, or the file's URL),
+    /// resolved against `base_url` when given.
+    pub fn new(
+        bytes: Vec<u8>,
+        own_url: Url,
+        base_url: Option<&str>,
+    ) -> Result<LoadedManifest, LoadError> {
+        let file_name = file_name_of(&own_url);
+        let url = match base_url {
+            Some(b) => Url::parse(b).map_err(|e| LoadError::BadUrl(b.to_string(), e))?,
+            None => own_url,
+        };
+        Ok(LoadedManifest {
+            bytes,
+            url,
+            file_name,
+        })
     }
-    text
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        let cases = [
+            ("http://h/a/b/live.mpd?x=1", "live.mpd"),
+            ("http://h/a/b/", "manifest.mpd"),
+            ("http://h/a/b/m%20x.mpd", "m x.mpd"),
+            ("http://h/a/%2e%2e", "manifest.mpd"),
+            ("http://h/a/x%2Fy.mpd", "manifest.mpd"),
+        ];
+        for (url, name) in cases {
+            assert_eq!(file_name_of(&Url::parse(url).unwrap()), name, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_names_its_path() {
+        let error = read_file("no/such/manifest.mpd").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("no/such/manifest.mpd: cannot read the manifest")
+        );
+    }
 }

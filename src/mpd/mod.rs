@@ -1,4 +1,4 @@
-//! Reading a manifest (URL or file) and parsing it into a typed model.
+//! A manifest's bytes (read from a file here; fetched by the engine) parsed into a typed model.
 //!
 //! The model is written for this project rather than taken from `dash-mpd-core`: that crate's
 //! serde model types `S@t` as unsigned (so a timeline with a negative `@t`, legal in
@@ -10,6 +10,6 @@ mod load;
 mod model;
 mod parse;
 
-pub use load::{LoadError, LoadedManifest, MAX_MANIFEST_BYTES, error_chain, is_url, load};
+pub use load::{LoadError, LoadedManifest, MAX_MANIFEST_BYTES, file_name_of, is_url, read_file};
 pub use model::*;
 pub use parse::{ParseError, parse_mpd};

@@ -1,23 +1,29 @@
 //! The output tree: part files renamed into place once verified, and the journal of finished files.
 //!
 //! Every file the engine writes goes through [`OutputDir`]: a relative path is checked (no root,
-//! no `..`), joined to the canonical output folder, and its parent folder is checked again after
-//! it is created (a symlink inside the tree cannot lead a write outside it). Data is written to
-//! `NAME.part` and renamed to `NAME` only once complete, so that a final name never stands for a
-//! truncated file, whatever moment the process dies at; with an fsync before the rename
-//! ([`commit_part`], `FetchOptions::sync`) this holds for power cuts too.
+//! no `..`) and becomes a [`FileSlot`], reached through the handle of its folder, opened once
+//! from the output folder without following symlinks (a symlink inside the tree cannot lead a
+//! write outside it). Data is written to `NAME.part` and renamed to `NAME` only once complete,
+//! so that a final name never stands for a truncated file, whatever moment the process dies at;
+//! with an fsync before the rename (`FetchOptions::sync`) this holds for power cuts too.
 
+mod dirs;
 mod journal;
+mod journal_writer;
 mod part;
+mod record;
 mod sources;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
+use dirs::{DirCache, Names};
 pub use journal::{
-    ENTRY_DONE, ENTRY_PART, JOURNAL_DIR, JOURNAL_FILE, Journal, JournalEntry, JournalWriter,
+    DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, PartFile, SegmentIdentity, SegmentKey, key_of,
 };
+pub use journal_writer::JournalWriter;
 pub use part::PartWriter;
 pub use sources::{META_DIR, record_manifest_url, recorded_manifest_url};
 
@@ -32,7 +38,7 @@ pub enum StoreError {
         /// The I/O error.
         source: io::Error,
     },
-    /// A relative path that would leave the output folder (absolute, `..`, a symlink outside).
+    /// A relative path that would leave the output folder (absolute, `..`, a symlink).
     #[error("refusing path {path:?}: {reason}")]
     UnsafePath {
         /// The path as given.
@@ -48,7 +54,7 @@ pub enum StoreError {
         /// The I/O error.
         source: io::Error,
     },
-    /// A journal line could not be written.
+    /// A journal record could not be written.
     #[error("journal {path}: {source}")]
     Journal {
         /// The journal file.
@@ -71,6 +77,7 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 #[derive(Debug, Clone)]
 pub struct OutputDir {
     root: PathBuf,
+    dirs: Arc<DirCache>,
 }
 
 impl OutputDir {
@@ -82,7 +89,10 @@ impl OutputDir {
         };
         fs::create_dir_all(path).map_err(wrap)?;
         let root = fs::canonicalize(path).map_err(wrap)?;
-        Ok(OutputDir { root })
+        Ok(OutputDir {
+            dirs: Arc::new(DirCache::new(root.clone())),
+            root,
+        })
     }
 
     /// The canonical path of the output folder.
@@ -90,21 +100,18 @@ impl OutputDir {
         &self.root
     }
 
-    /// Joins a relative path to the output folder after checking that it is made only of normal
-    /// components (no root, no drive prefix, no `..`; `.` components are dropped).
-    pub fn resolve(&self, relative: &Path) -> Result<PathBuf, StoreError> {
+    /// Checks a relative path: only normal components (no root, no drive prefix, no `..`; `.`
+    /// components are dropped), at least one, not inside the journal folder. Returns it
+    /// normalized.
+    fn check(relative: &Path) -> Result<PathBuf, StoreError> {
         let unsafe_path = |reason| StoreError::UnsafePath {
             path: relative.to_path_buf(),
             reason,
         };
-        let mut out = self.root.clone();
-        let mut normal = 0usize;
+        let mut out = PathBuf::new();
         for component in relative.components() {
             match component {
-                Component::Normal(part) => {
-                    out.push(part);
-                    normal += 1;
-                }
+                Component::Normal(part) => out.push(part),
                 Component::CurDir => {}
                 Component::ParentDir => return Err(unsafe_path("it contains `..`")),
                 Component::RootDir | Component::Prefix(_) => {
@@ -112,42 +119,129 @@ impl OutputDir {
                 }
             }
         }
-        if normal == 0 {
+        if out.as_os_str().is_empty() {
             return Err(unsafe_path("it names no file"));
         }
-        if out.starts_with(self.root.join(JOURNAL_DIR)) {
+        if out.starts_with(JOURNAL_DIR) {
             return Err(unsafe_path("it is inside the journal folder"));
         }
         Ok(out)
     }
 
-    /// [`OutputDir::resolve`], then creates the parent folders and checks that the parent, with
-    /// every symlink followed, is still inside the output folder.
-    pub fn prepare(&self, relative: &Path) -> Result<PathBuf, StoreError> {
-        let path = self.resolve(relative)?;
-        if let Some(parent) = path.parent()
-            && parent != self.root
-        {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-            let real = fs::canonicalize(parent).map_err(io_err(parent))?;
-            if !real.starts_with(&self.root) {
-                return Err(StoreError::UnsafePath {
-                    path: relative.to_path_buf(),
-                    reason: "its folder is a symlink that leads outside the output folder",
-                });
-            }
-        }
-        Ok(path)
+    /// Joins a checked relative path (see [`OutputDir::slot`]) to the output folder.
+    pub fn resolve(&self, relative: &Path) -> Result<PathBuf, StoreError> {
+        Ok(self.root.join(Self::check(relative)?))
+    }
+
+    /// The place of a file of the tree, checked (no syscall): its folder is opened (and
+    /// created) only when the file is measured or written.
+    pub fn slot(&self, relative: &Path) -> Result<FileSlot, StoreError> {
+        let checked = Self::check(relative)?;
+        let parent = checked.parent().map(Path::to_path_buf).unwrap_or_default();
+        let unsafe_name = || StoreError::UnsafePath {
+            path: relative.to_path_buf(),
+            reason: "its name holds a NUL byte",
+        };
+        let file_name = checked.file_name().ok_or_else(unsafe_name)?;
+        let names = Names::new(file_name).map_err(|_| unsafe_name())?;
+        Ok(FileSlot {
+            dirs: self.dirs.clone(),
+            path: self.root.join(&checked),
+            relative: checked,
+            parent,
+            names,
+        })
     }
 
     /// Writes a whole file atomically: `NAME.part`, fsync, rename to `NAME`.
     pub fn write_atomic(&self, relative: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.prepare(relative)?;
-        let part = part_path(&path);
-        let mut file = open_part(&part, false)?;
-        file.write_all(bytes).map_err(io_err(&part))?;
-        commit_part(file, &part, &path)?;
-        Ok(path)
+        let slot = self.slot(relative)?;
+        let mut file = slot.open_part(false)?;
+        file.write_all(bytes).map_err(io_err(&slot.part_path()))?;
+        file.sync_all().map_err(io_err(&slot.part_path()))?;
+        drop(file);
+        slot.rename_part()?;
+        Ok(slot.path)
+    }
+}
+
+/// A file of the output tree and its part file, reached through the handle of its folder.
+#[derive(Debug, Clone)]
+pub struct FileSlot {
+    dirs: Arc<DirCache>,
+    relative: PathBuf,
+    parent: PathBuf,
+    path: PathBuf,
+    names: Names,
+}
+
+impl FileSlot {
+    /// The file's full path (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The part file's full path (for messages).
+    pub fn part_path(&self) -> PathBuf {
+        part_path(&self.path)
+    }
+
+    fn dir(&self, create: bool) -> Result<Option<Arc<dirs::Dir>>, StoreError> {
+        self.dirs.get(&self.parent, create).map_err(|source| {
+            if source.raw_os_error() == Some(libc::ELOOP)
+                || source.raw_os_error() == Some(libc::ENOTDIR)
+            {
+                StoreError::UnsafePath {
+                    path: self.relative.clone(),
+                    reason: "one of its folders is a symlink or not a folder",
+                }
+            } else {
+                StoreError::Io {
+                    path: self.path.parent().unwrap_or(&self.path).to_path_buf(),
+                    source,
+                }
+            }
+        })
+    }
+
+    /// The size of the (final) file, `None` when there is no regular file. Asked before this
+    /// run writes it (each path is written once a run): in a folder this run created, there is
+    /// nothing yet, and that costs no system call.
+    pub fn size(&self) -> Option<u64> {
+        self.dir(false).ok()??.size(&self.names.file, true)
+    }
+
+    /// The size of the part file, `None` when there is no regular file.
+    pub fn part_size(&self) -> Option<u64> {
+        self.dir(false).ok()??.size(&self.names.part, false)
+    }
+
+    /// Opens the part file for writing (its folders created if needed): appending to what it
+    /// holds (`append`), or emptied. Symlinks are not followed.
+    pub fn open_part(&self, append: bool) -> Result<File, StoreError> {
+        let dir = self.dir(true)?.ok_or_else(|| StoreError::Io {
+            path: self.path.clone(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        })?;
+        dir.open_write(&self.names.part, append)
+            .map_err(io_err(&self.part_path()))
+    }
+
+    /// Renames the part file to the final name.
+    pub fn rename_part(&self) -> Result<(), StoreError> {
+        let Some(dir) = self.dir(false)? else {
+            return Err(io_err(&self.path)(io::Error::from(io::ErrorKind::NotFound)));
+        };
+        dir.rename(&self.names.part, &self.names.file)
+            .map_err(io_err(&self.path))
+    }
+
+    /// Removes the part file (a missing one is fine: nothing to remove).
+    pub fn remove_part(&self) {
+        // A part that cannot be removed is truncated by the next attempt's open anyway.
+        if let Ok(Some(dir)) = self.dir(false) {
+            let _ = dir.remove(&self.names.part);
+        }
     }
 }
 
@@ -156,33 +250,6 @@ pub fn part_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".part");
     PathBuf::from(name)
-}
-
-/// Opens a part file for writing: appending to what it holds (`append`), or emptied. Symlinks
-/// are not followed (`O_NOFOLLOW`): a link planted under a part name cannot redirect the write.
-pub fn open_part(part: &Path, append: bool) -> Result<File, StoreError> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true);
-    if append {
-        options.append(true);
-    } else {
-        options.truncate(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(part).map_err(io_err(part))
-}
-
-/// Makes a verified part file final: flushes it to disk, then renames it over the final name.
-/// The fsync comes first so that after a power cut the final name holds the whole file or is
-/// absent, never an empty or short file.
-pub fn commit_part(file: File, part: &Path, path: &Path) -> Result<(), StoreError> {
-    file.sync_all().map_err(io_err(part))?;
-    drop(file);
-    fs::rename(part, path).map_err(io_err(path))
 }
 
 /// The size of a regular file, or `None` when there is no regular file at `path`.
@@ -222,7 +289,7 @@ mod tests {
             "/etc/passwd",
             "",
             ".",
-            ".dashget/journal.jsonl",
+            ".dashget/journal.bin",
         ] {
             assert!(out.resolve(Path::new(bad)).is_err(), "{bad} accepted");
         }
@@ -231,13 +298,27 @@ mod tests {
     }
 
     #[test]
-    fn prepare_refuses_symlinked_folder_outside() {
+    fn a_symlinked_folder_is_never_written_through() {
         let dir = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         let out = OutputDir::create(dir.path()).unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
-        assert!(out.prepare(Path::new("link/x.m4s")).is_err());
-        assert!(out.prepare(Path::new("real/x.m4s")).is_ok());
+        let through = out.slot(Path::new("link/deeper/x.m4s")).unwrap();
+        assert!(matches!(
+            through.open_part(false),
+            Err(StoreError::UnsafePath { .. })
+        ));
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+        let real = out.slot(Path::new("real/x.m4s")).unwrap();
+        assert_eq!(real.size(), None);
+        real.open_part(false).unwrap().write_all(b"abc").unwrap();
+        assert_eq!(real.part_size(), Some(3));
+        real.rename_part().unwrap();
+        // A folder of this run: the final name is known to be new, no `stat`.
+        assert_eq!(real.size(), None);
+        let again = OutputDir::create(dir.path()).unwrap();
+        assert_eq!(again.slot(Path::new("real/x.m4s")).unwrap().size(), Some(3));
+        assert_eq!(fs::read(dir.path().join("real/x.m4s")).unwrap(), b"abc");
     }
 
     #[test]

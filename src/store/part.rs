@@ -2,11 +2,9 @@
 //! on the blocking pool, and the kernel is asked to start writing them to disk at once, so that
 //! the fsync before the rename finds little left to do.
 
+use super::{FileSlot, StoreError, io_err};
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
-
-use super::{StoreError, io_err};
 
 /// Largest buffer written in the same blocking call as the fsync and rename.
 const COMMIT_INLINE: usize = 64 * 1024;
@@ -111,31 +109,26 @@ impl PartWriter {
     }
 
     /// Makes the part final, in one trip to the blocking pool: writes what is buffered, flushes
-    /// the file to disk when `sync` (see [`super::commit_part`]), renames it to `path`. Gives
-    /// the buffer back, emptied.
-    pub async fn commit(
-        mut self,
-        part: &Path,
-        path: &Path,
-        sync: bool,
-    ) -> Result<Vec<u8>, StoreError> {
+    /// the file to disk when `sync` (so that after a power cut the final name holds the whole
+    /// file or is absent), renames it to its final name. Gives the buffer back, emptied.
+    pub async fn commit(mut self, slot: &FileSlot, sync: bool) -> Result<Vec<u8>, StoreError> {
         let Some(mut file) = self.file.take() else {
             return Err(StoreError::Io {
-                path: part.to_path_buf(),
+                path: slot.part_path(),
                 source: io::Error::other("part file lost by an earlier failed write"),
             });
         };
         let small = self.buffer.len() <= COMMIT_INLINE;
         let mut buffer = std::mem::take(&mut self.buffer);
-        let (part, path) = (part.to_path_buf(), path.to_path_buf());
+        let owned = slot.clone();
         let finish = move || {
-            file.write_all(&buffer).map_err(io_err(&part))?;
+            file.write_all(&buffer)
+                .map_err(io_err(&owned.part_path()))?;
             if sync {
-                super::commit_part(file, &part, &path)?;
-            } else {
-                drop(file);
-                std::fs::rename(&part, &path).map_err(io_err(&path))?;
+                file.sync_all().map_err(io_err(&owned.part_path()))?;
             }
+            drop(file);
+            owned.rename_part()?;
             buffer.clear();
             Ok(buffer)
         };
@@ -145,9 +138,10 @@ impl PartWriter {
         if !sync && small {
             return finish();
         }
+        let part = slot.part_path();
         let joined = tokio::task::spawn_blocking(finish).await;
         joined.map_err(|e| StoreError::Io {
-            path: Path::new("").to_path_buf(),
+            path: part,
             source: io::Error::other(e),
         })?
     }

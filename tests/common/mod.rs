@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod live_origin;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -45,6 +46,12 @@ pub enum Fault {
     HeadWithoutLength,
     /// Send the body at about this many bytes per second.
     Slow(u64),
+    /// Close the connection without answering.
+    Drop,
+    /// Answer 206 with this `Content-Range` value (however absurd) and the whole file.
+    ContentRange(String),
+    /// Answer 302 with this `Location`.
+    Redirect(String),
 }
 
 /// When a fault applies.
@@ -70,6 +77,8 @@ struct State {
     memory: HashMap<String, Vec<u8>>,
     any: Option<Vec<u8>>,
     faults: HashMap<String, (Fault, When)>,
+    /// Faults of the first GETs of a path, in turn (then it is served normally).
+    in_turn: HashMap<String, Vec<Fault>>,
     default_fault: Option<(Fault, When)>,
     ignore_range: bool,
     /// Paths exempt from the default fault (the manifest).
@@ -145,6 +154,26 @@ impl TestServer {
             .unwrap()
             .faults
             .insert(path.to_string(), (fault, when));
+    }
+
+    /// The first GETs of `path` meet these faults, one each, in order; later GETs are served.
+    pub fn faults_in_turn(&self, path: &str, faults: Vec<Fault>) {
+        self.state
+            .lock()
+            .unwrap()
+            .in_turn
+            .insert(path.to_string(), faults);
+    }
+
+    /// GETs of a path (as sent on the wire, without the query) so far.
+    pub fn gets_of(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == path)
+            .count()
     }
 
     /// A fault for every path without its own (manifests, `*.mpd`, exempt).
@@ -342,7 +371,13 @@ async fn respond(
                 s.default_fault.clone()
             }
         });
+        let in_turn = s
+            .in_turn
+            .get(&request.path)
+            .and_then(|faults| faults.get(nth_get.wrapping_sub(1)))
+            .cloned();
         let fault = match rule {
+            _ if is_get && in_turn.is_some() => in_turn,
             Some((fault, When::Always)) => Some(fault),
             Some((fault, When::FirstGet)) if nth_get == 1 => Some(fault),
             _ => None,
@@ -380,6 +415,13 @@ async fn respond(
             socket.write_all(head.as_bytes()).await?;
             return Ok(true);
         }
+        Some(Fault::Drop) => return Ok(false),
+        Some(Fault::Redirect(location)) => {
+            let head =
+                format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+            socket.write_all(head.as_bytes()).await?;
+            return Ok(true);
+        }
         Some(Fault::StallHeaders(d)) => {
             tokio::time::sleep(*d).await;
             return Ok(false);
@@ -406,6 +448,18 @@ async fn respond(
     };
     let len = body.len() as u64;
     let etag = etag_of(&body);
+    // A conditional GET of an unchanged file.
+    let unchanged = request.headers.get("if-none-match") == Some(&etag)
+        || (!request.headers.contains_key("if-none-match")
+            && request.headers.get("if-modified-since").map(String::as_str) == Some(LAST_MODIFIED));
+    if unchanged && !is_head {
+        let head = format!(
+            "HTTP/1.1 304 Not Modified\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\ndate: {}\r\n\r\n",
+            httpdate::fmt_http_date(SystemTime::now())
+        );
+        socket.write_all(head.as_bytes()).await?;
+        return Ok(true);
+    }
     let mut range = parse_range(request.headers.get("range"), len);
     if let Some(validator) = request.headers.get("if-range")
         && validator != &etag
@@ -415,6 +469,16 @@ async fn respond(
     }
     if ignore_range || fault == Some(Fault::IgnoreRange) {
         range = None;
+    }
+    if let Some(Fault::ContentRange(value)) = &fault
+        && !is_head
+    {
+        let head = format!(
+            "HTTP/1.1 206 Partial Content\r\ncontent-length: {len}\r\ncontent-range: {value}\r\netag: {etag}\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).await?;
+        socket.write_all(&body).await?;
+        return Ok(true);
     }
     let (status, first, last) = match range {
         Some(Err(())) => {
@@ -439,7 +503,8 @@ async fn respond(
         _ => {}
     }
     let mut head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {announced}\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\naccept-ranges: bytes\r\ncontent-type: application/octet-stream\r\n"
+        "HTTP/1.1 {status}\r\ncontent-length: {announced}\r\netag: {etag}\r\nlast-modified: {LAST_MODIFIED}\r\naccept-ranges: bytes\r\ncontent-type: application/octet-stream\r\ndate: {}\r\n",
+        httpdate::fmt_http_date(SystemTime::now())
     );
     if status.starts_with("206") {
         head.push_str(&format!("content-range: bytes {first}-{last}/{len}\r\n"));
