@@ -39,7 +39,7 @@ pub use manifest::{FetchedManifest, ManifestError, ManifestValidators, fetch_man
 pub use mirror::{MirrorError, MirrorOptions, load_manifest, load_plan, mirror};
 
 use crate::plan::Plan;
-use crate::store::{Journal, JournalWriter, OutputDir, StoreError, key_of};
+use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
 use resource::Outcome;
 
 /// Errors that stop a whole download (a single file's failure does not: it is in the
@@ -355,12 +355,12 @@ pub async fn download(
         buffers: std::sync::Mutex::new(Vec::new()),
     });
 
-    // Two URLs must not share a local file: the later one fails instead of overwriting.
-    let mut owner: HashMap<u64, u64> = HashMap::new();
     let permits = Arc::new(Semaphore::new(options.threads.max(1)));
     let mut tasks: JoinSet<Outcome> = JoinSet::new();
     let mut in_flight: HashMap<tokio::task::Id, Arc<Resource>> = HashMap::new();
-    let mut queue = resources(plan).into_iter();
+    // Distinct URLs have distinct local paths (the plan renames collisions) and a file shared
+    // by several segments is one resource: no two downloads ever write one file.
+    let mut queue = resources(plan);
     let mut started_all = false;
     let mut tick = tokio::time::interval(JournalWriter::MAX_DELAY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -399,16 +399,6 @@ pub async fn download(
                         }
                         started_all = true;
                         break;
-                    }
-                    let url = key_of(res.url.as_str());
-                    let first = *owner
-                        .entry(key_of(&crate::store::journal_key(&res.path)))
-                        .or_insert(url);
-                    if first != url {
-                        let reason =
-                            "the local path is also that of another URL of the plan".to_string();
-                        record(&ctx, &mut summary, &res, Outcome::Failed(reason));
-                        continue;
                     }
                     if let Some(outcome) = resource::journalled(&ctx, &res) {
                         record(&ctx, &mut summary, &res, outcome);
