@@ -512,3 +512,59 @@ fn https_manifest_and_segments_with_ca_cert_or_insecure() {
     assert!(text(&insecure.stderr).contains("warning: --insecure"));
     assert_same_tree(&dash().join("template-number"), out.path());
 }
+
+#[test]
+fn plan_warnings_are_printed_and_a_selection_with_nothing_to_download_exits_2() {
+    let server = TestServer::start(dash());
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.mpd");
+    std::fs::write(
+        &manifest,
+        r#"<MPD type="static" mediaPresentationDuration="PT2S"><Period><AdaptationSet/><AdaptationSet><Representation id="whole"><BaseURL>manifest-stream0.mp4</BaseURL></Representation><Representation id="empty"><SegmentList/></Representation></AdaptationSet></Period></MPD>"#,
+    )
+    .unwrap();
+    let base = server.url("/single-file/manifest.mpd");
+    let out = dir.path().join("out");
+    let output = run(&[
+        manifest.to_str().unwrap(),
+        "--base-url",
+        &base,
+        "-o",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: period 0, adaptation set 0: no Representation"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "representation \"empty\": no media segments (its SegmentList has no SegmentURL)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("manifest-stream0.mp4")).unwrap(),
+        std::fs::read(dash().join("single-file/manifest-stream0.mp4")).unwrap()
+    );
+
+    // Only the empty representation: nothing at all to download, said with the reason.
+    let output = run(&[
+        manifest.to_str().unwrap(),
+        "--base-url",
+        &base,
+        "-o",
+        out.to_str().unwrap(),
+        "-r",
+        "empty",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing to download"), "{stderr}");
+    assert!(
+        stderr.contains("its SegmentList has no SegmentURL"),
+        "{stderr}"
+    );
+}

@@ -73,6 +73,12 @@ pub enum Event<'a> {
         /// What differs.
         reason: &'a str,
     },
+    /// Something the user should know that stops nothing (a plan warning: a part of the
+    /// manifest that gives nothing to download, and why).
+    Warning {
+        /// What, in one line.
+        message: &'a str,
+    },
     /// A file failed for good in this run.
     Failed {
         /// Local path, relative to the output folder.

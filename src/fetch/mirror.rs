@@ -7,7 +7,9 @@ use std::sync::Arc;
 use url::Url;
 
 use super::manifest::{ManifestError, fetch_manifest};
-use super::{Cancel, FetchError, FetchOptions, ProgressSink, Summary, build_client, download};
+use super::{
+    Cancel, Event, FetchError, FetchOptions, ProgressSink, Summary, build_client, download,
+};
 use crate::mpd::{self, LoadError, LoadedManifest};
 use crate::plan::{self, Plan, PlanError};
 use crate::store::{OutputDir, StoreError};
@@ -107,6 +109,13 @@ pub async fn load_plan(
             known: known.join(", "),
         });
     }
+    // `-r` may keep only representations that give nothing: that is no download either.
+    if plan.segment_count() == 0 {
+        return Err(MirrorError::Plan {
+            source_name: options.source.clone(),
+            error: PlanError::NothingToDownload(plan.warnings),
+        });
+    }
     Ok((loaded, plan))
 }
 
@@ -119,6 +128,11 @@ pub async fn mirror(
 ) -> Result<Summary, MirrorError> {
     let client = build_client(&options.fetch)?;
     let (loaded, plan) = load_plan(options, &client, sink.as_ref(), cancel).await?;
+    for warning in &plan.warnings {
+        sink.event(&Event::Warning {
+            message: &warning.to_string(),
+        });
+    }
     let out = OutputDir::create(&options.output)?;
     let name = Path::new(&loaded.file_name);
     let current = out

@@ -119,6 +119,9 @@ impl Counters {
             Event::Mismatch { path, reason, .. } => {
                 (verbosity >= Verbosity::Normal).then(|| format!("{}: {reason}", path.display()))
             }
+            Event::Warning { message } => {
+                (verbosity >= Verbosity::Normal).then(|| format!("warning: {message}"))
+            }
             Event::Failed {
                 path,
                 url,
