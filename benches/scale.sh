@@ -25,6 +25,7 @@ RUNS=${2:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-$(mktemp -d "$here/target/scale-bench.XXXXXX")}
 mkdir -p "$WORK"
+chmod 755 "$WORK"   # mktemp makes it 0700; nginx's workers must reach the content
 WORK=$(cd "$WORK" && pwd)
 www=$WORK/www
 out=$WORK/out
