@@ -7,7 +7,10 @@ use std::path::Path;
 use assert_cmd::Command;
 
 fn dashget() -> Command {
-    Command::cargo_bin("dashget").expect("binary")
+    let mut cmd = Command::cargo_bin("dashget").expect("binary");
+    // A manifest that cannot be fetched is retried like a segment: keep the waits short.
+    cmd.env("DASHGET_BACKOFF_MS", "10");
+    cmd
 }
 
 const MPD: &str = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S">
