@@ -13,6 +13,7 @@ mod addressing;
 pub mod attributes;
 pub mod availability;
 pub mod clock;
+pub mod recorder;
 pub mod recording;
 pub mod time;
 mod window;

@@ -1,0 +1,162 @@
+//! What a recording keeps on disk besides its segments, so that the same command run again
+//! continues it: where each representation began, the gaps found so far and the recording's
+//! manifest model (`.dashget/live.json`, rewritten atomically), the archive of every distinct
+//! manifest snapshot (`.dashget/manifests/`), and the journal's identity of a segment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::recording::Recording;
+use crate::live::{SegmentId, SegmentKey};
+use crate::store::{META_DIR, SegmentIdentity, key_of};
+
+/// A segment of the recording's span that could not be had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The segment's identity, in its printed form.
+    pub segment: String,
+    /// `Representation@id`.
+    pub representation: String,
+    /// Its start, seconds after `availabilityStartTime`.
+    pub start_seconds: f64,
+    /// Its duration, seconds.
+    pub duration_seconds: f64,
+    /// Why it is missing.
+    pub reason: String,
+}
+
+/// The state of a recording across runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecorderState {
+    /// The manifest URL the recording follows (a different one starts a new recording).
+    pub manifest_url: String,
+    /// Per representation (`period/adaptation-set/representation`), where its recording began:
+    /// presentation time, nanoseconds after AST.
+    pub starts: BTreeMap<String, i128>,
+    /// The gaps found so far.
+    pub gaps: Vec<Gap>,
+    /// The recording's manifest model.
+    pub recording: Recording,
+    /// The newest `publishTime` applied (Unix ns), to refuse an older snapshot.
+    pub publish_time: Option<i128>,
+}
+
+/// `.dashget/live.json` under the output folder.
+pub(crate) fn state_path(root: &Path) -> PathBuf {
+    root.join(META_DIR).join("live.json")
+}
+
+impl RecorderState {
+    /// Reads the state of an earlier run, if it followed `manifest_url`.
+    pub(crate) fn load(root: &Path, manifest_url: &str) -> Option<RecorderState> {
+        let bytes = std::fs::read(state_path(root)).ok()?;
+        let state: RecorderState = serde_json::from_slice(&bytes).ok()?;
+        (state.manifest_url == manifest_url).then_some(state)
+    }
+
+    /// Writes the state atomically.
+    pub(crate) fn save(&self, root: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        write_atomically(&state_path(root), &bytes)
+    }
+}
+
+/// Writes `bytes` to `path` through `path.part` and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    std::fs::write(&part, bytes)?;
+    std::fs::rename(&part, path)
+}
+
+/// The key of a representation in [`RecorderState::starts`].
+pub(crate) fn stream_key(id: &SegmentId) -> String {
+    let mut printed = id.to_string();
+    // The printed form ends with `/KEY`: the stream is what precedes it.
+    if let Some(cut) = printed.rfind('/') {
+        printed.truncate(cut);
+    }
+    printed
+}
+
+/// The journal's identity of a segment.
+pub(crate) fn journal_identity(id: &SegmentId) -> SegmentIdentity {
+    use crate::store::SegmentKey as Journalled;
+    let key = match &id.key {
+        SegmentKey::Time(t) => Journalled::Time(*t),
+        SegmentKey::Number(n) => Journalled::Number(*n),
+        SegmentKey::Resource { url, range } => {
+            let (first, last) = range.unwrap_or((0, u64::MAX));
+            Journalled::Range(key_of(url), first, last)
+        }
+    };
+    SegmentIdentity {
+        period: id.period.clone(),
+        adaptation_set: id.adaptation_set.clone(),
+        representation: id.representation.clone(),
+        key,
+    }
+}
+
+/// The archive of manifest snapshots: `.dashget/manifests/NNNNNN-PUBLISHTIME.mpd`, one file per
+/// distinct snapshot, numbered in the order received.
+pub(crate) struct SnapshotArchive {
+    dir: PathBuf,
+    next: usize,
+    last: Option<Vec<u8>>,
+}
+
+impl SnapshotArchive {
+    /// Opens the archive of the output folder `root`, continuing its numbering.
+    pub(crate) fn open(root: &Path) -> SnapshotArchive {
+        let dir = root.join(META_DIR).join("manifests");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "mpd"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let last = names.last().and_then(|p| std::fs::read(p).ok());
+        SnapshotArchive {
+            next: names.len(),
+            dir,
+            last,
+        }
+    }
+
+    /// Keeps `bytes` unless they equal the last snapshot kept; returns the file written.
+    pub(crate) fn keep(
+        &mut self,
+        bytes: &[u8],
+        publish_time: Option<&str>,
+    ) -> std::io::Result<Option<PathBuf>> {
+        if self.last.as_deref() == Some(bytes) {
+            return Ok(None);
+        }
+        let stamp: String = publish_time
+            .unwrap_or("no-publish-time")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .collect();
+        let path = self.dir.join(format!("{:06}-{stamp}.mpd", self.next));
+        write_atomically(&path, bytes)?;
+        self.next += 1;
+        self.last = Some(bytes.to_vec());
+        Ok(Some(path))
+    }
+
+    /// How many snapshots the archive holds.
+    pub(crate) fn count(&self) -> usize {
+        self.next
+    }
+}
