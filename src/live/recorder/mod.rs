@@ -10,6 +10,7 @@
 //! as gaps, rewrite the static MPD of the recording, and sleep until the next segment or the
 //! next refresh. It stops at `--duration`, `--until`, the end of the presentation, or Ctrl-C.
 
+mod list;
 mod net;
 mod session;
 mod state;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use list::{ListedSegment, available_now, write_list};
 pub use state::{Gap, RecorderState};
 
 use crate::fetch::{Cancel, FetchOptions, ManifestError};

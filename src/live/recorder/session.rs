@@ -79,7 +79,7 @@ pub(super) struct Session<'a> {
     started: Instant,
 }
 
-fn exchange_of(fetched: &crate::fetch::FetchedManifest) -> ManifestExchange {
+pub(super) fn exchange_of(fetched: &crate::fetch::FetchedManifest) -> ManifestExchange {
     let sent = fetched
         .requested_at
         .duration_since(std::time::UNIX_EPOCH)
