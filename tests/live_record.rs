@@ -7,7 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use common::live_origin::client::*;
 use common::live_origin::*;
@@ -20,16 +21,40 @@ fn dashget() -> Command {
     cmd
 }
 
-fn record(origin: &LiveOrigin, dir: &Path, args: &[&str]) -> Output {
-    let out = dashget()
+/// Starts a recording of `origin` into `dir`.
+fn start(origin: &LiveOrigin, dir: &Path, args: &[&str]) -> std::process::Child {
+    dashget()
         .arg(origin.manifest_url())
         .arg("-o")
         .arg(dir)
         .args(args)
-        .output()
-        .unwrap();
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a recording (killed after a minute: a recorder that never stops is a failure).
+fn finish(mut child: std::process::Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the recording did not stop: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     out
+}
+
+fn record(origin: &LiveOrigin, dir: &Path, args: &[&str]) -> Output {
+    finish(start(origin, dir, args))
 }
 
 /// The origin's (period, track, index) of a recorded file, by its path.
@@ -131,16 +156,199 @@ fn each_addressing_mode_records_from_the_edge_for_a_duration() {
         let recorded = check_recording(&origin, dir.path());
         assert_eq!(recorded.len(), 2, "{mode:?}");
         assert!(contiguous(&recorded), "{mode:?}");
+        // 2 s exactly: five 0.4 s video segments; six 0.384 s audio ones (five make 1.92 s).
         for r in &recorded {
-            let d = &r.segments;
-            let span = d.last().unwrap().0 + d.last().unwrap().1 as i64 - d[0].0;
-            let ts = if r.id == "v" { 0.4 / 1.0 } else { 0.384 };
-            let _ = ts;
-            assert!(d.len() >= 5, "{mode:?} {}: {} segments", r.id, d.len());
-            assert!(span > 0);
+            let expected = if r.id == "v" { 5 } else { 6 };
+            assert_eq!(r.segments.len(), expected, "{mode:?} {}", r.id);
         }
         let s = summary(&out);
         assert_eq!(s["stopped"], "duration", "{mode:?}");
         assert!(s["gaps"].as_array().unwrap().is_empty());
     }
+}
+
+/// Server time now, seconds after AST, rounded down.
+fn elapsed(origin: &LiveOrigin) -> u64 {
+    ((origin.now() - origin.config().ast) / S) as u64
+}
+
+#[test]
+fn from_start_records_the_whole_buffer_and_the_default_starts_at_the_edge() {
+    for (args, oldest) in [(&["--from-start"][..], true), (&[][..], false)] {
+        let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 60, 6);
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec!["--duration", "7", "--json"];
+        all.extend_from_slice(args);
+        let out = record(&origin, dir.path(), &all);
+        assert_eq!(out.status.code(), Some(0));
+        let recorded = check_recording(&origin, dir.path());
+        assert!(contiguous(&recorded));
+        let s = summary(&out);
+        for rep in s["representations"].as_array().unwrap() {
+            let start = rep["start_seconds"].as_f64().unwrap();
+            if oldest {
+                // The oldest segment still in a 6 s buffer, 60 s after AST.
+                assert!((53.0..55.0).contains(&start), "{rep}");
+            } else {
+                assert!(start >= 59.0, "{rep}");
+            }
+            assert!(rep["end_seconds"].as_f64().unwrap() >= start + 7.0, "{rep}");
+        }
+    }
+}
+
+#[test]
+fn a_clock_30_s_off_either_way_asks_for_nothing_early_with_every_scheme_and_without() {
+    let schemes: &[&[UtcScheme]] = &[
+        &[UtcScheme::HttpXsdate],
+        &[UtcScheme::HttpIso],
+        &[UtcScheme::HttpHead],
+        &[UtcScheme::HttpNtp],
+        &[UtcScheme::Direct],
+        &[],
+    ];
+    for skew in [30 * S, -30 * S] {
+        for &offered in schemes {
+            let ast = ((unix_now() + skew) / S - 40) * S;
+            let mut config = LiveConfig::new(Addressing::Number, ast);
+            config.tsbd = 8 * SEC;
+            config.utc_timing = offered.to_vec();
+            let origin = LiveOrigin::start(config);
+            origin.set_skew(skew);
+            let dir = tempfile::tempdir().unwrap();
+            let out = record(&origin, dir.path(), &["--duration", "1.2", "--json"]);
+            assert_eq!(out.status.code(), Some(0), "{offered:?} {skew}");
+            let recorded = check_recording(&origin, dir.path());
+            assert!(contiguous(&recorded));
+            let s = summary(&out);
+            let offset = s["clock_offset_seconds"].as_f64().unwrap();
+            let uncertainty = s["clock_uncertainty_seconds"].as_f64().unwrap();
+            assert!(
+                (offset - (skew / S) as f64).abs() <= uncertainty + 0.001,
+                "{offered:?}: {offset} ± {uncertainty}"
+            );
+            if offered.is_empty() {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(stderr.contains("Date header"), "{stderr}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_timeline_that_grows_and_drops_old_entries_is_followed_without_a_hole() {
+    for mode in [Addressing::TimelineNumber, Addressing::TimelineOpen, Addressing::List] {
+        // A 2 s buffer: every entry listed at the start has left the manifest by the end.
+        let (origin, _) = origin_with_buffer(mode, 30, 2);
+        let dir = tempfile::tempdir().unwrap();
+        let out = record(&origin, dir.path(), &["--from-start", "--duration", "4"]);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}");
+        let recorded = check_recording(&origin, dir.path());
+        assert!(contiguous(&recorded), "{mode:?}");
+        for r in &recorded {
+            assert!(r.segments.len() >= 10, "{mode:?} {}: {}", r.id, r.segments.len());
+        }
+        // Every distinct snapshot is kept.
+        let snapshots = std::fs::read_dir(dir.path().join(".dashget/manifests"))
+            .unwrap()
+            .count();
+        assert!(snapshots >= 3, "{snapshots} snapshots");
+    }
+}
+
+#[test]
+fn a_new_period_is_followed() {
+    let (origin, ast) = origin_with_buffer(Addressing::TimelineTime, 30, 10);
+    let at = elapsed(&origin) + 2;
+    origin.update(|c| {
+        c.periods.push(PeriodSpec {
+            id: "p1".into(),
+            start: at * SEC,
+            media_offset: 0,
+        })
+    });
+    let until = xs_datetime(ast + i128::from(at + 2) * S, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&origin, dir.path(), &["--until", &until, "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summary(&out)["stopped"], "until");
+    let recorded = check_recording(&origin, dir.path());
+    let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
+    assert_eq!(text.matches("<Period ").count(), 2, "{text}");
+    assert!(recorded.iter().any(|r| r.segments[0].2.starts_with("p1/")));
+}
+
+#[test]
+fn the_stream_end_is_found_by_each_signal() {
+    for (mode, signal, reason) in [
+        (Addressing::TimelineTime, EndSignal::Static, "static"),
+        (
+            Addressing::Number,
+            EndSignal::MediaPresentationDuration,
+            "media-end",
+        ),
+        (Addressing::TimelineOpen, EndSignal::PeriodDuration, "media-end"),
+        (
+            Addressing::TimelineTime,
+            EndSignal::AvailabilityEndTime(SEC),
+            "availability-end",
+        ),
+        (Addressing::Number, EndSignal::ManifestGone(404), "manifest-gone"),
+        (
+            Addressing::TimelineNumber,
+            EndSignal::ManifestGone(410),
+            "manifest-gone",
+        ),
+    ] {
+        let (origin, _) = origin_with_buffer(mode, 30, 10);
+        let end = elapsed(&origin) + 2;
+        origin.update(|c| {
+            c.end = Some(StreamEnd {
+                at: end * SEC,
+                signal,
+            })
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let out = record(&origin, dir.path(), &["--json"]);
+        assert_eq!(out.status.code(), Some(0), "{signal:?}");
+        let s = summary(&out);
+        assert_eq!(s["stopped"], reason, "{signal:?}");
+        let recorded = check_recording(&origin, dir.path());
+        assert!(contiguous(&recorded));
+        // Recorded up to the end, in every representation. (A manifest that vanishes at the
+        // end leaves a timeline's last second unlisted: no snapshot could name it.)
+        let slack = match (signal, mode) {
+            (EndSignal::ManifestGone(_), m) if m != Addressing::Number => 1.5,
+            _ => 0.001,
+        };
+        for rep in s["representations"].as_array().unwrap() {
+            assert!(
+                rep["end_seconds"].as_f64().unwrap() >= (end as f64) - slack,
+                "{signal:?}: {rep}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_late_segment_is_asked_again_until_it_comes() {
+    let (origin, _) = origin_with_buffer(Addressing::Number, 30, 10);
+    // A video segment two seconds ahead is published 1.2 s late.
+    let k = (elapsed(&origin) * SEC / 400_000_000) + 5;
+    origin.publish_late("p0", "v", k, 1_200_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&origin, dir.path(), &["--duration", "4", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    // The only requests before availability are those of the late segment, answered 404.
+    let late = origin.segment_path("p0", "v", k);
+    for r in origin.early_requests() {
+        assert_eq!((r.path.trim_start_matches('/'), r.status), (late.as_str(), 404));
+    }
+    assert!(
+        origin
+            .requests()
+            .iter()
+            .any(|r| r.path.trim_start_matches('/') == late && r.status == 200)
+    );
+    assert!(dir.path().join(late.trim_start_matches("live/")).is_file());
 }

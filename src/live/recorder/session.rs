@@ -64,6 +64,10 @@ pub(super) struct Session<'a> {
     synced_at: Instant,
     resync_wanted: bool,
     gone_since: Option<Instant>,
+    /// When the manifest was last asked for (after the first fetch).
+    last_attempt: Option<Instant>,
+    /// Whether the last refresh failed (its warning is said once).
+    failing: bool,
     fully_described: bool,
     manifest_name: String,
     /// Segments had in this run, or found journalled.
@@ -71,8 +75,8 @@ pub(super) struct Session<'a> {
     gapped: HashSet<String>,
     /// Segments that failed and are still due: the last reason.
     pending: HashMap<SegmentId, String>,
-    /// Per stream: end of what is recorded or reported (ns after AST), segments recorded.
-    handled: HashMap<String, (i128, usize)>,
+    /// Per stream: segments recorded.
+    counts: HashMap<String, usize>,
     downloaded: usize,
     complete: usize,
     bytes: u64,
@@ -176,11 +180,13 @@ impl<'a> Session<'a> {
             synced_at: Instant::now(),
             resync_wanted: false,
             gone_since: None,
+            last_attempt: None,
+            failing: false,
             fully_described,
             had: HashSet::new(),
             gapped: HashSet::new(),
             pending: HashMap::new(),
-            handled: HashMap::new(),
+            counts: HashMap::new(),
             downloaded: 0,
             complete: 0,
             bytes: 0,
@@ -323,6 +329,7 @@ impl<'a> Session<'a> {
                     });
                 }
             }
+            self.unseen_hole(&rep, t, start, limit);
             for segment in self.live.expired_segments(&rep, t, Some(start), BATCH) {
                 if segment.start >= limit {
                     break;
@@ -392,11 +399,48 @@ impl<'a> Session<'a> {
     }
 
     fn handle(&mut self, stream: &str, end: i128, recorded: bool) {
-        let entry = self.handled.entry(stream.to_string()).or_insert((i128::MIN, 0));
-        entry.0 = entry.0.max(end);
+        let entry = self.state.ends.entry(stream.to_string()).or_insert(end);
+        *entry = (*entry).max(end);
         if recorded {
-            entry.1 += 1;
+            *self.counts.entry(stream.to_string()).or_insert(0) += 1;
         }
+    }
+
+    /// A hole between what the recording holds and the first segment the manifest lists now:
+    /// segments that left the buffer while no snapshot listed them (a long outage of the
+    /// manifest with a timeline). Reported as one gap.
+    fn unseen_hole(&mut self, rep: &LiveRepresentation, t: UnixNanos, start: i128, limit: i128) {
+        let stream = self.stream_of(rep);
+        let Some(&frontier) = self.state.ends.get(&stream) else {
+            return;
+        };
+        if frontier < start || frontier >= limit {
+            return;
+        }
+        let first = self
+            .live
+            .expired_segments(rep, t, None, 1)
+            .into_iter()
+            .chain(self.live.available_segments(rep, t, None, 1))
+            .next();
+        let Some(first) = first else {
+            return;
+        };
+        if first.start <= frontier {
+            return;
+        }
+        let end = first.start.min(limit);
+        let gap = Gap {
+            segment: format!("{stream}/from={frontier}"),
+            representation: rep.id.clone(),
+            start_seconds: seconds(frontier),
+            duration_seconds: seconds(end - frontier),
+            reason: "left the time-shift buffer unseen: no manifest snapshot listed these segments while they were available".to_string(),
+        };
+        self.sink.event(&LiveEvent::Gap(&gap));
+        self.gapped.insert(gap.segment.clone());
+        self.state.gaps.push(gap);
+        self.handle(&stream, end, false);
     }
 
     fn add_gap(&mut self, rep: &LiveRepresentation, segment: &LiveSegment, reason: String) {
@@ -476,7 +520,8 @@ impl<'a> Session<'a> {
             .map(|rep| {
                 let stream = self.stream_of(rep);
                 let edge = self.live.live_edge(rep, t).map_or(0, |s| s.end);
-                let (end, count) = self.handled.get(&stream).copied().unwrap_or((0, 0));
+                let end = self.state.ends.get(&stream).copied().unwrap_or(0);
+                let count = self.counts.get(&stream).copied().unwrap_or(0);
                 let gaps = self
                     .state
                     .gaps
@@ -503,9 +548,10 @@ impl<'a> Session<'a> {
                 let Some(&start) = self.state.starts.get(&stream) else {
                     return false;
                 };
-                self.handled
+                self.state
+                    .ends
                     .get(&stream)
-                    .is_some_and(|&(end, _)| end >= start.saturating_add(duration.as_nanos() as i128))
+                    .is_some_and(|&end| end >= start.saturating_add(duration.as_nanos() as i128))
             });
             if reached && !reps.is_empty() {
                 return Some(StopReason::Duration);
@@ -545,7 +591,13 @@ impl<'a> Session<'a> {
         if let Some(deadline) = self.refresh_deadline() {
             wake = wake.min(deadline);
         }
-        if !self.pending.is_empty() {
+        let stuck = self
+            .live
+            .representations
+            .iter()
+            .filter(|r| self.selected(r))
+            .all(|r| self.live.next_availability(r, t).is_none());
+        if !self.pending.is_empty() || (stuck && self.live.dynamic) {
             wake = wake.min(now + RETRY_NS);
         }
         if let Some(until) = self.options.until {
@@ -576,7 +628,11 @@ impl<'a> Session<'a> {
             .iter()
             .filter(|r| self.selected(r))
             .all(|r| self.live.next_availability(r, t).is_none());
-        let due = self.refresh_deadline().is_some_and(|d| now >= d) || (stuck && self.live.dynamic);
+        let rested = self
+            .last_attempt
+            .is_none_or(|at| at.elapsed().as_nanos() as i128 >= RETRY_NS);
+        let due = self.refresh_deadline().is_some_and(|d| now >= d)
+            || (stuck && self.live.dynamic && rested);
         if !due {
             return Ok(None);
         }
@@ -593,6 +649,9 @@ impl<'a> Session<'a> {
             Ok(f) => f,
             Err(crate::fetch::ManifestError::Interrupted { .. }) => return Ok(None),
             Err(e) => {
+                // The next attempt waits as a refresh would (at least the retry delay).
+                self.fetched_at = now;
+                self.last_attempt = Some(Instant::now());
                 let text = e.to_string();
                 if text.contains("HTTP 404") || text.contains("HTTP 410") {
                     let since = *self.gone_since.get_or_insert_with(Instant::now);
@@ -600,12 +659,21 @@ impl<'a> Session<'a> {
                         return Ok(Some(StopReason::ManifestGone));
                     }
                 }
-                self.sink.event(&LiveEvent::Warning(&format!(
-                    "{text}; going on with the last manifest"
-                )));
+                if !self.failing {
+                    self.failing = true;
+                    self.sink.event(&LiveEvent::Warning(&format!(
+                        "{text}; going on with the last manifest, asking again"
+                    )));
+                }
                 return Ok(None);
             }
         };
+        if self.failing {
+            self.failing = false;
+            self.sink
+                .event(&LiveEvent::Warning("the manifest can be fetched again"));
+        }
+        self.last_attempt = Some(Instant::now());
         self.gone_since = None;
         self.exchange = exchange_of(&fetched);
         self.fetched_at = self.exchange.sent;
@@ -711,12 +779,27 @@ impl<'a> Session<'a> {
     }
 
     fn summary(&self, stopped: StopReason) -> RecordSummary {
+        let mut recorded: HashMap<String, usize> = HashMap::new();
+        for period in &self.state.recording.periods {
+            for set in &period.adaptation_sets {
+                for rep in &set.representations {
+                    let stream = stream_key(&SegmentId {
+                        period: period.id.clone(),
+                        adaptation_set: set.id.clone(),
+                        representation: rep.id.clone(),
+                        key: SegmentKey::Number(0),
+                    });
+                    recorded.insert(stream, rep.segments.len());
+                }
+            }
+        }
         let representations = self
             .state
             .starts
             .iter()
             .map(|(stream, &start)| {
-                let (end, segments) = self.handled.get(stream).copied().unwrap_or((start, 0));
+                let end = self.state.ends.get(stream).copied().unwrap_or(start);
+                let segments = recorded.get(stream).copied().unwrap_or(0);
                 RepresentationSummary {
                     stream: stream.clone(),
                     segments,

@@ -35,6 +35,9 @@ pub struct RecorderState {
     /// Per representation (`period/adaptation-set/representation`), where its recording began:
     /// presentation time, nanoseconds after AST.
     pub starts: BTreeMap<String, i128>,
+    /// Per representation, the end of what is recorded or reported as missing: presentation
+    /// time, nanoseconds after AST. A snapshot whose first segment starts later shows a hole.
+    pub ends: BTreeMap<String, i128>,
     /// The gaps found so far.
     pub gaps: Vec<Gap>,
     /// The recording's manifest model.
