@@ -309,6 +309,7 @@ fn the_stream_end_is_found_by_each_signal() {
             })
         });
         let dir = tempfile::tempdir().unwrap();
+        eprintln!("end signal {signal:?} in {mode:?}");
         let out = record(&origin, dir.path(), &["--json"]);
         assert_eq!(out.status.code(), Some(0), "{signal:?}");
         let s = summary(&out);
@@ -352,3 +353,5 @@ fn a_late_segment_is_asked_again_until_it_comes() {
     );
     assert!(dir.path().join(late.trim_start_matches("live/")).is_file());
 }
+
+

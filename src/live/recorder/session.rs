@@ -73,8 +73,8 @@ pub(super) struct Session<'a> {
     /// Segments had in this run, or found journalled.
     had: HashSet<SegmentIdentity>,
     gapped: HashSet<String>,
-    /// Segments that failed and are still due: the last reason.
-    pending: HashMap<SegmentId, String>,
+    /// Segments that failed and are still due: the last reason, and the segment's start.
+    pending: HashMap<SegmentId, (String, i128)>,
     /// Per stream: segments recorded.
     counts: HashMap<String, usize>,
     downloaded: usize,
@@ -228,8 +228,9 @@ impl<'a> Session<'a> {
         };
         // Whatever failed and is not had by now is missing from the span.
         if stopped != StopReason::Interrupted {
-            let pending: Vec<(SegmentId, String)> = self.pending.drain().collect();
-            for (id, reason) in pending {
+            self.forget_past_the_end();
+            let pending: Vec<(SegmentId, (String, i128))> = self.pending.drain().collect();
+            for (id, (reason, _)) in pending {
                 if stopped == StopReason::ManifestGone && reason.contains("HTTP 404") {
                     // The stream ended: a segment past its end never came to be.
                     continue;
@@ -341,7 +342,7 @@ impl<'a> Session<'a> {
                     continue;
                 }
                 let reason = match self.pending.remove(&segment.id) {
-                    Some(reason) => format!("{reason} until it left the time-shift buffer"),
+                    Some((reason, _)) => format!("{reason} until it left the time-shift buffer"),
                     None => "left the time-shift buffer before it could be fetched".to_string(),
                 };
                 self.add_gap(&rep, &segment, reason);
@@ -503,7 +504,7 @@ impl<'a> Session<'a> {
                         self.resync_wanted = true;
                     }
                     if let Some(segment) = job.segment {
-                        self.pending.insert(segment.id, reason);
+                        self.pending.insert(segment.id, (reason, segment.start));
                     }
                 }
             }
@@ -557,7 +558,7 @@ impl<'a> Session<'a> {
                 return Some(StopReason::Duration);
             }
         }
-        if !self.pending.is_empty() || !self.live.has_ended(t) {
+        if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.1)) {
             return None;
         }
         if self
@@ -576,6 +577,30 @@ impl<'a> Session<'a> {
             }
             | PresentationEnd::Open => StopReason::MediaEnd,
         })
+    }
+
+    /// Whether a segment starting at `start` lies before the end the manifest now gives (all
+    /// do while it gives none).
+    fn before_the_end(&self, start: i128) -> bool {
+        let end = match self.live.end() {
+            PresentationEnd::At { end, .. } => Some(end),
+            PresentationEnd::Static => self.live.media_presentation_duration.or_else(|| {
+                let last = self.live.periods.last()?;
+                last.duration.map(|d| last.start.saturating_add(d))
+            }),
+            PresentationEnd::Open => None,
+        };
+        end.is_none_or(|end| start < i128::from(end))
+    }
+
+    /// Drops the failed segments that start after the end the manifest now gives: counted from
+    /// the clock before the end was known, they never existed.
+    fn forget_past_the_end(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending = pending
+            .into_iter()
+            .filter(|(_, p)| self.before_the_end(p.1))
+            .collect();
     }
 
     /// Sleeps until the next segment is surely available, the next refresh, or a retry.
@@ -696,7 +721,15 @@ impl<'a> Session<'a> {
             }
         };
         let publish = live.attributes.publish_time.map(|p| p.instant);
-        if publish.is_some() && publish < self.state.publish_time {
+        // End signals are only ever added (a presentation never turns from static back to
+        // dynamic, a duration once given stays): a snapshot that signals the end is newer than
+        // any without, whatever its publishTime says (origins recompute it at the end).
+        let signals_end = live.end() != PresentationEnd::Open
+            || live.attributes.availability_end_time.is_some();
+        let signalled = self.live.end() != PresentationEnd::Open
+            || self.live.attributes.availability_end_time.is_some();
+        let stale = publish.is_some() && publish < self.state.publish_time;
+        if stale && !(signals_end && !signalled) {
             self.sink.event(&LiveEvent::Warning(
                 "a refresh returned an older publishTime: archived, not applied",
             ));
