@@ -355,3 +355,129 @@ fn a_late_segment_is_asked_again_until_it_comes() {
 }
 
 
+
+#[test]
+fn an_outage_shorter_than_the_buffer_loses_nothing() {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 8);
+    let dir = tempfile::tempdir().unwrap();
+    let child = start(&origin, dir.path(), &["--duration", "5", "--json"]);
+    std::thread::sleep(Duration::from_millis(1200));
+    origin.stop();
+    std::thread::sleep(Duration::from_millis(2500));
+    origin.restart();
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    let recorded = check_recording(&origin, dir.path());
+    assert!(contiguous(&recorded));
+    assert!(summary(&out)["gaps"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn an_outage_longer_than_the_buffer_reports_the_gaps_and_exits_1() {
+    for mode in [Addressing::Number, Addressing::TimelineTime] {
+        let (origin, _) = origin_with_buffer(mode, 30, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let child = start(&origin, dir.path(), &["--duration", "5", "--json"]);
+        std::thread::sleep(Duration::from_millis(1000));
+        origin.stop();
+        std::thread::sleep(Duration::from_millis(3000));
+        origin.restart();
+        let out = finish(child);
+        assert_eq!(out.status.code(), Some(1), "{mode:?}");
+        let s = summary(&out);
+        let gaps = s["gaps"].as_array().unwrap();
+        assert!(!gaps.is_empty(), "{mode:?}");
+        for gap in gaps {
+            assert!(gap["reason"].as_str().unwrap().contains("buffer"), "{gap}");
+        }
+        // What was recorded is still right; the MPD shows the gaps as holes in the timeline.
+        let recorded = check_recording(&origin, dir.path());
+        assert!(!contiguous(&recorded), "{mode:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("segments missing"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_killed_recording_resumes_without_asking_again_for_what_it_has() {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineNumber, 30, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--duration", "5", "--json"];
+    let mut child = start(&origin, dir.path(), &args);
+    std::thread::sleep(Duration::from_millis(2000));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // What the recording's MPD held at the kill is journalled: never asked for again.
+    let text = std::fs::read(dir.path().join("manifest.mpd")).unwrap();
+    let local = url::Url::from_file_path(dir.path().join("manifest.mpd")).unwrap();
+    let plan = dashget::plan::plan(&text, &local).unwrap();
+    let had: Vec<String> = plan
+        .segments()
+        .map(|(_, s)| format!("/live/{}", s.path.to_string_lossy()))
+        .collect();
+    assert!(had.len() >= 4, "{had:?}");
+    let before = origin.requests().len();
+    let out = record(&origin, dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0));
+    let again: Vec<String> = origin.requests()[before..]
+        .iter()
+        .filter(|r| had.contains(&r.path))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(again.is_empty(), "asked again: {again:?}");
+    let recorded = check_recording(&origin, dir.path());
+    assert!(contiguous(&recorded));
+    // The resumed recording began where the first did and covers the duration from there.
+    let s = summary(&out);
+    assert!(s["complete_segments"].as_u64().unwrap() >= 4);
+    for rep in s["representations"].as_array().unwrap() {
+        let start = rep["start_seconds"].as_f64().unwrap();
+        assert!(rep["end_seconds"].as_f64().unwrap() >= start + 5.0, "{rep}");
+    }
+}
+
+#[test]
+fn ctrl_c_writes_the_recording_and_exits_130() {
+    let (origin, _) = origin_with_buffer(Addressing::Number, 30, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let child = start(&origin, dir.path(), &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(130));
+    let recorded = check_recording(&origin, dir.path());
+    assert!(contiguous(&recorded));
+    assert!(recorded.iter().all(|r| !r.segments.is_empty()));
+}
+
+#[test]
+fn list_prints_the_segments_available_now() {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 60, 4);
+    let out = dashget()
+        .arg(origin.manifest_url())
+        .args(["--list", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for track in ["v", "a"] {
+        let media: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter(|l| l["representation"] == track && l["kind"] == "media")
+            .collect();
+        // A 4 s buffer holds about ten of them; each is served now.
+        assert!((8..=12).contains(&media.len()), "{track}: {}", media.len());
+        for l in media {
+            let path = l["url"].as_str().unwrap().split("/live/").nth(1).unwrap();
+            assert_eq!(get(&origin, &format!("live/{path}")).status, 200);
+        }
+    }
+    assert!(origin.early_requests().is_empty());
+}
