@@ -237,7 +237,11 @@ fn a_clock_30_s_off_either_way_asks_for_nothing_early_with_every_scheme_and_with
 
 #[test]
 fn a_timeline_that_grows_and_drops_old_entries_is_followed_without_a_hole() {
-    for mode in [Addressing::TimelineNumber, Addressing::TimelineOpen, Addressing::List] {
+    for mode in [
+        Addressing::TimelineNumber,
+        Addressing::TimelineOpen,
+        Addressing::List,
+    ] {
         // A 2 s buffer: every entry listed at the start has left the manifest by the end.
         let (origin, _) = origin_with_buffer(mode, 30, 2);
         let dir = tempfile::tempdir().unwrap();
@@ -246,7 +250,12 @@ fn a_timeline_that_grows_and_drops_old_entries_is_followed_without_a_hole() {
         let recorded = check_recording(&origin, dir.path());
         assert!(contiguous(&recorded), "{mode:?}");
         for r in &recorded {
-            assert!(r.segments.len() >= 10, "{mode:?} {}: {}", r.id, r.segments.len());
+            assert!(
+                r.segments.len() >= 10,
+                "{mode:?} {}: {}",
+                r.id,
+                r.segments.len()
+            );
         }
         // Every distinct snapshot is kept.
         let snapshots = std::fs::read_dir(dir.path().join(".dashget/manifests"))
@@ -287,13 +296,21 @@ fn the_stream_end_is_found_by_each_signal() {
             EndSignal::MediaPresentationDuration,
             "media-end",
         ),
-        (Addressing::TimelineOpen, EndSignal::PeriodDuration, "media-end"),
+        (
+            Addressing::TimelineOpen,
+            EndSignal::PeriodDuration,
+            "media-end",
+        ),
         (
             Addressing::TimelineTime,
             EndSignal::AvailabilityEndTime(SEC),
             "availability-end",
         ),
-        (Addressing::Number, EndSignal::ManifestGone(404), "manifest-gone"),
+        (
+            Addressing::Number,
+            EndSignal::ManifestGone(404),
+            "manifest-gone",
+        ),
         (
             Addressing::TimelineNumber,
             EndSignal::ManifestGone(410),
@@ -343,7 +360,10 @@ fn a_late_segment_is_asked_again_until_it_comes() {
     // The only requests before availability are those of the late segment, answered 404.
     let late = origin.segment_path("p0", "v", k);
     for r in origin.early_requests() {
-        assert_eq!((r.path.trim_start_matches('/'), r.status), (late.as_str(), 404));
+        assert_eq!(
+            (r.path.trim_start_matches('/'), r.status),
+            (late.as_str(), 404)
+        );
     }
     assert!(
         origin
@@ -353,8 +373,6 @@ fn a_late_segment_is_asked_again_until_it_comes() {
     );
     assert!(dir.path().join(late.trim_start_matches("live/")).is_file());
 }
-
-
 
 #[test]
 fn an_outage_shorter_than_the_buffer_loses_nothing() {

@@ -231,8 +231,7 @@ fn record_options(
     fetch: fetch::FetchOptions,
 ) -> anyhow::Result<dashget::live::recorder::RecordOptions> {
     let url = url::Url::parse(&args.mpd)?;
-    let mut options =
-        dashget::live::recorder::RecordOptions::new(url, args.output.clone(), fetch);
+    let mut options = dashget::live::recorder::RecordOptions::new(url, args.output.clone(), fetch);
     options.reps = args.reps.clone();
     options.from_start = args.from_start;
     if let Some(d) = args.duration {
@@ -304,7 +303,14 @@ async fn list_live(
     client: &reqwest::Client,
 ) -> anyhow::Result<ExitCode> {
     let record = record_options(args, options)?;
-    let lines = live::LiveLines::new(if args.quiet { Verbosity::Quiet } else { Verbosity::Normal }, false);
+    let lines = live::LiveLines::new(
+        if args.quiet {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        },
+        false,
+    );
     let list =
         dashget::live::recorder::available_now(client, &record, &lines, &fetch::Cancel::new())
             .await?;

@@ -48,12 +48,11 @@ pub async fn available_now(
     let url = &options.manifest_url;
     let fetched = fetch_manifest(client, url, None, &options.fetch, &NoProgress, cancel).await?;
     let bytes = fetched.bytes.clone().unwrap_or_default();
-    let live = LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| {
-        RecordError::Live {
+    let live =
+        LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| RecordError::Live {
             url: url.to_string(),
             error,
-        }
-    })?;
+        })?;
     let exchange = super::session::exchange_of(&fetched);
     let sync = synchronise(
         &live.attributes.utc_timing,
@@ -113,7 +112,11 @@ pub fn write_list(list: &[ListedSegment], json: bool, out: &mut impl Write) -> i
             serde_json::to_writer(&mut *out, s).map_err(io::Error::other)?;
             out.write_all(b"\n")?;
         } else {
-            write!(out, "{:<6} {:<12} {:<5}", s.period, s.representation, s.kind)?;
+            write!(
+                out,
+                "{:<6} {:<12} {:<5}",
+                s.period, s.representation, s.kind
+            )?;
             if let Some(n) = s.number {
                 write!(out, " #{n}")?;
             }

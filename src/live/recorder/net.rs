@@ -46,7 +46,11 @@ impl TimeFetcher for EngineTime {
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = response.bytes().await.map_err(|e| error_chain(&e))?.to_vec();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| error_chain(&e))?
+            .to_vec();
         Ok(Exchange {
             sent,
             received: system_now(),
@@ -94,7 +98,9 @@ pub(crate) async fn download_segment(
     match result {
         Ok(size) => Ok(size),
         Err(Stop::Interrupted) => Err(SegmentFailure::Interrupted),
-        Err(Stop::Failure(f)) if f.reason.starts_with("HTTP 404") || f.reason.starts_with("HTTP 410") => {
+        Err(Stop::Failure(f))
+            if f.reason.starts_with("HTTP 404") || f.reason.starts_with("HTTP 410") =>
+        {
             Err(SegmentFailure::Missing(f.reason))
         }
         Err(Stop::Failure(f)) => Err(SegmentFailure::Failed(f.reason)),
@@ -155,10 +161,9 @@ async fn once(
         && expected != written
     {
         slot.remove_part();
-        return Err(Failure::retry(format!(
-            "got {written} bytes of the {expected} announced"
-        ))
-        .into());
+        return Err(
+            Failure::retry(format!("got {written} bytes of the {expected} announced")).into(),
+        );
     }
     drop(file);
     slot.rename_part().map_err(store)?;

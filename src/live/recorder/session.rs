@@ -7,20 +7,20 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use url::Url;
 
+mod refresh;
+mod report;
+
 use super::net::{EngineTime, SegmentFailure, download_segment};
 use super::state::{Gap, RecorderState, SnapshotArchive, journal_identity, stream_key};
-use super::{
-    LiveEvent, LiveSink, RecordError, RecordOptions, RecordSummary, RepresentationSummary,
-    StopReason,
-};
+use super::{LiveEvent, LiveSink, RecordError, RecordOptions, RecordSummary, StopReason};
 use crate::fetch::{Cancel, ManifestValidators, NoProgress, fetch_manifest};
 use crate::live::clock::{ClockSync, LocalClock, ManifestExchange, synchronise};
 use crate::live::time::UnixNanos;
 use crate::live::{
-    EndReason, LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd, SegmentId,
-    SegmentKey,
+    LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd, SegmentId, SegmentKey,
 };
 use crate::store::{Journal, JournalWriter, OutputDir, SegmentIdentity, journal_key};
+use refresh::{location, publish_text};
 
 /// Most segments looked at per representation and batch.
 const BATCH: usize = 10_000;
@@ -137,7 +137,13 @@ impl<'a> Session<'a> {
         let mut archive = SnapshotArchive::open(out.root());
         let io = |path: PathBuf| move |source| RecordError::Io { path, source };
         archive
-            .keep(&bytes, live.attributes.publish_time.map(|_| publish_text(&bytes)).as_deref())
+            .keep(
+                &bytes,
+                live.attributes
+                    .publish_time
+                    .map(|_| publish_text(&bytes))
+                    .as_deref(),
+            )
             .map_err(io(out.root().join(crate::store::META_DIR)))?;
         let exchange = exchange_of(&fetched);
         let sync = synchronise(
@@ -151,8 +157,8 @@ impl<'a> Session<'a> {
         }
         sink.event(&LiveEvent::Clock(&sync.describe()));
         let local = LocalClock::new();
-        let fully_described = live.attributes.minimum_update_period.is_none()
-            && live.end() != PresentationEnd::Open;
+        let fully_described =
+            live.attributes.minimum_update_period.is_none() && live.end() != PresentationEnd::Open;
         let publish = live.attributes.publish_time.map(|p| p.instant);
         if state.publish_time < publish {
             state.publish_time = publish;
@@ -238,7 +244,11 @@ impl<'a> Session<'a> {
                 if let Some(rep) = self.rep_of(&id)
                     && let Some(segment) = self.find_segment(rep.clone(), &id)
                 {
-                    self.add_gap(&rep, &segment, format!("{reason} when the recording stopped"));
+                    self.add_gap(
+                        &rep,
+                        &segment,
+                        format!("{reason} when the recording stopped"),
+                    );
                 }
             }
         }
@@ -465,7 +475,8 @@ impl<'a> Session<'a> {
             (self.client, &self.out, &self.options.fetch, self.cancel);
         let results: Vec<(Job, Result<u64, SegmentFailure>)> = futures_util::stream::iter(jobs)
             .map(|job| async move {
-                let result = download_segment(client, out, &job.url, &job.path, fetch, cancel).await;
+                let result =
+                    download_segment(client, out, &job.url, &job.path, fetch, cancel).await;
                 (job, result)
             })
             .buffer_unordered(fetch.threads.max(1))
@@ -498,9 +509,7 @@ impl<'a> Session<'a> {
                 Err(SegmentFailure::Interrupted) => {}
                 Err(SegmentFailure::Missing(reason) | SegmentFailure::Failed(reason)) => {
                     // Asked again at the next batch until it is due; reported then.
-                    if reason.contains("HTTP 404")
-                        && self.synced_at.elapsed() >= RESYNC_AFTER_404
-                    {
+                    if reason.contains("HTTP 404") && self.synced_at.elapsed() >= RESYNC_AFTER_404 {
                         self.resync_wanted = true;
                     }
                     if let Some(segment) = job.segment {
@@ -512,103 +521,17 @@ impl<'a> Session<'a> {
         let _ = self.writer.flush();
     }
 
-    fn status(&self, t: UnixNanos) {
-        let lines: Vec<(String, f64, f64, usize, usize)> = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .map(|rep| {
-                let stream = self.stream_of(rep);
-                let edge = self.live.live_edge(rep, t).map_or(0, |s| s.end);
-                let end = self.state.ends.get(&stream).copied().unwrap_or(0);
-                let count = self.counts.get(&stream).copied().unwrap_or(0);
-                let gaps = self
-                    .state
-                    .gaps
-                    .iter()
-                    .filter(|g| g.segment.starts_with(&format!("{stream}/")))
-                    .count();
-                (stream, seconds(edge), seconds(end.max(0)), count, gaps)
-            })
-            .collect();
-        self.sink.event(&LiveEvent::Status(&lines));
-    }
-
-    /// Why the recording is over at server time `t`, if it is.
-    fn finished(&self, t: UnixNanos) -> Option<StopReason> {
-        let reps: Vec<&LiveRepresentation> = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .collect();
-        if let Some(duration) = self.options.duration {
-            let reached = reps.iter().all(|rep| {
-                let stream = self.stream_of(rep);
-                let Some(&start) = self.state.starts.get(&stream) else {
-                    return false;
-                };
-                self.state
-                    .ends
-                    .get(&stream)
-                    .is_some_and(|&end| end >= start.saturating_add(duration.as_nanos() as i128))
-            });
-            if reached && !reps.is_empty() {
-                return Some(StopReason::Duration);
-            }
-        }
-        if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.1)) {
-            return None;
-        }
-        if self
-            .live
-            .attributes
-            .availability_end_time
-            .is_some_and(|a| a.instant <= t)
-        {
-            return Some(StopReason::AvailabilityEnd);
-        }
-        Some(match self.live.end() {
-            PresentationEnd::Static => StopReason::Static,
-            PresentationEnd::At {
-                reason: EndReason::MediaPresentationDuration | EndReason::LastPeriodDuration,
-                ..
-            }
-            | PresentationEnd::Open => StopReason::MediaEnd,
-        })
-    }
-
-    /// Whether a segment starting at `start` lies before the end the manifest now gives (all
-    /// do while it gives none).
-    fn before_the_end(&self, start: i128) -> bool {
-        let end = match self.live.end() {
-            PresentationEnd::At { end, .. } => Some(end),
-            PresentationEnd::Static => self.live.media_presentation_duration.or_else(|| {
-                let last = self.live.periods.last()?;
-                last.duration.map(|d| last.start.saturating_add(d))
-            }),
-            PresentationEnd::Open => None,
-        };
-        end.is_none_or(|end| start < i128::from(end))
-    }
-
-    /// Drops the failed segments that start after the end the manifest now gives: counted from
-    /// the clock before the end was known, they never existed.
-    fn forget_past_the_end(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        self.pending = pending
-            .into_iter()
-            .filter(|(_, p)| self.before_the_end(p.1))
-            .collect();
-    }
-
     /// Sleeps until the next segment is surely available, the next refresh, or a retry.
     async fn sleep(&self) {
         let now = self.local.now();
         let t = self.surely_now();
         let mut wake = now + MAX_SLEEP_NS;
-        for rep in self.live.representations.iter().filter(|r| self.selected(r)) {
+        for rep in self
+            .live
+            .representations
+            .iter()
+            .filter(|r| self.selected(r))
+        {
             if let Some(at) = self.live.next_availability(rep, t) {
                 wake = wake.min(self.sync.local_time_when_surely(at));
             }
@@ -632,138 +555,6 @@ impl<'a> Session<'a> {
         tokio::select! {
             _ = tokio::time::sleep_until(self.local.instant_at(wake).into()) => {}
             _ = self.cancel.cancelled() => {}
-        }
-    }
-
-    /// When the snapshot in use runs out (local time): `minimumUpdatePeriod` after its fetch
-    /// began (0: at once); none when the manifest says it never changes.
-    fn refresh_deadline(&self) -> Option<UnixNanos> {
-        let mup = self.live.attributes.minimum_update_period?;
-        Some(self.fetched_at + i128::from(mup))
-    }
-
-    /// Refreshes the manifest when its snapshot has run out (or when a closed timeline has no
-    /// next segment to wait for). A 404/410 that lasts past the grace period ends the recording.
-    async fn refresh_if_due(&mut self) -> Result<Option<StopReason>, RecordError> {
-        let now = self.local.now();
-        let t = self.surely_now();
-        let stuck = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .all(|r| self.live.next_availability(r, t).is_none());
-        let rested = self
-            .last_attempt
-            .is_none_or(|at| at.elapsed().as_nanos() as i128 >= RETRY_NS);
-        let due = self.refresh_deadline().is_some_and(|d| now >= d)
-            || (stuck && self.live.dynamic && rested);
-        if !due {
-            return Ok(None);
-        }
-        let fetched = fetch_manifest(
-            self.client,
-            &self.refresh_url,
-            Some(&self.validators),
-            &self.options.fetch,
-            &NoProgress,
-            self.cancel,
-        )
-        .await;
-        let fetched = match fetched {
-            Ok(f) => f,
-            Err(crate::fetch::ManifestError::Interrupted { .. }) => return Ok(None),
-            Err(e) => {
-                // The next attempt waits as a refresh would (at least the retry delay).
-                self.fetched_at = now;
-                self.last_attempt = Some(Instant::now());
-                let text = e.to_string();
-                if text.contains("HTTP 404") || text.contains("HTTP 410") {
-                    let since = *self.gone_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= self.options.gone_grace {
-                        return Ok(Some(StopReason::ManifestGone));
-                    }
-                }
-                if !self.failing {
-                    self.failing = true;
-                    self.sink.event(&LiveEvent::Warning(&format!(
-                        "{text}; going on with the last manifest, asking again"
-                    )));
-                }
-                return Ok(None);
-            }
-        };
-        if self.failing {
-            self.failing = false;
-            self.sink
-                .event(&LiveEvent::Warning("the manifest can be fetched again"));
-        }
-        self.last_attempt = Some(Instant::now());
-        self.gone_since = None;
-        self.exchange = exchange_of(&fetched);
-        self.fetched_at = self.exchange.sent;
-        self.validators = fetched.validators.clone();
-        let Some(bytes) = fetched.bytes else {
-            return Ok(None);
-        };
-        let io = |path: PathBuf| move |source| RecordError::Io { path, source };
-        self.archive
-            .keep(&bytes, Some(&publish_text(&bytes)))
-            .map_err(io(self.out.root().join(crate::store::META_DIR)))?;
-        let live = match LivePresentation::parse(&bytes, &fetched.final_url) {
-            Ok(live) => live,
-            Err(e) => {
-                self.sink.event(&LiveEvent::Warning(&format!(
-                    "{}: the refreshed manifest cannot be read ({e}); going on with the last one",
-                    fetched.final_url
-                )));
-                return Ok(None);
-            }
-        };
-        let publish = live.attributes.publish_time.map(|p| p.instant);
-        // End signals are only ever added (a presentation never turns from static back to
-        // dynamic, a duration once given stays): a snapshot that signals the end is newer than
-        // any without, whatever its publishTime says (origins recompute it at the end).
-        let signals_end = live.end() != PresentationEnd::Open
-            || live.attributes.availability_end_time.is_some();
-        let signalled = self.live.end() != PresentationEnd::Open
-            || self.live.attributes.availability_end_time.is_some();
-        let stale = publish.is_some() && publish < self.state.publish_time;
-        if stale && !(signals_end && !signalled) {
-            self.sink.event(&LiveEvent::Warning(
-                "a refresh returned an older publishTime: archived, not applied",
-            ));
-            return Ok(None);
-        }
-        self.state.publish_time = publish.max(self.state.publish_time);
-        self.refresh_url = location(&live, &fetched.final_url);
-        self.live = live;
-        Ok(None)
-    }
-
-    fn resync_due(&self) -> bool {
-        self.resync_wanted || self.synced_at.elapsed() >= self.options.resync_every
-    }
-
-    async fn resync(&mut self) {
-        self.resync_wanted = false;
-        self.synced_at = Instant::now();
-        let found = synchronise(
-            &self.live.attributes.utc_timing,
-            &self.exchange,
-            &mut EngineTime(self.client.clone()),
-        )
-        .await;
-        match found {
-            Ok(sync) => {
-                self.sink.event(&LiveEvent::Clock(&sync.describe()));
-                self.sync = sync;
-                self.local = LocalClock::new();
-            }
-            Err(e) => self.sink.event(&LiveEvent::Warning(&format!(
-                "re-synchronising the clock failed ({e}); keeping {}",
-                self.sync.describe()
-            ))),
         }
     }
 
@@ -794,86 +585,4 @@ impl<'a> Session<'a> {
             what: format!("the live recorder does not follow {what} yet"),
         }
     }
-
-    /// Writes the recording's static MPD and the state, atomically.
-    fn save(&self) -> Result<(), RecordError> {
-        let path = self.out.root().join(&self.manifest_name);
-        self.state
-            .recording
-            .write(&path)
-            .map_err(|e| RecordError::Io {
-                path: e.path,
-                source: e.source,
-            })?;
-        self.state.save(self.out.root()).map_err(|source| RecordError::Io {
-            path: super::state::state_path(self.out.root()),
-            source,
-        })
-    }
-
-    fn summary(&self, stopped: StopReason) -> RecordSummary {
-        let mut recorded: HashMap<String, usize> = HashMap::new();
-        for period in &self.state.recording.periods {
-            for set in &period.adaptation_sets {
-                for rep in &set.representations {
-                    let stream = stream_key(&SegmentId {
-                        period: period.id.clone(),
-                        adaptation_set: set.id.clone(),
-                        representation: rep.id.clone(),
-                        key: SegmentKey::Number(0),
-                    });
-                    recorded.insert(stream, rep.segments.len());
-                }
-            }
-        }
-        let representations = self
-            .state
-            .starts
-            .iter()
-            .map(|(stream, &start)| {
-                let end = self.state.ends.get(stream).copied().unwrap_or(start);
-                let segments = recorded.get(stream).copied().unwrap_or(0);
-                RepresentationSummary {
-                    stream: stream.clone(),
-                    segments,
-                    start_seconds: seconds(start),
-                    end_seconds: seconds(end.max(start)),
-                }
-            })
-            .collect();
-        RecordSummary {
-            manifest: self.manifest_name.clone(),
-            downloaded_segments: self.downloaded,
-            complete_segments: self.complete,
-            bytes: self.bytes,
-            gaps: self.state.gaps.clone(),
-            representations,
-            clock_offset_seconds: seconds(self.sync.offset),
-            clock_uncertainty_seconds: seconds(i128::from(self.sync.uncertainty)),
-            clock: self.sync.describe(),
-            manifest_snapshots: self.archive.count(),
-            stopped,
-            elapsed_seconds: self.started.elapsed().as_secs_f64(),
-        }
-    }
-}
-
-/// The URL of the next refresh: the manifest's `Location` (resolved against where it came
-/// from), else the URL it came from after redirects.
-fn location(live: &LivePresentation, final_url: &Url) -> Url {
-    live.attributes
-        .location
-        .as_deref()
-        .and_then(|l| final_url.join(l.trim()).ok())
-        .unwrap_or_else(|| final_url.clone())
-}
-
-/// `MPD@publishTime` as written (for the snapshot's file name).
-fn publish_text(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    text.split("publishTime=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("no-publish-time")
-        .to_string()
 }

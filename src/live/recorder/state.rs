@@ -149,7 +149,13 @@ impl SnapshotArchive {
         let stamp: String = publish_time
             .unwrap_or("no-publish-time")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = self.dir.join(format!("{:06}-{stamp}.mpd", self.next));
         write_atomically(&path, bytes)?;
