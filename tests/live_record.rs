@@ -499,3 +499,46 @@ fn list_prints_the_segments_available_now() {
     }
     assert!(origin.early_requests().is_empty());
 }
+
+#[test]
+fn refreshes_go_to_location_and_a_stale_snapshot_is_not_applied() {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 10);
+    origin.update(|c| c.location = Some("live/other.mpd".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let child = start(&origin, dir.path(), &["--duration", "5", "--json"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    // A CDN serves an old copy for a while.
+    origin.update(|c| c.manifest_lag = 3 * SEC);
+    std::thread::sleep(Duration::from_millis(1500));
+    origin.update(|c| c.manifest_lag = 0);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("older publishTime"), "{stderr}");
+    let recorded = check_recording(&origin, dir.path());
+    assert!(contiguous(&recorded));
+    let manifests: Vec<LoggedRequest> = origin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(".mpd"))
+        .collect();
+    // The first fetch (the command's, which finds the manifest live, then the recorder's)
+    // asks for the URL given; every refresh for the Location.
+    let first = manifests
+        .iter()
+        .take_while(|r| r.path == "/live/manifest.mpd")
+        .count();
+    assert!((1..=2).contains(&first), "{manifests:?}");
+    assert!(manifests.len() > first + 3, "{manifests:?}");
+    assert!(
+        manifests[first..]
+            .iter()
+            .all(|r| r.path == "/live/other.mpd"),
+        "{manifests:?}"
+    );
+    // The stale copies are archived with the rest.
+    let snapshots = std::fs::read_dir(dir.path().join(".dashget/manifests"))
+        .unwrap()
+        .count();
+    assert!(snapshots >= 4, "{snapshots}");
+}

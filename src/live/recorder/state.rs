@@ -169,3 +169,78 @@ impl SnapshotArchive {
         self.next
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(key: SegmentKey) -> SegmentId {
+        SegmentId {
+            period: "p 0".into(),
+            adaptation_set: "1".into(),
+            representation: "video/avc1".into(),
+            key,
+        }
+    }
+
+    #[test]
+    fn a_stream_key_is_the_identity_without_its_segment() {
+        for key in [
+            SegmentKey::Time(-5),
+            SegmentKey::Number(7),
+            SegmentKey::Resource {
+                url: "http://h/a/b.m4s".into(),
+                range: Some((0, 9)),
+            },
+        ] {
+            assert_eq!(stream_key(&id(key)), "p%200/1/video%2Favc1");
+        }
+    }
+
+    #[test]
+    fn journal_identities_keep_the_key() {
+        use crate::store::SegmentKey as J;
+        assert_eq!(journal_identity(&id(SegmentKey::Time(-5))).key, J::Time(-5));
+        assert_eq!(
+            journal_identity(&id(SegmentKey::Number(7))).key,
+            J::Number(7)
+        );
+        let whole = SegmentKey::Resource {
+            url: "http://h/x".into(),
+            range: None,
+        };
+        assert_eq!(
+            journal_identity(&id(whole)).key,
+            J::Range(key_of("http://h/x"), 0, u64::MAX)
+        );
+    }
+
+    #[test]
+    fn the_archive_keeps_each_distinct_snapshot_once_and_continues_its_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut archive = SnapshotArchive::open(dir.path());
+        let first = archive
+            .keep(b"<MPD/>", Some("2026-01-01T00:00:00Z"))
+            .unwrap();
+        assert!(first.unwrap().ends_with("000000-2026-01-01T00_00_00Z.mpd"));
+        assert!(archive.keep(b"<MPD/>", None).unwrap().is_none());
+        assert!(archive.keep(b"<MPD a=''/>", None).unwrap().is_some());
+        let mut again = SnapshotArchive::open(dir.path());
+        assert_eq!(again.count(), 2);
+        assert!(again.keep(b"<MPD a=''/>", None).unwrap().is_none());
+        let third = again.keep(b"<MPD b=''/>", Some("x/y")).unwrap().unwrap();
+        assert!(third.ends_with("000002-x_y.mpd"), "{}", third.display());
+    }
+
+    #[test]
+    fn the_state_of_another_manifest_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = RecorderState {
+            manifest_url: "http://a/m.mpd".into(),
+            ..RecorderState::default()
+        };
+        state.save(dir.path()).unwrap();
+        assert!(RecorderState::load(dir.path(), "http://a/m.mpd").is_some());
+        assert!(RecorderState::load(dir.path(), "http://b/m.mpd").is_none());
+    }
+}
