@@ -10,15 +10,14 @@
 //! integer ticks: nothing here is a float.
 
 mod addressing;
-pub mod attributes;
 pub mod availability;
 pub mod clock;
 pub mod recorder;
 pub mod recording;
-pub mod time;
+pub use crate::mpd::time;
 mod window;
 
-pub use attributes::{AvailabilityOffset, LiveAttributes, UtcTiming, read_live_attributes};
+pub use crate::mpd::live::{AvailabilityOffset, LiveAttributes, UtcTiming};
 pub use availability::{
     EndReason, LivePeriod, LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd,
     SegmentId, SegmentKey,
@@ -30,9 +29,6 @@ pub enum LiveError {
     /// The manifest does not parse.
     #[error(transparent)]
     Parse(#[from] crate::mpd::ParseError),
-    /// A live attribute does not parse.
-    #[error(transparent)]
-    Attribute(#[from] attributes::AttributeError),
     /// A dynamic manifest without `availabilityStartTime`: nothing can be placed in time.
     #[error("MPD@type is dynamic but MPD@availabilityStartTime is missing")]
     NoAvailabilityStartTime,
