@@ -262,6 +262,18 @@ impl<'a> Session<'a> {
         self.sync.server_time(self.local.now()) - i128::from(self.sync.uncertainty)
     }
 
+    /// Whether the snapshot describes no further segment to wait for at `t` (a closed timeline
+    /// of a dynamic manifest): only a refresh can bring more.
+    fn stuck(&self, t: UnixNanos) -> bool {
+        self.live.dynamic
+            && self
+                .live
+                .representations
+                .iter()
+                .filter(|r| self.selected(r))
+                .all(|r| self.live.next_availability(r, t).is_none())
+    }
+
     fn selected(&self, rep: &LiveRepresentation) -> bool {
         self.options.reps.is_empty() || self.options.reps.contains(&rep.id)
     }
@@ -539,13 +551,7 @@ impl<'a> Session<'a> {
         if let Some(deadline) = self.refresh_deadline() {
             wake = wake.min(deadline);
         }
-        let stuck = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .all(|r| self.live.next_availability(r, t).is_none());
-        if !self.pending.is_empty() || (stuck && self.live.dynamic) {
+        if !self.pending.is_empty() || self.stuck(t) {
             wake = wake.min(now + RETRY_NS);
         }
         if let Some(until) = self.options.until {

@@ -26,17 +26,11 @@ impl Session<'_> {
     pub(super) async fn refresh_if_due(&mut self) -> Result<Option<StopReason>, RecordError> {
         let now = self.local.now();
         let t = self.surely_now();
-        let stuck = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .all(|r| self.live.next_availability(r, t).is_none());
+        let stuck = self.stuck(t);
         let rested = self
             .last_attempt
             .is_none_or(|at| at.elapsed().as_nanos() as i128 >= RETRY_NS);
-        let due = self.refresh_deadline().is_some_and(|d| now >= d)
-            || (stuck && self.live.dynamic && rested);
+        let due = self.refresh_deadline().is_some_and(|d| now >= d) || (stuck && rested);
         if !due {
             return Ok(None);
         }
