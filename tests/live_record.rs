@@ -108,6 +108,33 @@ fn check_recording(origin: &LiveOrigin, dir: &Path) -> Vec<Recorded> {
         r.segments
             .push((segment.time.unwrap(), segment.duration.unwrap(), path));
     }
+    // Exactly those: no media file on disk that the recording's MPD does not name.
+    let named: std::collections::HashSet<String> = recorded
+        .iter()
+        .flat_map(|r| r.segments.iter().map(|s| s.2.clone()))
+        .collect();
+    for period in std::fs::read_dir(dir).unwrap().flatten() {
+        if !period.path().is_dir() || period.file_name() == ".dashget" {
+            continue;
+        }
+        for track in std::fs::read_dir(period.path()).unwrap().flatten() {
+            for file in std::fs::read_dir(track.path()).unwrap().flatten() {
+                let name = file.file_name().to_string_lossy().to_string();
+                if name == "init.m4s" || name.ends_with(".part") {
+                    continue;
+                }
+                let path = format!(
+                    "{}/{}/{name}",
+                    period.file_name().to_string_lossy(),
+                    track.file_name().to_string_lossy()
+                );
+                assert!(
+                    named.contains(&path),
+                    "{path} is not in the recording's MPD"
+                );
+            }
+        }
+    }
     let dump = Command::new(env!("CARGO_BIN_EXE_mp4dump"))
         .arg("-d")
         .arg(dir)
@@ -541,4 +568,18 @@ fn refreshes_go_to_location_and_a_stale_snapshot_is_not_applied() {
         .unwrap()
         .count();
     assert!(snapshots >= 4, "{snapshots}");
+}
+
+#[test]
+fn an_encoder_gap_in_a_timeline_is_a_hole_not_a_missing_segment() {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 10);
+    let at = elapsed(&origin) + 1;
+    origin.update(|c| c.encoder_gaps = vec![(at * SEC, (at + 1) * SEC)]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&origin, dir.path(), &["--duration", "4", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(summary(&out)["gaps"].as_array().unwrap().is_empty());
+    let recorded = check_recording(&origin, dir.path());
+    // The manifest never listed the segments of the outage: the recording shows the hole.
+    assert!(!contiguous(&recorded));
 }
