@@ -218,15 +218,6 @@ pub enum RecordError {
     },
 }
 
-/// Whether a manifest is live and needs the recorder (a dynamic manifest with an update
-/// period or an open end). A dynamic manifest that is fully described (no
-/// `minimumUpdatePeriod`, its end known) is recorded too, from its oldest segment, and ends at
-/// once: the same as a static mirror of what is still available.
-pub fn is_dynamic(bytes: &[u8]) -> bool {
-    crate::mpd::parse_mpd(bytes)
-        .is_ok_and(|mpd| mpd.presentation_type == crate::mpd::PresentationType::Dynamic)
-}
-
 /// Records the live presentation of `options` until it stops; see the module documentation.
 pub async fn record(
     client: &reqwest::Client,
