@@ -87,7 +87,7 @@ async fn the_library_clock_finds_the_origin_skew_with_every_scheme() {
             let origin = LiveOrigin::start(config);
             origin.set_skew(skew);
             let (bytes, manifest) = fetch_manifest(&client, &origin).await;
-            let attributes = dashget::live::read_live_attributes(&bytes).unwrap();
+            let attributes = dashget::mpd::parse_mpd(&bytes).unwrap().live;
             let sync = synchronise(
                 &attributes.utc_timing,
                 &manifest,

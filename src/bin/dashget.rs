@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Parser;
 use dashget::fetch;
 
+#[path = "dashget/live.rs"]
+mod live;
 #[path = "dashget/progress.rs"]
 mod progress;
 
@@ -71,6 +73,15 @@ struct Args {
     /// Do not verify TLS certificates at all (anyone on the path can then alter the download).
     #[arg(long)]
     insecure: bool,
+    /// Live: start from the oldest segment in the time-shift buffer, not the live edge.
+    #[arg(long = "from-start")]
+    from_start: bool,
+    /// Live: stop once every representation holds this much media (seconds) from where it began.
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Live: stop at this wall-clock time (RFC 3339, e.g. 2026-11-28T21:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -123,13 +134,18 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let client = fetch::build_client(&options)?;
     // The manifest is retried like any request, silently: --list prints the plan, or one line
     // saying why there is none.
-    let (_, plan) = fetch::load_plan(
-        &mirror_options(&args, options),
+    let loaded = fetch::load_plan(
+        &mirror_options(&args, options.clone()),
         &client,
         &fetch::NoProgress,
         &fetch::Cancel::new(),
     )
-    .await?;
+    .await;
+    let plan = match loaded {
+        Ok((_, plan)) => plan,
+        Err(fetch::MirrorError::Live(_)) => return list_live(&args, options, &client).await,
+        Err(e) => return Err(e.into()),
+    };
     for warning in &plan.warnings {
         eprintln!("dashget: warning: {warning}");
     }
@@ -175,8 +191,16 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let mirror = mirror_options(&args, options);
-    let result = fetch::mirror(&mirror, sink, &cancel).await;
+    let mirror = mirror_options(&args, options.clone());
+    let result = match fetch::mirror(&mirror, sink, &cancel).await {
+        Err(fetch::MirrorError::Live(_)) => {
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+            return record(&args, options, verbosity, use_bar, &cancel).await;
+        }
+        other => other,
+    };
     if let Some(bar) = &bar {
         bar.finish();
     }
@@ -196,6 +220,107 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Exit code of a recording that stopped on Ctrl-C (after writing what was recorded).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// The recorder's options from the command line.
+fn record_options(
+    args: &Args,
+    fetch: fetch::FetchOptions,
+) -> anyhow::Result<dashget::live::recorder::RecordOptions> {
+    let url = url::Url::parse(&args.mpd)?;
+    let mut options = dashget::live::recorder::RecordOptions::new(url, args.output.clone(), fetch);
+    options.reps = args.reps.clone();
+    options.from_start = args.from_start;
+    if let Some(d) = args.duration {
+        if !(d.is_finite() && d > 0.0) {
+            anyhow::bail!("--duration must be a positive number of seconds");
+        }
+        options.duration = Some(Duration::from_secs_f64(d));
+    }
+    if let Some(text) = &args.until {
+        let at = dashget::live::time::parse_datetime(text)
+            .ok()
+            .filter(|t| t.has_zone)
+            .ok_or_else(|| {
+                anyhow::anyhow!("--until {text:?} is not an RFC 3339 time with a zone")
+            })?;
+        options.until = Some(at.instant);
+    }
+    if let Some(ms) = std::env::var(ENV_LIVE_GRACE_MS)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.gone_grace = Duration::from_millis(ms);
+    }
+    Ok(options)
+}
+
+/// How long a live manifest may stay 404/410 before the presentation counts as ended, in
+/// milliseconds (tests shorten it).
+const ENV_LIVE_GRACE_MS: &str = "DASHGET_LIVE_GRACE_MS";
+
+/// Records a live presentation; exit 0 (ended or limit reached, nothing missing), 1 (gaps),
+/// 130 (Ctrl-C).
+async fn record(
+    args: &Args,
+    options: fetch::FetchOptions,
+    verbosity: Verbosity,
+    use_bar: bool,
+    cancel: &fetch::Cancel,
+) -> anyhow::Result<ExitCode> {
+    let record = record_options(args, options)?;
+    let client = fetch::build_client(&record.fetch)?;
+    let lines = live::LiveLines::new(verbosity, use_bar);
+    let result = dashget::live::recorder::record(&client, &record, &lines, cancel).await;
+    lines.finish();
+    let summary = result?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+        if !summary.gaps.is_empty() {
+            live::print_summary(&summary, &args.output, Verbosity::Quiet);
+        }
+    } else {
+        live::print_summary(&summary, &args.output, verbosity);
+    }
+    Ok(
+        if summary.stopped == dashget::live::recorder::StopReason::Interrupted {
+            ExitCode::from(EXIT_INTERRUPTED)
+        } else if summary.gaps.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// `--list` on a live manifest: the segments available now.
+async fn list_live(
+    args: &Args,
+    options: fetch::FetchOptions,
+    client: &reqwest::Client,
+) -> anyhow::Result<ExitCode> {
+    let record = record_options(args, options)?;
+    let lines = live::LiveLines::new(
+        if args.quiet {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        },
+        false,
+    );
+    let list =
+        dashget::live::recorder::available_now(client, &record, &lines, &fetch::Cancel::new())
+            .await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match dashget::live::recorder::write_list(&list, args.json, &mut out) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--list`: one line per segment, in plan order; with `--json`, one JSON object per line.

@@ -59,6 +59,10 @@ pub enum MirrorError {
         /// The ids the manifest has.
         known: String,
     },
+    /// The manifest at this URL is live (`type="dynamic"`): it is recorded, not mirrored
+    /// (`crate::live::recorder`).
+    #[error("{0}: the manifest is live (type=\"dynamic\"); it is recorded, not mirrored")]
+    Live(Url),
     /// The output folder or the manifest's copy cannot be written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -88,7 +92,8 @@ pub async fn load_manifest(
     )?)
 }
 
-/// Reads and plans the manifest of `options`, keeping the `-r` representations.
+/// Reads and plans the manifest of `options`, keeping the `-r` representations. A live
+/// manifest at a URL is not planned: [`MirrorError::Live`] says to record it instead.
 pub async fn load_plan(
     options: &MirrorOptions,
     client: &reqwest::Client,
@@ -96,6 +101,14 @@ pub async fn load_plan(
     cancel: &Cancel,
 ) -> Result<(LoadedManifest, Plan), MirrorError> {
     let loaded = load_manifest(options, client, sink, cancel).await?;
+    // A live manifest at a URL is for the recorder, which follows it over time.
+    if mpd::is_url(&options.source)
+        && options.base_url.is_none()
+        && mpd::parse_mpd(&loaded.bytes)
+            .is_ok_and(|m| m.presentation_type == mpd::PresentationType::Dynamic)
+    {
+        return Err(MirrorError::Live(loaded.url));
+    }
     let mut plan = plan::plan(&loaded.bytes, &loaded.url).map_err(|error| MirrorError::Plan {
         source_name: options.source.clone(),
         error,

@@ -16,11 +16,11 @@
 mod answer;
 mod attempt;
 mod events;
-mod http;
+pub(crate) mod http;
 mod manifest;
 mod mirror;
 mod resource;
-mod retry;
+pub(crate) mod retry;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -62,25 +62,19 @@ pub(crate) struct Addressing {
     pub runs: Vec<Run>,
 }
 
-/// Resolves the first non-empty BaseURL of a level against `parent`.
+/// Resolves the first non-empty BaseURL of a level against `parent`, by the plan's rule.
 pub(crate) fn resolve_base(parent: &Url, base_urls: &[String]) -> Result<Url, String> {
-    match base_urls.iter().find(|b| !b.is_empty()) {
-        None => Ok(parent.clone()),
-        Some(b) => parent
-            .join(b)
-            .map_err(|e| format!("BaseURL \"{b}\" is not a valid URL reference: {e}")),
-    }
+    crate::plan::resolve_base(parent, base_urls, "BaseURL")
+        .map(|(url, _)| url)
+        .map_err(|e| e.to_string())
 }
 
+/// Parses `first-last` by the plan's rule; `what` names the attribute in the error.
 fn parse_range(text: &str, what: &str) -> Result<ByteRange, String> {
-    let bad = || format!("{what} \"{text}\" is not a byte range first-last");
-    let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
-    let first: u64 = first.trim().parse().map_err(|_| bad())?;
-    let last: u64 = last.trim().parse().map_err(|_| bad())?;
-    if last < first {
-        return Err(bad());
-    }
-    Ok(ByteRange { first, last })
+    crate::plan::parse_range(text, || what.to_string()).map_err(|e| match e {
+        crate::plan::AddressingError::Invalid(message) => message,
+        other => format!("{what}: {other:?}"),
+    })
 }
 
 fn join(base: &Url, reference: &str, what: &str) -> Result<Url, String> {

@@ -17,9 +17,9 @@ use url::Url;
 
 use super::LiveError;
 use super::addressing::{self, Context, E9, Media, Run};
-use super::attributes::{AvailabilityOffset, LiveAttributes, read_live_attributes};
 use super::time::UnixNanos;
 use super::window::{Frame, partition};
+use crate::mpd::live::{AvailabilityOffset, LiveAttributes};
 use crate::mpd::{Mpd, PresentationType, parse_mpd};
 use crate::plan::template::Values;
 use crate::plan::{ByteRange, period_timings};
@@ -204,7 +204,7 @@ impl LivePresentation {
     /// Parses a manifest; relative URLs resolve against `manifest_url`.
     pub fn parse(bytes: &[u8], manifest_url: &Url) -> Result<LivePresentation, LiveError> {
         let mpd = parse_mpd(bytes)?;
-        let attributes = read_live_attributes(bytes)?;
+        let attributes = mpd.live.clone();
         LivePresentation::new(&mpd, attributes, manifest_url)
     }
 

@@ -10,8 +10,8 @@
 
 use std::future::Future;
 
-use super::attributes::UtcTiming;
 use super::time::{SECOND, UnixNanos, parse_datetime};
+use crate::mpd::live::UtcTiming;
 
 /// A `UTCTiming` scheme this module can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 
 use url::Url;
 
+use super::LivePresentation;
 use super::clock::{TimingScheme, read_time};
 use super::recording::Recording;
 use super::time::parse_datetime;
-use super::{LivePresentation, read_live_attributes};
 
 const SCHEMES: [TimingScheme; 5] = [
     TimingScheme::HttpXsdate,
@@ -30,7 +30,7 @@ fn random_bytes() {
         for scheme in SCHEMES {
             let _ = read_time(scheme, &bytes, Some(&text));
         }
-        let _ = read_live_attributes(&bytes);
+        let _ = crate::mpd::parse_mpd(&bytes);
         let _ = LivePresentation::parse(&bytes, &url);
     }
 }

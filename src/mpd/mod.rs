@@ -6,9 +6,11 @@
 //! anywhere in it. Here only what planning needs is read, with exact integers for times.
 
 pub mod duration;
+pub mod live;
 mod load;
 mod model;
 mod parse;
+pub mod time;
 
 pub use load::{LoadError, LoadedManifest, MAX_MANIFEST_BYTES, file_name_of, is_url, read_file};
 pub use model::*;

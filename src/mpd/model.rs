@@ -23,6 +23,10 @@ pub struct Mpd {
     pub url_query: Option<UrlQueryInfo>,
     /// The Periods, in document order.
     pub periods: Vec<Period>,
+    /// The live attributes (availability, refresh, `UTCTiming`, per-Representation
+    /// `@availabilityTimeOffset`). Strict in a dynamic manifest; in a static one, where nothing
+    /// needs them, a malformed one leaves them all at their defaults.
+    pub live: super::live::LiveAttributes,
 }
 
 /// `UrlQueryInfo` (or `ExtUrlQueryInfo`) of an `EssentialProperty`/`SupplementalProperty` with

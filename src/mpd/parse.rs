@@ -127,7 +127,13 @@ fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
     for (index, node) in children(root, "Period").enumerate() {
         periods.push(parse_period(node, &at.child(format!("Period[{index}]")))?);
     }
+    let live = match super::live::read_live(root) {
+        Ok(live) => live,
+        Err(e) if presentation_type == PresentationType::Dynamic => return Err(e),
+        Err(_) => super::live::LiveAttributes::default(),
+    };
     Ok(Mpd {
+        live,
         presentation_type,
         media_presentation_duration: duration_attr(root, "mediaPresentationDuration", &at)?,
         base_urls: base_urls(root),

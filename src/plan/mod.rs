@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use url::Url;
 
+use addressing::Context;
 pub use addressing::MAX_SEGMENTS;
 pub(crate) use addressing::{Addressing as InheritedAddressing, merge as merge_segment_info};
-use addressing::{AddressingError, Context};
+pub(crate) use addressing::{AddressingError, parse_range};
 use error::seconds;
 pub use error::{PlanError, PlanWarning};
 pub use paths::SharedFile;
@@ -259,8 +260,9 @@ pub fn plan(manifest: &[u8], manifest_url: &Url) -> Result<Plan, PlanError> {
     plan_mpd(&mpd, manifest_url)
 }
 
-/// Resolves the first non-empty BaseURL of a level against `parent`.
-fn resolve_base(
+/// Resolves the first non-empty BaseURL of a level against `parent` (the live presentation
+/// resolves its levels with it too); also says whether the level has one.
+pub(crate) fn resolve_base(
     parent: &Url,
     base_urls: &[String],
     element: &str,

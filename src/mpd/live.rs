@@ -1,11 +1,12 @@
-//! What a live presentation needs from its manifest beyond the model of [`crate::mpd`]: the
-//! MPD's timing attributes, `Location`, `UTCTiming`, and each Representation's
-//! `@availabilityTimeOffset`. Read from the same bytes, with the same XML settings (no DTD).
+//! What a live presentation needs from its manifest: the MPD's timing attributes, `Location`,
+//! `UTCTiming`, and each Representation's `@availabilityTimeOffset`, read by the manifest
+//! parser from the same document as the rest of the model ([`super::Mpd::live`]).
 
-use roxmltree::{Document, Node, ParsingOptions};
+use roxmltree::Node;
 
+use super::ParseError;
+use super::duration::parse_duration;
 use super::time::{DateTime, parse_datetime};
-use crate::mpd::duration::parse_duration;
 
 /// A `UTCTiming` element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,46 +52,18 @@ pub struct LiveAttributes {
     pub offsets: Vec<Vec<Vec<AvailabilityOffset>>>,
 }
 
-/// Why the live attributes could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AttributeError {
-    /// Not an XML document the manifest parser would accept.
-    #[error("not valid XML: {0}")]
-    NotXml(String),
-    /// An attribute with a value of the wrong form.
-    #[error("{element}@{attribute}: {message}")]
-    BadAttribute {
-        /// Where the element is.
-        element: String,
-        /// The attribute's name.
-        attribute: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-/// Reads the live attributes of a manifest.
-pub fn read_live_attributes(bytes: &[u8]) -> Result<LiveAttributes, AttributeError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| AttributeError::NotXml(e.to_string()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let owned;
-    let doc = match Document::parse_with_options(text, options()) {
-        Ok(doc) => doc,
-        // Undeclared prefixes (`scte35:` in events) are declared and the text parsed again,
-        // as the manifest parser does.
-        Err(roxmltree::Error::UnknownNamespace(..)) => {
-            owned = declare_unknown_prefixes(text);
-            Document::parse_with_options(&owned, options())
-                .map_err(|e| AttributeError::NotXml(e.to_string()))?
-        }
-        Err(e) => return Err(AttributeError::NotXml(e.to_string())),
-    };
-    let root = doc.root_element();
-    let bad = |attribute: &str, message: String| AttributeError::BadAttribute {
-        element: "MPD".into(),
+/// An attribute with a value of the wrong form.
+fn bad_attribute(element: String, attribute: &str, message: String) -> ParseError {
+    ParseError::BadAttribute {
+        element,
         attribute: attribute.into(),
         message,
-    };
+    }
+}
+
+/// Reads the live attributes of the manifest whose root element is `root`.
+pub(super) fn read_live(root: Node) -> Result<LiveAttributes, ParseError> {
+    let bad = |attribute: &str, message: String| bad_attribute("MPD".into(), attribute, message);
     let date = |name: &str| {
         root.attribute(name)
             .map(|v| parse_datetime(v).map_err(|e| bad(name, e.to_string())))
@@ -156,7 +129,7 @@ impl AvailabilityOffset {
 
 /// The offset one level adds: its first BaseURL's and its segment information element's
 /// (IOP: the sum of all `@availabilityTimeOffset` values that apply).
-fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, AttributeError> {
+fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, ParseError> {
     let mut offset = AvailabilityOffset {
         nanos: Some(0),
         complete: true,
@@ -179,15 +152,13 @@ fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, AttributeErr
             let nanos = if value.eq_ignore_ascii_case("INF") {
                 None
             } else {
-                Some(
-                    parse_duration(value).map_err(|_| AttributeError::BadAttribute {
-                        element: format!("{at}/{name}"),
-                        attribute: "availabilityTimeOffset".into(),
-                        message: format!(
-                            "\"{value}\" is not a non-negative number of seconds or INF"
-                        ),
-                    })?,
-                )
+                Some(parse_duration(value).map_err(|_| {
+                    bad_attribute(
+                        format!("{at}/{name}"),
+                        "availabilityTimeOffset",
+                        format!("\"{value}\" is not a non-negative number of seconds or INF"),
+                    )
+                })?)
             };
             offset = offset.add(AvailabilityOffset {
                 nanos,
@@ -201,66 +172,18 @@ fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, AttributeErr
     Ok(offset)
 }
 
-/// The manifest parser's settings: no DTD (hence no entity expansion), bounded size.
-fn options<'input>() -> ParsingOptions<'input> {
-    ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: 5_000_000,
-        ..ParsingOptions::default()
-    }
-}
-
 fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
     node.children()
         .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
-/// Declares every `prefix:` used in the text on the root element (up to 32 of them).
-fn declare_unknown_prefixes(text: &str) -> String {
-    let mut out = text.to_string();
-    for _ in 0..32 {
-        let prefix = match Document::parse_with_options(&out, options()) {
-            Err(roxmltree::Error::UnknownNamespace(prefix, _)) => prefix,
-            _ => return out,
-        };
-        let safe = !prefix.is_empty()
-            && prefix
-                .chars()
-                .all(|c| c.is_alphanumeric() || "_-.".contains(c));
-        let root_name_end = root_tag_name_end(&out);
-        match root_name_end {
-            Some(at) if safe => out.insert_str(
-                at,
-                &format!(" xmlns:{prefix}=\"urn:dashget:undeclared:{prefix}\""),
-            ),
-            _ => return out,
-        }
-    }
-    out
-}
-
-/// Where the root element's name ends in the text.
-fn root_tag_name_end(text: &str) -> Option<usize> {
-    let mut pos = 0;
-    loop {
-        let lt = pos + text[pos..].find('<')?;
-        let rest = &text[lt..];
-        pos = if rest.starts_with("<?") {
-            lt + rest.find("?>")? + 2
-        } else if rest.starts_with("<!--") {
-            lt + rest.find("-->")? + 3
-        } else if rest.starts_with("<!") {
-            lt + rest.find('>')? + 1
-        } else {
-            let len = rest[1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
-            return Some(lt + 1 + len);
-        };
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_live_attributes(bytes: &[u8]) -> Result<LiveAttributes, ParseError> {
+        super::super::parse_mpd(bytes).map(|mpd| mpd.live)
+    }
 
     #[test]
     fn reads_timing_attributes_and_sums_offsets() {
@@ -309,13 +232,14 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = read_live_attributes(br#"<MPD availabilityStartTime="soon"/>"#).unwrap_err();
+        let err = read_live_attributes(br#"<MPD type="dynamic" availabilityStartTime="soon"/>"#)
+            .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("MPD@availabilityStartTime: invalid date-time")
         );
         let err = read_live_attributes(
-            br#"<MPD><Period><SegmentTemplate availabilityTimeOffset="-1"/></Period></MPD>"#,
+            br#"<MPD type="dynamic"><Period><SegmentTemplate availabilityTimeOffset="-1"/></Period></MPD>"#,
         )
         .unwrap_err();
         assert!(

@@ -1,0 +1,150 @@
+//! Progress and summary of a live recording: an indicatif line per representation on a
+//! terminal, plain lines otherwise (at most one status line per representation every few
+//! seconds), and the summary as text or JSON.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use dashget::live::recorder::{LiveEvent, LiveSink, RecordSummary};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::progress::Verbosity;
+
+/// How often a plain status line is printed.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+
+/// Prints a recording's events on standard error.
+pub struct LiveLines {
+    verbosity: Verbosity,
+    bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+    last_status: Mutex<Option<Instant>>,
+}
+
+impl LiveLines {
+    /// Bars on a terminal (`bars`), plain lines otherwise.
+    pub fn new(verbosity: Verbosity, bars: bool) -> LiveLines {
+        LiveLines {
+            verbosity,
+            bars: bars.then(|| {
+                (
+                    MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                    Mutex::new(HashMap::new()),
+                )
+            }),
+            last_status: Mutex::new(None),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Removes the bars.
+    pub fn finish(&self) {
+        if let Some((_, bars)) = &self.bars {
+            for bar in bars.lock().unwrap_or_else(|p| p.into_inner()).values() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl LiveSink for LiveLines {
+    fn event(&self, event: &LiveEvent<'_>) {
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        match event {
+            LiveEvent::Warning(text) => self.line(&format!("dashget: warning: {text}")),
+            LiveEvent::Clock(text) => self.line(&format!("dashget: clock: {text}")),
+            LiveEvent::Segment { path, size } => {
+                if self.verbosity == Verbosity::Verbose {
+                    self.line(&format!("dashget: recorded {path} ({size} bytes)"));
+                }
+            }
+            LiveEvent::Gap(gap) => self.line(&format!(
+                "dashget: gap: {} at {:.3}s ({:.3}s): {}",
+                gap.representation, gap.start_seconds, gap.duration_seconds, gap.reason
+            )),
+            LiveEvent::Status(lines) => {
+                let text = |(stream, edge, end, count, gaps): &(String, f64, f64, usize, usize)| {
+                    format!(
+                        "{stream}: edge {edge:.3}s, recorded to {end:.3}s ({count} segments), lag {:.3}s, {gaps} gaps",
+                        (edge - end).max(0.0)
+                    )
+                };
+                match &self.bars {
+                    Some((multi, bars)) => {
+                        let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+                        for line in lines.iter() {
+                            let bar = bars.entry(line.0.clone()).or_insert_with(|| {
+                                let bar = multi.add(ProgressBar::new_spinner());
+                                if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+                                    bar.set_style(style);
+                                }
+                                bar
+                            });
+                            bar.set_message(text(line));
+                            bar.tick();
+                        }
+                    }
+                    None => {
+                        let mut last = self.last_status.lock().unwrap_or_else(|p| p.into_inner());
+                        if last.is_some_and(|l| l.elapsed() < STATUS_EVERY) {
+                            return;
+                        }
+                        *last = Some(Instant::now());
+                        for line in lines.iter() {
+                            eprintln!("dashget: {}", text(line));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The summary of a recording, on standard error.
+pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosity) {
+    if verbosity == Verbosity::Quiet && summary.gaps.is_empty() {
+        return;
+    }
+    if verbosity > Verbosity::Quiet {
+        eprintln!(
+            "dashget: recorded {} segments ({} bytes) in {:.1}s, {} already complete; stopped: {:?}",
+            summary.downloaded_segments,
+            summary.bytes,
+            summary.elapsed_seconds,
+            summary.complete_segments,
+            summary.stopped
+        );
+        for rep in &summary.representations {
+            eprintln!(
+                "dashget:   {}: {} segments, {:.3}s to {:.3}s",
+                rep.stream, rep.segments, rep.start_seconds, rep.end_seconds
+            );
+        }
+        eprintln!("dashget: clock {}", summary.clock);
+        eprintln!(
+            "dashget: the recording: {} ({} manifest snapshots kept)",
+            output.join(&summary.manifest).display(),
+            summary.manifest_snapshots
+        );
+    }
+    if !summary.gaps.is_empty() {
+        eprintln!("dashget: {} segments missing:", summary.gaps.len());
+        for gap in &summary.gaps {
+            eprintln!(
+                "dashget:   {} at {:.3}s ({:.3}s): {}",
+                gap.representation, gap.start_seconds, gap.duration_seconds, gap.reason
+            );
+        }
+    }
+}

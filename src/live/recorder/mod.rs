@@ -1,0 +1,232 @@
+//! The live recorder: follows a dynamic manifest with a synchronised clock and records every
+//! selected representation into the mirrored tree, with the guarantees of a static download
+//! (`.part` + rename, a journal that makes a re-run resume without requests for finished
+//! segments, nothing lost silently). See DESIGN.md, "Live presentations".
+//!
+//! One loop: fetch the manifest (conditional GET, `Location`, an older `publishTime` archived
+//! but not applied), synchronise the clock (again every few minutes and after a 404 at the
+//! edge), fetch what is available and not journalled (earliest due first, `--threads` at
+//! once; a 404 asked again until the segment is due, then a gap), report what expired unfetched
+//! as gaps, rewrite the static MPD of the recording, and sleep until the next segment or the
+//! next refresh. It stops at `--duration`, `--until`, the end of the presentation, or Ctrl-C.
+
+mod list;
+mod net;
+mod session;
+mod state;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+pub use list::{ListedSegment, available_now, write_list};
+pub use state::{Gap, RecorderState};
+
+use crate::fetch::{Cancel, FetchOptions, ManifestError};
+use crate::live::LiveError;
+use crate::live::clock::ClockError;
+use crate::live::time::UnixNanos;
+
+/// What to record, and how.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// The manifest's URL.
+    pub manifest_url: Url,
+    /// The output folder.
+    pub output: PathBuf,
+    /// Only these representations (all when empty).
+    pub reps: Vec<String>,
+    /// Start from the oldest segment in the time-shift buffer instead of the live edge.
+    pub from_start: bool,
+    /// Stop once every representation holds this much media from where it began.
+    pub duration: Option<Duration>,
+    /// Stop at this wall-clock instant (server time, Unix ns).
+    pub until: Option<UnixNanos>,
+    /// How long the manifest may stay 404/410 before the presentation counts as ended.
+    pub gone_grace: Duration,
+    /// How often the clock is synchronised again.
+    pub resync_every: Duration,
+    /// Engine settings (threads, retries, timeouts, headers).
+    pub fetch: FetchOptions,
+}
+
+impl RecordOptions {
+    /// Options with the defaults: live edge, no limit, 10 s grace, re-sync every 5 minutes.
+    pub fn new(manifest_url: Url, output: PathBuf, fetch: FetchOptions) -> RecordOptions {
+        RecordOptions {
+            manifest_url,
+            output,
+            reps: Vec::new(),
+            from_start: false,
+            duration: None,
+            until: None,
+            gone_grace: Duration::from_secs(10),
+            resync_every: Duration::from_secs(300),
+            fetch,
+        }
+    }
+}
+
+/// Why the recording stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// `--duration` reached in every representation.
+    Duration,
+    /// `--until` passed.
+    Until,
+    /// The manifest turned static.
+    Static,
+    /// `mediaPresentationDuration` or the last Period's duration reached.
+    MediaEnd,
+    /// `availabilityEndTime` passed.
+    AvailabilityEnd,
+    /// The manifest stayed 404/410 past the grace period.
+    ManifestGone,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Per representation, what the recording holds.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RepresentationSummary {
+    /// `period/adaptation-set/representation`.
+    pub stream: String,
+    /// Segments recorded (this run and earlier ones).
+    pub segments: usize,
+    /// Where its recording began, seconds after AST.
+    pub start_seconds: f64,
+    /// The end of what is recorded or reported, seconds after AST.
+    pub end_seconds: f64,
+}
+
+/// What a recording did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordSummary {
+    /// The static manifest of the recording (relative to the output folder).
+    pub manifest: String,
+    /// Segments fetched in this run (init segments included).
+    pub downloaded_segments: usize,
+    /// Segments already journalled (no request made).
+    pub complete_segments: usize,
+    /// Bytes received in this run.
+    pub bytes: u64,
+    /// Every gap of the recording, with its time and reason.
+    pub gaps: Vec<Gap>,
+    /// Per representation.
+    pub representations: Vec<RepresentationSummary>,
+    /// Server time − local time, seconds.
+    pub clock_offset_seconds: f64,
+    /// How far the true offset may be from it, seconds.
+    pub clock_uncertainty_seconds: f64,
+    /// Where the time came from, in words.
+    pub clock: String,
+    /// Manifest snapshots kept under `.dashget/manifests/`.
+    pub manifest_snapshots: usize,
+    /// Why it stopped.
+    pub stopped: StopReason,
+    /// Wall time, seconds.
+    pub elapsed_seconds: f64,
+}
+
+impl RecordSummary {
+    /// True when the recording holds every segment of its span and was not interrupted.
+    pub fn is_complete(&self) -> bool {
+        self.gaps.is_empty() && self.stopped != StopReason::Interrupted
+    }
+}
+
+/// What the recorder reports as it goes; the binary prints it.
+#[derive(Debug, Clone)]
+pub enum LiveEvent<'a> {
+    /// Something the user should hear about (a clock fallback, a stale snapshot).
+    Warning(&'a str),
+    /// The clock was synchronised.
+    Clock(&'a str),
+    /// A segment was recorded.
+    Segment {
+        /// Its path, relative to the output folder.
+        path: &'a str,
+        /// Its size.
+        size: u64,
+    },
+    /// A segment could not be had.
+    Gap(&'a Gap),
+    /// Per representation after a batch: `(stream, live edge s, recorded up to s, segments, gaps)`.
+    Status(&'a [(String, f64, f64, usize, usize)]),
+}
+
+/// Receives [`LiveEvent`]s.
+pub trait LiveSink: Send + Sync {
+    /// Handles one event.
+    fn event(&self, event: &LiveEvent<'_>);
+}
+
+/// A sink that drops every event.
+pub struct Silent;
+
+impl LiveSink for Silent {
+    fn event(&self, _: &LiveEvent<'_>) {}
+}
+
+/// Why a recording could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The first manifest could not be fetched.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The manifest cannot be followed.
+    #[error("{url}: {error}")]
+    Live {
+        /// The manifest URL.
+        url: String,
+        /// What is wrong.
+        error: LiveError,
+    },
+    /// No clock.
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    /// `-r` named representations the manifest does not have.
+    #[error("{url}: no representation with id {ids} (the manifest has: {known})")]
+    UnknownReps {
+        /// The manifest URL.
+        url: String,
+        /// The unknown ids.
+        ids: String,
+        /// The known ids.
+        known: String,
+    },
+    /// Something the recorder does not do.
+    #[error("{url}: {what}")]
+    Unsupported {
+        /// The manifest URL.
+        url: String,
+        /// What.
+        what: String,
+    },
+    /// The output folder cannot be written.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A file of the recording cannot be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Records the live presentation of `options` until it stops; see the module documentation.
+pub async fn record(
+    client: &reqwest::Client,
+    options: &RecordOptions,
+    sink: &dyn LiveSink,
+    cancel: &Cancel,
+) -> Result<RecordSummary, RecordError> {
+    session::Session::start(client, options, sink, cancel)
+        .await?
+        .run()
+        .await
+}

@@ -1,0 +1,162 @@
+//! Refreshing the manifest and the clock during a recording.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use url::Url;
+
+use super::super::net::EngineTime;
+use super::super::{LiveEvent, RecordError, StopReason};
+use super::{RETRY_NS, Session, exchange_of};
+use crate::fetch::{NoProgress, fetch_manifest};
+use crate::live::clock::{LocalClock, synchronise};
+use crate::live::time::UnixNanos;
+use crate::live::{LivePresentation, PresentationEnd};
+
+impl Session<'_> {
+    /// When the snapshot in use runs out (local time): `minimumUpdatePeriod` after its fetch
+    /// began (0: at once); none when the manifest says it never changes.
+    pub(super) fn refresh_deadline(&self) -> Option<UnixNanos> {
+        let mup = self.live.attributes.minimum_update_period?;
+        Some(self.fetched_at + i128::from(mup))
+    }
+
+    /// Refreshes the manifest when its snapshot has run out (or when a closed timeline has no
+    /// next segment to wait for). A 404/410 that lasts past the grace period ends the recording.
+    pub(super) async fn refresh_if_due(&mut self) -> Result<Option<StopReason>, RecordError> {
+        let now = self.local.now();
+        let t = self.surely_now();
+        let stuck = self.stuck(t);
+        let rested = self
+            .last_attempt
+            .is_none_or(|at| at.elapsed().as_nanos() as i128 >= RETRY_NS);
+        let due = self.refresh_deadline().is_some_and(|d| now >= d) || (stuck && rested);
+        if !due {
+            return Ok(None);
+        }
+        let fetched = fetch_manifest(
+            self.client,
+            &self.refresh_url,
+            Some(&self.validators),
+            &self.options.fetch,
+            &NoProgress,
+            self.cancel,
+        )
+        .await;
+        let fetched = match fetched {
+            Ok(f) => f,
+            Err(crate::fetch::ManifestError::Interrupted { .. }) => return Ok(None),
+            Err(e) => {
+                // The next attempt waits as a refresh would (at least the retry delay).
+                self.fetched_at = now;
+                self.last_attempt = Some(Instant::now());
+                let text = e.to_string();
+                if text.contains("HTTP 404") || text.contains("HTTP 410") {
+                    let since = *self.gone_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= self.options.gone_grace {
+                        return Ok(Some(StopReason::ManifestGone));
+                    }
+                }
+                if !self.failing {
+                    self.failing = true;
+                    self.sink.event(&LiveEvent::Warning(&format!(
+                        "{text}; going on with the last manifest, asking again"
+                    )));
+                }
+                return Ok(None);
+            }
+        };
+        if self.failing {
+            self.failing = false;
+            self.sink
+                .event(&LiveEvent::Warning("the manifest can be fetched again"));
+        }
+        self.last_attempt = Some(Instant::now());
+        self.gone_since = None;
+        self.exchange = exchange_of(&fetched);
+        self.fetched_at = self.exchange.sent;
+        self.validators = fetched.validators.clone();
+        let Some(bytes) = fetched.bytes else {
+            return Ok(None);
+        };
+        let io = |path: PathBuf| move |source| RecordError::Io { path, source };
+        self.archive
+            .keep(&bytes, Some(&publish_text(&bytes)))
+            .map_err(io(self.out.root().join(crate::store::META_DIR)))?;
+        let live = match LivePresentation::parse(&bytes, &fetched.final_url) {
+            Ok(live) => live,
+            Err(e) => {
+                self.sink.event(&LiveEvent::Warning(&format!(
+                    "{}: the refreshed manifest cannot be read ({e}); going on with the last one",
+                    fetched.final_url
+                )));
+                return Ok(None);
+            }
+        };
+        let publish = live.attributes.publish_time.map(|p| p.instant);
+        // End signals are only ever added (a presentation never turns from static back to
+        // dynamic, a duration once given stays): a snapshot that signals the end is newer than
+        // any without, whatever its publishTime says (origins recompute it at the end).
+        let signals_end =
+            live.end() != PresentationEnd::Open || live.attributes.availability_end_time.is_some();
+        let signalled = self.live.end() != PresentationEnd::Open
+            || self.live.attributes.availability_end_time.is_some();
+        let stale = publish.is_some() && publish < self.state.publish_time;
+        if stale && (signalled || !signals_end) {
+            self.sink.event(&LiveEvent::Warning(
+                "a refresh returned an older publishTime: archived, not applied",
+            ));
+            return Ok(None);
+        }
+        self.state.publish_time = publish.max(self.state.publish_time);
+        self.refresh_url = location(&live, &fetched.final_url);
+        self.live = live;
+        Ok(None)
+    }
+
+    pub(super) fn resync_due(&self) -> bool {
+        self.resync_wanted || self.synced_at.elapsed() >= self.options.resync_every
+    }
+
+    pub(super) async fn resync(&mut self) {
+        self.resync_wanted = false;
+        self.synced_at = Instant::now();
+        let found = synchronise(
+            &self.live.attributes.utc_timing,
+            &self.exchange,
+            &mut EngineTime(self.client.clone()),
+        )
+        .await;
+        match found {
+            Ok(sync) => {
+                self.sink.event(&LiveEvent::Clock(&sync.describe()));
+                self.sync = sync;
+                self.local = LocalClock::new();
+            }
+            Err(e) => self.sink.event(&LiveEvent::Warning(&format!(
+                "re-synchronising the clock failed ({e}); keeping {}",
+                self.sync.describe()
+            ))),
+        }
+    }
+}
+
+/// The URL of the next refresh: the manifest's `Location` (resolved against where it came
+/// from), else the URL it came from after redirects.
+pub(crate) fn location(live: &LivePresentation, final_url: &Url) -> Url {
+    live.attributes
+        .location
+        .as_deref()
+        .and_then(|l| final_url.join(l.trim()).ok())
+        .unwrap_or_else(|| final_url.clone())
+}
+
+/// `MPD@publishTime` as written (for the snapshot's file name).
+pub(super) fn publish_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    text.split("publishTime=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("no-publish-time")
+        .to_string()
+}

@@ -1,0 +1,246 @@
+//! What a recording keeps on disk besides its segments, so that the same command run again
+//! continues it: where each representation began, the gaps found so far and the recording's
+//! manifest model (`.dashget/live.json`, rewritten atomically), the archive of every distinct
+//! manifest snapshot (`.dashget/manifests/`), and the journal's identity of a segment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::recording::Recording;
+use crate::live::{SegmentId, SegmentKey};
+use crate::store::{META_DIR, SegmentIdentity, key_of};
+
+/// A segment of the recording's span that could not be had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The segment's identity, in its printed form.
+    pub segment: String,
+    /// `Representation@id`.
+    pub representation: String,
+    /// Its start, seconds after `availabilityStartTime`.
+    pub start_seconds: f64,
+    /// Its duration, seconds.
+    pub duration_seconds: f64,
+    /// Why it is missing.
+    pub reason: String,
+}
+
+/// The state of a recording across runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecorderState {
+    /// The manifest URL the recording follows (a different one starts a new recording).
+    pub manifest_url: String,
+    /// Per representation (`period/adaptation-set/representation`), where its recording began:
+    /// presentation time, nanoseconds after AST.
+    pub starts: BTreeMap<String, i128>,
+    /// Per representation, the end of what is recorded or reported as missing: presentation
+    /// time, nanoseconds after AST. A snapshot whose first segment starts later shows a hole.
+    pub ends: BTreeMap<String, i128>,
+    /// The gaps found so far.
+    pub gaps: Vec<Gap>,
+    /// The recording's manifest model.
+    pub recording: Recording,
+    /// The newest `publishTime` applied (Unix ns), to refuse an older snapshot.
+    pub publish_time: Option<i128>,
+}
+
+/// `.dashget/live.json` under the output folder.
+pub(crate) fn state_path(root: &Path) -> PathBuf {
+    root.join(META_DIR).join("live.json")
+}
+
+impl RecorderState {
+    /// Reads the state of an earlier run, if it followed `manifest_url`.
+    pub(crate) fn load(root: &Path, manifest_url: &str) -> Option<RecorderState> {
+        let bytes = std::fs::read(state_path(root)).ok()?;
+        let state: RecorderState = serde_json::from_slice(&bytes).ok()?;
+        (state.manifest_url == manifest_url).then_some(state)
+    }
+
+    /// Writes the state atomically.
+    pub(crate) fn save(&self, root: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        write_atomically(&state_path(root), &bytes)
+    }
+}
+
+/// Writes `bytes` to `path` through `path.part` and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    std::fs::write(&part, bytes)?;
+    std::fs::rename(&part, path)
+}
+
+/// The key of a representation in [`RecorderState::starts`].
+pub(crate) fn stream_key(id: &SegmentId) -> String {
+    let mut printed = id.to_string();
+    // The printed form ends with `/KEY`: the stream is what precedes it.
+    if let Some(cut) = printed.rfind('/') {
+        printed.truncate(cut);
+    }
+    printed
+}
+
+/// The journal's identity of a segment.
+pub(crate) fn journal_identity(id: &SegmentId) -> SegmentIdentity {
+    use crate::store::SegmentKey as Journalled;
+    let key = match &id.key {
+        SegmentKey::Time(t) => Journalled::Time(*t),
+        SegmentKey::Number(n) => Journalled::Number(*n),
+        SegmentKey::Resource { url, range } => {
+            let (first, last) = range.unwrap_or((0, u64::MAX));
+            Journalled::Range(key_of(url), first, last)
+        }
+    };
+    SegmentIdentity {
+        period: id.period.clone(),
+        adaptation_set: id.adaptation_set.clone(),
+        representation: id.representation.clone(),
+        key,
+    }
+}
+
+/// The archive of manifest snapshots: `.dashget/manifests/NNNNNN-PUBLISHTIME.mpd`, one file per
+/// distinct snapshot, numbered in the order received.
+pub(crate) struct SnapshotArchive {
+    dir: PathBuf,
+    next: usize,
+    last: Option<Vec<u8>>,
+}
+
+impl SnapshotArchive {
+    /// Opens the archive of the output folder `root`, continuing its numbering.
+    pub(crate) fn open(root: &Path) -> SnapshotArchive {
+        let dir = root.join(META_DIR).join("manifests");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "mpd"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let last = names.last().and_then(|p| std::fs::read(p).ok());
+        SnapshotArchive {
+            next: names.len(),
+            dir,
+            last,
+        }
+    }
+
+    /// Keeps `bytes` unless they equal the last snapshot kept; returns the file written.
+    pub(crate) fn keep(
+        &mut self,
+        bytes: &[u8],
+        publish_time: Option<&str>,
+    ) -> std::io::Result<Option<PathBuf>> {
+        if self.last.as_deref() == Some(bytes) {
+            return Ok(None);
+        }
+        let stamp: String = publish_time
+            .unwrap_or("no-publish-time")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = self.dir.join(format!("{:06}-{stamp}.mpd", self.next));
+        write_atomically(&path, bytes)?;
+        self.next += 1;
+        self.last = Some(bytes.to_vec());
+        Ok(Some(path))
+    }
+
+    /// How many snapshots the archive holds.
+    pub(crate) fn count(&self) -> usize {
+        self.next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(key: SegmentKey) -> SegmentId {
+        SegmentId {
+            period: "p 0".into(),
+            adaptation_set: "1".into(),
+            representation: "video/avc1".into(),
+            key,
+        }
+    }
+
+    #[test]
+    fn a_stream_key_is_the_identity_without_its_segment() {
+        for key in [
+            SegmentKey::Time(-5),
+            SegmentKey::Number(7),
+            SegmentKey::Resource {
+                url: "http://h/a/b.m4s".into(),
+                range: Some((0, 9)),
+            },
+        ] {
+            assert_eq!(stream_key(&id(key)), "p%200/1/video%2Favc1");
+        }
+    }
+
+    #[test]
+    fn journal_identities_keep_the_key() {
+        use crate::store::SegmentKey as J;
+        assert_eq!(journal_identity(&id(SegmentKey::Time(-5))).key, J::Time(-5));
+        assert_eq!(
+            journal_identity(&id(SegmentKey::Number(7))).key,
+            J::Number(7)
+        );
+        let whole = SegmentKey::Resource {
+            url: "http://h/x".into(),
+            range: None,
+        };
+        assert_eq!(
+            journal_identity(&id(whole)).key,
+            J::Range(key_of("http://h/x"), 0, u64::MAX)
+        );
+    }
+
+    #[test]
+    fn the_archive_keeps_each_distinct_snapshot_once_and_continues_its_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut archive = SnapshotArchive::open(dir.path());
+        let first = archive
+            .keep(b"<MPD/>", Some("2026-01-01T00:00:00Z"))
+            .unwrap();
+        assert!(first.unwrap().ends_with("000000-2026-01-01T00_00_00Z.mpd"));
+        assert!(archive.keep(b"<MPD/>", None).unwrap().is_none());
+        assert!(archive.keep(b"<MPD a=''/>", None).unwrap().is_some());
+        let mut again = SnapshotArchive::open(dir.path());
+        assert_eq!(again.count(), 2);
+        assert!(again.keep(b"<MPD a=''/>", None).unwrap().is_none());
+        let third = again.keep(b"<MPD b=''/>", Some("x/y")).unwrap().unwrap();
+        assert!(third.ends_with("000002-x_y.mpd"), "{}", third.display());
+    }
+
+    #[test]
+    fn the_state_of_another_manifest_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = RecorderState {
+            manifest_url: "http://a/m.mpd".into(),
+            ..RecorderState::default()
+        };
+        state.save(dir.path()).unwrap();
+        assert!(RecorderState::load(dir.path(), "http://a/m.mpd").is_some());
+        assert!(RecorderState::load(dir.path(), "http://b/m.mpd").is_none());
+    }
+}
