@@ -568,3 +568,23 @@ fn plan_warnings_are_printed_and_a_selection_with_nothing_to_download_exits_2() 
         "{stderr}"
     );
 }
+
+#[test]
+fn live_options_on_a_static_manifest_say_they_do_not_apply() {
+    let server = TestServer::start(dash());
+    let out = tempfile::tempdir().unwrap();
+    let output = run(&[
+        &server.url("/template-number/manifest.mpd"),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--no-progress",
+        "--duration",
+        "3",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("apply to live (dynamic) manifests; this one is static"),
+        "{stderr}"
+    );
+}

@@ -205,6 +205,13 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
         bar.finish();
     }
     let summary = result?;
+    if (args.from_start || args.duration.is_some() || args.until.is_some())
+        && verbosity >= Verbosity::Normal
+    {
+        eprintln!(
+            "dashget: warning: --from-start, --duration and --until apply to live (dynamic) manifests; this one is static and was mirrored whole"
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
         if !summary.failures.is_empty() && verbosity >= Verbosity::Quiet {
