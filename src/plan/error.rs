@@ -11,7 +11,7 @@ pub enum PlanError {
     Parse(#[from] ParseError),
     /// A live manifest whose segments depend on the wall clock.
     #[error(
-        "live manifests are not supported yet: period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {reason}"
+        "a live manifest whose segments depend on the clock is recorded from its URL, not planned from a file: period {period}, adaptation set {adaptation_set}, representation \"{representation}\": {reason}"
     )]
     Live {
         /// The Period (id or index).
