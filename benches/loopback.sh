@@ -57,31 +57,8 @@ if [ ! -f "$www/big/manifest.mpd" ]; then
 fi
 
 # --- nginx -----------------------------------------------------------------------------------
-mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log $WORK/nginx/logs/access.log;
-  client_body_temp_path $WORK/nginx/tmp;
-  proxy_temp_path $WORK/nginx/tmp;
-  fastcgi_temp_path $WORK/nginx/tmp;
-  uwsgi_temp_path $WORK/nginx/tmp;
-  scgi_temp_path $WORK/nginx/tmp;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  keepalive_timeout 60;
-  types { application/dash+xml mpd; video/mp4 m4s mp4; }
-  server {
-    listen 127.0.0.1:$PORT;
-    root $www;
-  }
-}
-EOF
+. "$here/benches/nginx.sh"
+write_nginx_conf "$WORK/nginx" "$www" "$PORT"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 nginx_pid=$!
 trap 'kill $nginx_pid 2>/dev/null || true' EXIT

@@ -99,36 +99,13 @@ if [ ! -f "$WORK/nginx/cert.pem" ]; then
     openssl x509 -req -in server.csr -CA cert.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
       -extfile server.ext -out server.pem) 2>/dev/null
 fi
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log $WORK/nginx/logs/access.log;
-  client_body_temp_path $WORK/nginx/tmp;
-  proxy_temp_path $WORK/nginx/tmp;
-  fastcgi_temp_path $WORK/nginx/tmp;
-  uwsgi_temp_path $WORK/nginx/tmp;
-  scgi_temp_path $WORK/nginx/tmp;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  keepalive_timeout 60;
-  types { application/dash+xml mpd; video/mp4 m4s mp4; }
-  server {
-    listen 127.0.0.1:$PORT;
-    root $www;
-  }
-  server {
+. "$here/benches/nginx.sh"
+write_nginx_conf "$WORK/nginx" "$www" "$PORT" "  server {
     listen 127.0.0.1:$TLS_PORT ssl http2;
     ssl_certificate $WORK/nginx/server.pem;
     ssl_certificate_key $WORK/nginx/key.pem;
     root $www;
-  }
-}
-CONF
+  }"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 nginx_pid=$!
 cleanup=("kill $nginx_pid 2>/dev/null || true; sleep 0.5" "${cleanup[@]}")
