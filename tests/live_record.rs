@@ -183,10 +183,17 @@ fn each_addressing_mode_records_from_the_edge_for_a_duration() {
         let recorded = check_recording(&origin, dir.path());
         assert_eq!(recorded.len(), 2, "{mode:?}");
         assert!(contiguous(&recorded), "{mode:?}");
-        // 2 s exactly: five 0.4 s video segments; six 0.384 s audio ones (five make 1.92 s).
+        // 2 s from one instant for both tracks (where the earlier edge segment starts): six
+        // 0.384 s audio segments (five make 1.92 s), and the 0.4 s video segments that cover
+        // the same span (five, or six when the instant is not on a video boundary).
         for r in &recorded {
-            let expected = if r.id == "v" { 5 } else { 6 };
-            assert_eq!(r.segments.len(), expected, "{mode:?} {}", r.id);
+            let expected = if r.id == "v" { 5..=6 } else { 6..=6 };
+            assert!(
+                expected.contains(&r.segments.len()),
+                "{mode:?} {}: {}",
+                r.id,
+                r.segments.len()
+            );
         }
         let s = summary(&out);
         assert_eq!(s["stopped"], "duration", "{mode:?}");
@@ -214,8 +221,9 @@ fn from_start_records_the_whole_buffer_and_the_default_starts_at_the_edge() {
         for rep in s["representations"].as_array().unwrap() {
             let start = rep["start_seconds"].as_f64().unwrap();
             if oldest {
-                // The oldest segment still in a 6 s buffer, 60 s after AST.
-                assert!((53.0..55.0).contains(&start), "{rep}");
+                // The oldest segment still in a 6 s buffer, 60 s after AST, less those that
+                // leave it within a quarter of the buffer.
+                assert!((53.0..56.0).contains(&start), "{rep}");
             } else {
                 assert!(start >= 59.0, "{rep}");
             }
@@ -435,9 +443,14 @@ fn an_outage_longer_than_the_buffer_reports_the_gaps_and_exits_1() {
         for gap in gaps {
             assert!(gap["reason"].as_str().unwrap().contains("buffer"), "{gap}");
         }
-        // What was recorded is still right; the MPD shows the gaps as holes in the timeline.
-        let recorded = check_recording(&origin, dir.path());
-        assert!(!contiguous(&recorded), "{mode:?}");
+        // What was recorded is still right; the MPD cuts the hole both tracks share out of the
+        // timeline with a new Period that says so.
+        check_recording(&origin, dir.path());
+        let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
+        assert!(
+            text.contains(dashget::live::recording::GAP_SCHEME),
+            "{mode:?}: {text}"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("segments missing"), "{stderr}");
     }
@@ -579,7 +592,12 @@ fn an_encoder_gap_in_a_timeline_is_a_hole_not_a_missing_segment() {
     let out = record(&origin, dir.path(), &["--duration", "4", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(summary(&out)["gaps"].as_array().unwrap().is_empty());
-    let recorded = check_recording(&origin, dir.path());
-    // The manifest never listed the segments of the outage: the recording shows the hole.
-    assert!(!contiguous(&recorded));
+    check_recording(&origin, dir.path());
+    // The manifest never listed the segments of the outage: the recording shows the hole, as
+    // a new Period that follows it (players go on past it).
+    let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
+    assert!(
+        text.contains(dashget::live::recording::GAP_SCHEME),
+        "{text}"
+    );
 }

@@ -143,7 +143,9 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     .await;
     let plan = match loaded {
         Ok((_, plan)) => plan,
-        Err(fetch::MirrorError::Live(_)) => return list_live(&args, options, &client).await,
+        Err(fetch::MirrorError::Live(first)) => {
+            return list_live(&args, options, &client, *first).await;
+        }
         Err(e) => return Err(e.into()),
     };
     for warning in &plan.warnings {
@@ -193,11 +195,11 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
     });
     let mirror = mirror_options(&args, options.clone());
     let result = match fetch::mirror(&mirror, sink, &cancel).await {
-        Err(fetch::MirrorError::Live(_)) => {
+        Err(fetch::MirrorError::Live(first)) => {
             if let Some(bar) = &bar {
                 bar.finish();
             }
-            return record(&args, options, verbosity, use_bar, &cancel).await;
+            return record(&args, options, *first, verbosity, use_bar, &cancel).await;
         }
         other => other,
     };
@@ -274,6 +276,7 @@ const ENV_LIVE_GRACE_MS: &str = "DASHGET_LIVE_GRACE_MS";
 async fn record(
     args: &Args,
     options: fetch::FetchOptions,
+    first: fetch::FetchedManifest,
     verbosity: Verbosity,
     use_bar: bool,
     cancel: &fetch::Cancel,
@@ -281,7 +284,8 @@ async fn record(
     let record = record_options(args, options)?;
     let client = fetch::build_client(&record.fetch)?;
     let lines = live::LiveLines::new(verbosity, use_bar);
-    let result = dashget::live::recorder::record(&client, &record, &lines, cancel).await;
+    let result =
+        dashget::live::recorder::record(&client, &record, Some(first), &lines, cancel).await;
     lines.finish();
     let summary = result?;
     if args.json {
@@ -308,6 +312,7 @@ async fn list_live(
     args: &Args,
     options: fetch::FetchOptions,
     client: &reqwest::Client,
+    first: fetch::FetchedManifest,
 ) -> anyhow::Result<ExitCode> {
     let record = record_options(args, options)?;
     let lines = live::LiveLines::new(
@@ -318,9 +323,14 @@ async fn list_live(
         },
         false,
     );
-    let list =
-        dashget::live::recorder::available_now(client, &record, &lines, &fetch::Cancel::new())
-            .await?;
+    let list = dashget::live::recorder::available_now(
+        client,
+        &record,
+        Some(first),
+        &lines,
+        &fetch::Cancel::new(),
+    )
+    .await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match dashget::live::recorder::write_list(&list, args.json, &mut out) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::manifest::{ManifestError, fetch_manifest};
+use super::manifest::{FetchedManifest, ManifestError, fetch_manifest};
 use super::{
     Cancel, Event, FetchError, FetchOptions, ProgressSink, Summary, build_client, download,
 };
@@ -61,8 +61,8 @@ pub enum MirrorError {
     },
     /// The manifest at this URL is live (`type="dynamic"`): it is recorded, not mirrored
     /// (`crate::live::recorder`).
-    #[error("{0}: the manifest is live (type=\"dynamic\"); it is recorded, not mirrored")]
-    Live(Url),
+    #[error("{}: the manifest is live (type=\"dynamic\"); it is recorded, not mirrored", .0.final_url)]
+    Live(Box<FetchedManifest>),
     /// The output folder or the manifest's copy cannot be written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -76,20 +76,29 @@ pub async fn load_manifest(
     sink: &dyn ProgressSink,
     cancel: &Cancel,
 ) -> Result<LoadedManifest, MirrorError> {
+    Ok(fetch_or_read(options, client, sink, cancel).await?.0)
+}
+
+/// [`load_manifest`], with the exchange of a fetched manifest (its `Date`, timing and
+/// validators: what a live recording starts its clock and refreshes from).
+async fn fetch_or_read(
+    options: &MirrorOptions,
+    client: &reqwest::Client,
+    sink: &dyn ProgressSink,
+    cancel: &Cancel,
+) -> Result<(LoadedManifest, Option<FetchedManifest>), MirrorError> {
     let source = &options.source;
-    let (bytes, own_url) = if mpd::is_url(source) {
+    let (bytes, own_url, exchange) = if mpd::is_url(source) {
         let url = Url::parse(source).map_err(|e| LoadError::BadUrl(source.clone(), e))?;
-        let fetched = fetch_manifest(client, &url, None, &options.fetch, sink, cancel).await?;
-        let bytes = fetched.bytes.unwrap_or_default();
-        (bytes, fetched.final_url)
+        let mut fetched = fetch_manifest(client, &url, None, &options.fetch, sink, cancel).await?;
+        let bytes = fetched.bytes.take().unwrap_or_default();
+        (bytes, fetched.final_url.clone(), Some(fetched))
     } else {
-        mpd::read_file(source)?
+        let (bytes, url) = mpd::read_file(source)?;
+        (bytes, url, None)
     };
-    Ok(LoadedManifest::new(
-        bytes,
-        own_url,
-        options.base_url.as_deref(),
-    )?)
+    let loaded = LoadedManifest::new(bytes, own_url, options.base_url.as_deref())?;
+    Ok((loaded, exchange))
 }
 
 /// Reads and plans the manifest of `options`, keeping the `-r` representations. A live
@@ -100,14 +109,16 @@ pub async fn load_plan(
     sink: &dyn ProgressSink,
     cancel: &Cancel,
 ) -> Result<(LoadedManifest, Plan), MirrorError> {
-    let loaded = load_manifest(options, client, sink, cancel).await?;
-    // A live manifest at a URL is for the recorder, which follows it over time.
-    if mpd::is_url(&options.source)
+    let (loaded, exchange) = fetch_or_read(options, client, sink, cancel).await?;
+    // A live manifest at a URL is for the recorder, which follows it over time, from this
+    // very fetch.
+    if let Some(mut fetched) = exchange
         && options.base_url.is_none()
         && mpd::parse_mpd(&loaded.bytes)
             .is_ok_and(|m| m.presentation_type == mpd::PresentationType::Dynamic)
     {
-        return Err(MirrorError::Live(loaded.url));
+        fetched.bytes = Some(loaded.bytes);
+        return Err(MirrorError::Live(Box::new(fetched)));
     }
     let mut plan = plan::plan(&loaded.bytes, &loaded.url).map_err(|error| MirrorError::Plan {
         source_name: options.source.clone(),

@@ -153,6 +153,11 @@ pub struct LiveRepresentation {
     pub init: Option<(Url, Option<ByteRange>)>,
     media: Media,
     runs: Vec<Run>,
+    /// The Annex I query its segment URLs carry, if any.
+    pub query: Option<String>,
+    /// What follows it across Periods (see [`LivePresentation::representations`]): the same
+    /// key in two Periods is one track of the recording.
+    pub track: String,
 }
 
 /// How the presentation ends, as far as this manifest says.
@@ -198,6 +203,9 @@ pub struct LivePresentation {
     /// What the manifest does that a reader should hear about (a time without a zone, an
     /// unplaced Period).
     pub warnings: Vec<String>,
+    /// Representations that cannot be followed live, each with the reason (left out of
+    /// [`LivePresentation::representations`]).
+    pub skipped: Vec<String>,
 }
 
 impl LivePresentation {
@@ -233,6 +241,7 @@ impl LivePresentation {
             addressing::resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
         let mut periods = Vec::new();
         let mut representations = Vec::new();
+        let mut skipped = Vec::new();
         for (p, (period, timing)) in mpd.periods.iter().zip(&timings).enumerate() {
             let label = period.id.clone().unwrap_or_else(|| p.to_string());
             let start = match (timing.start, p) {
@@ -270,18 +279,46 @@ impl LivePresentation {
                         period: label.clone(),
                         message: format!("representation \"{id}\": {message}"),
                     };
-                    let base = addressing::resolve_base(&set_base, &rep.base_urls).map_err(fail)?;
-                    let ctx = Context {
-                        base: &base,
-                        representation_id: &id,
-                        bandwidth: rep.bandwidth,
-                        period_duration: timing.duration,
+                    let resolved = addressing::resolve_base(&set_base, &rep.base_urls)
+                        .and_then(|base| {
+                            let ctx = Context {
+                                base: &base,
+                                representation_id: &id,
+                                bandwidth: rep.bandwidth,
+                                period_duration: timing.duration,
+                            };
+                            addressing::resolve(
+                                [&period.segment_info, &set.segment_info, &rep.segment_info],
+                                &ctx,
+                            )
+                        })
+                        .and_then(|resolved| {
+                            // Annex I: the query of this scope goes onto every segment URL.
+                            crate::plan::segment_query(
+                                [
+                                    mpd.url_query.as_ref(),
+                                    period.url_query.as_ref(),
+                                    set.url_query.as_ref(),
+                                    rep.url_query.as_ref(),
+                                ],
+                                manifest_url,
+                            )
+                            .map(|query| (resolved, query))
+                        });
+                    let (mut resolved, query) = match resolved {
+                        Ok(found) => found,
+                        Err(message) => {
+                            // One representation that cannot be followed does not stop the
+                            // others: it is skipped, by name.
+                            skipped.push(fail(message).to_string());
+                            continue;
+                        }
                     };
-                    let resolved = addressing::resolve(
-                        [&period.segment_info, &set.segment_info, &rep.segment_info],
-                        &ctx,
-                    )
-                    .map_err(fail)?;
+                    if let Some(query) = &query
+                        && let Some((init, _)) = &mut resolved.init
+                    {
+                        crate::plan::append_query(init, query);
+                    }
                     let offset = attributes
                         .offsets
                         .get(p)
@@ -292,6 +329,7 @@ impl LivePresentation {
                             nanos: Some(0),
                             complete: true,
                         });
+                    let track = track_key(set, a, rep.id.as_deref(), &id);
                     representations.push(LiveRepresentation {
                         period: place,
                         adaptation_set_index: a,
@@ -307,6 +345,8 @@ impl LivePresentation {
                         init: resolved.init,
                         media: resolved.media,
                         runs: resolved.runs,
+                        query,
+                        track,
                     });
                 }
             }
@@ -319,7 +359,41 @@ impl LivePresentation {
             periods,
             representations,
             warnings,
+            skipped,
         })
+    }
+}
+
+/// The key a Representation is followed by from Period to Period: its AdaptationSet's `@id`
+/// (what the period-continuity and period-connectivity descriptors of ISO/IEC 23009-1 §5.3.2.4
+/// and DASH-IF IOP §4.3.3.3 link) with the Representation's `@id`; without an AdaptationSet
+/// `@id`, the Representation's `@id`; without either, content type, language and role.
+fn track_key(
+    set: &crate::mpd::AdaptationSet,
+    set_index: usize,
+    rep_id: Option<&str>,
+    label: &str,
+) -> String {
+    match (&set.id, rep_id) {
+        (Some(set_id), _) => format!("{set_id}/{label}"),
+        (None, Some(id)) => format!("-/{id}"),
+        (None, None) => {
+            let kind = set
+                .content_type
+                .clone()
+                .or_else(|| {
+                    set.mime_type
+                        .as_deref()
+                        .and_then(|m| m.split('/').next())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| set_index.to_string());
+            format!(
+                "{kind}:{}:{}/{label}",
+                set.lang.as_deref().unwrap_or(""),
+                set.role.as_deref().unwrap_or("")
+            )
+        }
     }
 }
 
@@ -351,6 +425,21 @@ impl LivePresentation {
         }
     }
 
+    /// The shortest duration of `rep`'s media segments as the manifest gives them, nanoseconds
+    /// (none for a Representation without segments).
+    pub fn shortest_segment(&self, rep: &LiveRepresentation) -> Option<i128> {
+        let ts = i128::from(rep.timescale.max(1));
+        rep.runs.iter().map(|run| (run.d_e9 / ts).max(1)).min()
+    }
+
+    /// The end of `rep`'s Period, nanoseconds after AST, when the manifest gives it.
+    pub fn period_end(&self, rep: &LiveRepresentation) -> Option<i128> {
+        let period = &self.periods[rep.period];
+        period
+            .duration
+            .map(|d| i128::from(period.start).saturating_add(i128::from(d)))
+    }
+
     /// When a Representation's init segment may be requested: AST + Period start.
     pub fn init_available_from(&self, rep: &LiveRepresentation) -> UnixNanos {
         self.availability_start_time
@@ -358,7 +447,7 @@ impl LivePresentation {
     }
 
     /// The segments of `rep` that can be requested at `now` and are not yet due, oldest first:
-    /// those starting at or after `since` (presentation time, nanoseconds after AST) when
+    /// those ending after `since` (presentation time, nanoseconds after AST) when
     /// given, at most `max`.
     pub fn available_segments(
         &self,
@@ -371,7 +460,7 @@ impl LivePresentation {
     }
 
     /// The segments of `rep` the manifest still describes whose due time has passed at `now`
-    /// (starting at or after `since` when given, at most `max`, oldest first): what a recorder
+    /// (ending after `since` when given, at most `max`, oldest first): what a recorder
     /// that has not got them must report as lost.
     pub fn expired_segments(
         &self,
@@ -404,7 +493,7 @@ impl LivePresentation {
                 (due, partition(n, |j| w(j).is_some_and(|w| w.2 <= now)))
             };
             if let Some(since) = since {
-                lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.0 < since)));
+                lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.1 <= since)));
             }
             for j in lo..hi {
                 if out.len() >= max {
@@ -536,7 +625,10 @@ impl LivePresentation {
                     sub_number: Some(1),
                 };
                 let text = template.expand(&values).ok()?;
-                let url = base.join(&text).ok()?;
+                let mut url = base.join(&text).ok()?;
+                if let Some(query) = &rep.query {
+                    crate::plan::append_query(&mut url, query);
+                }
                 let key = if *by_time {
                     SegmentKey::Time(template_time)
                 } else {
@@ -546,11 +638,14 @@ impl LivePresentation {
             }
             Media::List(resources) => {
                 let index = run.first_list_index.checked_add(usize::try_from(j).ok()?)?;
-                let (url, range) = resources.get(index)?.clone();
+                let (mut url, range) = resources.get(index)?.clone();
                 let key = SegmentKey::Resource {
                     url: url.to_string(),
                     range: range.map(|r| (r.first, r.last)),
                 };
+                if let Some(query) = &rep.query {
+                    crate::plan::append_query(&mut url, query);
+                }
                 (url, range, key)
             }
         };

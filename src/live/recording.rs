@@ -39,6 +39,62 @@ pub struct RecordedSegment {
     pub number: u64,
     /// The file, relative to the manifest's folder, `/`-separated.
     pub path: String,
+    /// Its start on the live presentation timeline, nanoseconds after AST (rounded down).
+    #[serde(default)]
+    pub start: i128,
+    /// Its end there, clipped to its Period's end (rounded up).
+    #[serde(default)]
+    pub end: i128,
+}
+
+/// What the recording's manifest says of a Representation, besides its segments: where it
+/// stands in the live presentation (Period, AdaptationSet) and its attributes. Taken from the
+/// live manifest when the Representation is first recorded, and kept with the recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepresentationInfo {
+    /// `Period@id` (or its index).
+    pub period: String,
+    /// The Period's live start, nanoseconds after AST.
+    pub period_start: u64,
+    /// The Period's live duration, when the manifest gave one.
+    #[serde(default)]
+    pub period_duration: Option<u64>,
+    /// `AdaptationSet@id` (or its index).
+    pub adaptation_set: String,
+    /// `AdaptationSet@contentType`.
+    pub content_type: Option<String>,
+    /// `Representation@id`.
+    pub id: String,
+    /// `@mimeType`.
+    pub mime_type: Option<String>,
+    /// `@codecs`.
+    pub codecs: Option<String>,
+    /// `@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// Media timescale.
+    pub timescale: u64,
+    /// The live `@presentationTimeOffset`, in the timescale.
+    pub presentation_time_offset: u64,
+}
+
+impl RepresentationInfo {
+    /// The description of a live Representation.
+    pub fn of(presentation: &LivePresentation, rep: &LiveRepresentation) -> RepresentationInfo {
+        let period = presentation.period(rep);
+        RepresentationInfo {
+            period: period.label.clone(),
+            period_start: period.start,
+            period_duration: period.duration,
+            adaptation_set: rep.adaptation_set.clone(),
+            content_type: rep.content_type.clone(),
+            id: rep.id.clone(),
+            mime_type: rep.mime_type.clone(),
+            codecs: rep.codecs.clone(),
+            bandwidth: rep.bandwidth,
+            timescale: rep.timescale,
+            presentation_time_offset: rep.presentation_time_offset,
+        }
+    }
 }
 
 /// One recorded Representation.
@@ -80,6 +136,9 @@ pub struct RecordedPeriod {
     pub id: String,
     /// Its live start, nanoseconds after AST (orders the Periods).
     pub live_start: u64,
+    /// Its live duration, when the manifest gave one.
+    #[serde(default)]
+    pub live_duration: Option<u64>,
     /// The AdaptationSets.
     pub adaptation_sets: Vec<RecordedAdaptationSet>,
 }
@@ -108,53 +167,53 @@ impl Recording {
         Recording::default()
     }
 
-    /// The entry of a live Representation, created on first use.
-    fn entry(
-        &mut self,
-        presentation: &LivePresentation,
-        rep: &LiveRepresentation,
-    ) -> &mut RecordedRepresentation {
-        let period = presentation.period(rep);
-        let p = match self.periods.iter().position(|p| p.id == period.label) {
+    /// The entry of a Representation, created on first use.
+    fn entry(&mut self, info: &RepresentationInfo) -> &mut RecordedRepresentation {
+        let p = match self.periods.iter().position(|p| p.id == info.period) {
             Some(p) => p,
             None => {
                 let at = self
                     .periods
-                    .partition_point(|p| p.live_start <= period.start);
+                    .partition_point(|p| p.live_start <= info.period_start);
                 self.periods.insert(
                     at,
                     RecordedPeriod {
-                        id: period.label.clone(),
-                        live_start: period.start,
+                        id: info.period.clone(),
+                        live_start: info.period_start,
+                        live_duration: info.period_duration,
                         adaptation_sets: Vec::new(),
                     },
                 );
                 at
             }
         };
-        let sets = &mut self.periods[p].adaptation_sets;
-        let a = match sets.iter().position(|a| a.id == rep.adaptation_set) {
+        let period = &mut self.periods[p];
+        if info.period_duration.is_some() {
+            period.live_duration = info.period_duration;
+        }
+        let sets = &mut period.adaptation_sets;
+        let a = match sets.iter().position(|a| a.id == info.adaptation_set) {
             Some(a) => a,
             None => {
                 sets.push(RecordedAdaptationSet {
-                    id: rep.adaptation_set.clone(),
-                    content_type: rep.content_type.clone(),
+                    id: info.adaptation_set.clone(),
+                    content_type: info.content_type.clone(),
                     representations: Vec::new(),
                 });
                 sets.len() - 1
             }
         };
         let reps = &mut sets[a].representations;
-        let r = match reps.iter().position(|r| r.id == rep.id) {
+        let r = match reps.iter().position(|r| r.id == info.id) {
             Some(r) => r,
             None => {
                 reps.push(RecordedRepresentation {
-                    id: rep.id.clone(),
-                    mime_type: rep.mime_type.clone(),
-                    codecs: rep.codecs.clone(),
-                    bandwidth: rep.bandwidth,
-                    timescale: rep.timescale,
-                    presentation_time_offset: rep.presentation_time_offset,
+                    id: info.id.clone(),
+                    mime_type: info.mime_type.clone(),
+                    codecs: info.codecs.clone(),
+                    bandwidth: info.bandwidth,
+                    timescale: info.timescale,
+                    presentation_time_offset: info.presentation_time_offset,
                     init: None,
                     segments: Vec::new(),
                 });
@@ -172,7 +231,12 @@ impl Recording {
         rep: &LiveRepresentation,
         path: &str,
     ) {
-        self.entry(presentation, rep).init = Some(path.to_string());
+        self.add_init_of(&RepresentationInfo::of(presentation, rep), path);
+    }
+
+    /// [`Recording::add_init`] for a described Representation.
+    pub fn add_init_of(&mut self, info: &RepresentationInfo, path: &str) {
+        self.entry(info).init = Some(path.to_string());
     }
 
     /// Records a media segment, stored at `path` (relative to the manifest's folder). Recording
@@ -184,16 +248,25 @@ impl Recording {
         segment: &LiveSegment,
         path: &str,
     ) {
-        let entry = self.entry(presentation, rep);
-        let recorded = RecordedSegment {
-            time: segment.time,
-            duration: segment.duration,
-            number: segment.number,
-            path: path.to_string(),
-        };
+        self.add_segment_of(
+            &RepresentationInfo::of(presentation, rep),
+            RecordedSegment {
+                time: segment.time,
+                duration: segment.duration,
+                number: segment.number,
+                path: path.to_string(),
+                start: segment.start,
+                end: segment.end,
+            },
+        );
+    }
+
+    /// [`Recording::add_segment`] for a described Representation.
+    pub fn add_segment_of(&mut self, info: &RepresentationInfo, recorded: RecordedSegment) {
+        let entry = self.entry(info);
         match entry
             .segments
-            .binary_search_by_key(&segment.time, |s| s.time)
+            .binary_search_by_key(&recorded.time, |s| s.time)
         {
             Ok(at) => entry.segments[at] = recorded,
             Err(at) => entry.segments.insert(at, recorded),
@@ -212,22 +285,53 @@ impl Recording {
 
     /// The static manifest's text.
     pub fn render(&self) -> String {
+        let pieces = pieces(self);
         let mut periods = String::new();
         let mut start: u64 = 0;
-        for period in &self.periods {
-            let Some(anchor) = anchor(period) else {
-                continue;
+        for (k, piece) in pieces.iter().enumerate() {
+            // Back to back; a Period lasts as its source did up to the next one, unless a hole
+            // every Representation shares lies between them: then it ends with its media and
+            // the next starts at once (the hole is cut out of the timeline, see `pieces`).
+            let duration = match pieces.get(k + 1) {
+                Some(next) if next.gap_before.is_none() => next.anchor - piece.anchor,
+                _ => piece.end - piece.anchor,
             };
-            let duration = period_duration(period, anchor);
+            let duration = u64::try_from(duration.max(0)).unwrap_or(0);
+            let period = piece.period;
+            let id = match piece.part {
+                0 => period.id.clone(),
+                n => format!("{}.after-gap-{n}", period.id),
+            };
             let _ = writeln!(
                 periods,
                 "  <Period id=\"{}\" start=\"{}\" duration=\"{}\">",
-                escape(&period.id),
+                escape(&id),
                 format_duration(start),
                 format_duration(duration)
             );
+            if let Some((from, to)) = piece.gap_before {
+                let _ = writeln!(
+                    periods,
+                    "    <!-- a hole in the recorded media before this Period: {}, from {:.3} s to {:.3} s after the live availabilityStartTime -->",
+                    format_duration(u64::try_from(to - from).unwrap_or(0)),
+                    from as f64 / 1e9,
+                    to as f64 / 1e9
+                );
+                let _ = writeln!(
+                    periods,
+                    "    <SupplementalProperty schemeIdUri=\"{GAP_SCHEME}\" value=\"{}\"/>",
+                    format_duration(u64::try_from(to - from).unwrap_or(0))
+                );
+            }
+            let anchor = piece.anchor - i128::from(period.live_start);
             for set in &period.adaptation_sets {
-                if set.representations.iter().all(|r| r.segments.is_empty()) {
+                let reps: Vec<(&RecordedRepresentation, &[RecordedSegment])> = set
+                    .representations
+                    .iter()
+                    .map(|r| (r, piece.segments_of(r)))
+                    .filter(|(_, segments)| !segments.is_empty())
+                    .collect();
+                if reps.is_empty() {
                     continue;
                 }
                 let _ = write!(periods, "    <AdaptationSet id=\"{}\"", escape(&set.id));
@@ -235,12 +339,8 @@ impl Recording {
                     let _ = write!(periods, " contentType=\"{}\"", escape(c));
                 }
                 periods.push_str(">\n");
-                for rep in set
-                    .representations
-                    .iter()
-                    .filter(|r| !r.segments.is_empty())
-                {
-                    write_representation(&mut periods, rep, anchor);
+                for (rep, segments) in reps {
+                    write_representation(&mut periods, rep, segments, anchor);
                 }
                 periods.push_str("    </AdaptationSet>\n");
             }
@@ -260,15 +360,130 @@ impl Recording {
     }
 }
 
-/// The Period-relative presentation time (nanoseconds) where the recording of a Period starts:
-/// its earliest recorded segment, over all Representations.
-fn anchor(period: &RecordedPeriod) -> Option<i128> {
-    period
-        .adaptation_sets
-        .iter()
-        .flat_map(|a| &a.representations)
-        .filter_map(|r| r.segments.first().map(|s| presentation_ns(r, s.time)))
-        .min()
+/// The `SupplementalProperty` scheme that marks a Period of a recording that follows a hole in
+/// the recorded media; its value is the hole's duration.
+pub const GAP_SCHEME: &str = "urn:dashget:recording-gap:2026";
+
+/// A hole shorter than this in what every Representation of a Period holds is not one (encoder
+/// jitter, rounding).
+const HOLE_TOLERANCE: i128 = 1_000_000;
+
+/// One Period of the recording's manifest: a recorded source Period, or the part of one between
+/// two holes that every Representation of it shares. Such a hole is cut out of the timeline (a
+/// new Period starts right after the media before it), because the reference player, dash.js,
+/// stops at a hole inside a SegmentTimeline but plays on into a next Period.
+struct Piece<'a> {
+    period: &'a RecordedPeriod,
+    /// 0 for the first part of a source Period, then 1, 2, …
+    part: usize,
+    /// The segments it holds start in `[from, to)` (nanoseconds after AST).
+    from: i128,
+    to: i128,
+    /// Its earliest segment start and latest (clipped) segment end.
+    anchor: i128,
+    end: i128,
+    /// The hole cut out just before it, if any.
+    gap_before: Option<(i128, i128)>,
+}
+
+impl Piece<'_> {
+    fn segments_of<'r>(&self, rep: &'r RecordedRepresentation) -> &'r [RecordedSegment] {
+        let first = rep
+            .segments
+            .partition_point(|s| segment_start(rep, s, self) < self.from);
+        let last = rep
+            .segments
+            .partition_point(|s| segment_start(rep, s, self) < self.to);
+        &rep.segments[first..last]
+    }
+}
+
+/// A segment's start after AST: as recorded, or from its media time for a recording that did not
+/// keep it.
+fn segment_start(rep: &RecordedRepresentation, s: &RecordedSegment, piece: &Piece) -> i128 {
+    if s.end > 0 {
+        s.start
+    } else {
+        i128::from(piece.period.live_start) + presentation_ns(rep, s.time)
+    }
+}
+
+fn segment_end(rep: &RecordedRepresentation, s: &RecordedSegment, live_start: u64) -> i128 {
+    if s.end > 0 {
+        return s.end;
+    }
+    let ticks =
+        i128::from(s.time) + i128::from(s.duration) - i128::from(rep.presentation_time_offset);
+    i128::from(live_start)
+        + ceil_div(
+            ticks.saturating_mul(1_000_000_000),
+            i128::from(rep.timescale.max(1)),
+        )
+}
+
+/// The Periods of the recording's manifest, in order (see [`Piece`]).
+fn pieces(recording: &Recording) -> Vec<Piece<'_>> {
+    let mut out: Vec<Piece> = Vec::new();
+    for period in &recording.periods {
+        let probe = Piece {
+            period,
+            part: 0,
+            from: i128::MIN,
+            to: i128::MAX,
+            anchor: 0,
+            end: 0,
+            gap_before: None,
+        };
+        let mut spans: Vec<(i128, i128)> = period
+            .adaptation_sets
+            .iter()
+            .flat_map(|a| &a.representations)
+            .flat_map(|r| r.segments.iter().map(move |s| (r, s)))
+            .map(|(r, s)| {
+                (
+                    segment_start(r, s, &probe),
+                    segment_end(r, s, period.live_start),
+                )
+            })
+            .collect();
+        if spans.is_empty() {
+            continue;
+        }
+        spans.sort_unstable();
+        let mut part = 0;
+        let (mut anchor, mut end) = spans[0];
+        let mut gap_before = out
+            .last()
+            .filter(|previous| anchor - previous.end > HOLE_TOLERANCE)
+            .map(|previous| (previous.end, anchor));
+        for &(s, e) in &spans[1..] {
+            if s - end > HOLE_TOLERANCE {
+                out.push(Piece {
+                    period,
+                    part,
+                    from: anchor,
+                    to: s,
+                    anchor,
+                    end,
+                    gap_before: gap_before.take(),
+                });
+                gap_before = Some((end, s));
+                part += 1;
+                anchor = s;
+            }
+            end = end.max(e);
+        }
+        out.push(Piece {
+            period,
+            part,
+            from: anchor,
+            to: i128::MAX,
+            anchor,
+            end,
+            gap_before,
+        });
+    }
+    out
 }
 
 /// Period-relative nanoseconds of a media time, rounded down.
@@ -277,26 +492,6 @@ fn presentation_ns(rep: &RecordedRepresentation, time: i64) -> i128 {
     ticks
         .saturating_mul(1_000_000_000)
         .div_euclid(i128::from(rep.timescale.max(1)))
-}
-
-/// The recorded Period's length: from the anchor to the latest recorded end, rounded up.
-fn period_duration(period: &RecordedPeriod, anchor: i128) -> u64 {
-    period
-        .adaptation_sets
-        .iter()
-        .flat_map(|a| &a.representations)
-        .filter_map(|r| {
-            let last = r.segments.last()?;
-            let end_ticks = i128::from(last.time) + i128::from(last.duration)
-                - i128::from(r.presentation_time_offset);
-            let end = ceil_div(
-                end_ticks.saturating_mul(1_000_000_000),
-                i128::from(r.timescale.max(1)),
-            );
-            u64::try_from(end.saturating_sub(anchor)).ok()
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 /// The new `presentationTimeOffset`: the Representation's media time at the anchor.
@@ -308,7 +503,12 @@ fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
     )
 }
 
-fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: i128) {
+fn write_representation(
+    out: &mut String,
+    rep: &RecordedRepresentation,
+    segments: &[RecordedSegment],
+    anchor: i128,
+) {
     let _ = write!(out, "      <Representation id=\"{}\"", escape(&rep.id));
     if let Some(m) = &rep.mime_type {
         let _ = write!(out, " mimeType=\"{}\"", escape(m));
@@ -322,12 +522,12 @@ fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: 
         rep.timescale,
         offset_at(rep, anchor).max(0)
     );
-    let template = media_template(rep);
+    let template = media_template(segments);
     match &template {
         Some((media, by_number)) => {
             let _ = write!(out, "        <SegmentTemplate {common}");
             if *by_number {
-                let _ = write!(out, " startNumber=\"{}\"", rep.segments[0].number);
+                let _ = write!(out, " startNumber=\"{}\"", segments[0].number);
             }
             if let Some(init) = &rep.init {
                 let _ = write!(out, " initialization=\"{}\"", escape(&url_path(init)));
@@ -345,11 +545,11 @@ fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: 
             }
         }
     }
-    write_timeline(out, &rep.segments);
+    write_timeline(out, segments);
     match template {
         Some(_) => out.push_str("        </SegmentTemplate>\n"),
         None => {
-            for segment in &rep.segments {
+            for segment in segments {
                 let _ = writeln!(
                     out,
                     "          <SegmentURL media=\"{}\"/>",
@@ -399,11 +599,10 @@ fn write_timeline(out: &mut String, segments: &[RecordedSegment]) {
 /// A `@media` template that names every recorded file from its time (or its number, when the
 /// numbers have no gap: a timeline numbers its segments one after another), if there is one.
 /// Returns the template (URL-encoded) and whether it uses `$Number$`.
-fn media_template(rep: &RecordedRepresentation) -> Option<(String, bool)> {
-    let first = rep.segments.first()?;
-    let encoded: Vec<String> = rep.segments.iter().map(|s| url_path(&s.path)).collect();
-    let consecutive = rep
-        .segments
+fn media_template(segments: &[RecordedSegment]) -> Option<(String, bool)> {
+    let first = segments.first()?;
+    let encoded: Vec<String> = segments.iter().map(|s| url_path(&s.path)).collect();
+    let consecutive = segments
         .windows(2)
         .all(|w| w[0].number.checked_add(1) == Some(w[1].number));
     let candidates = [
@@ -420,7 +619,7 @@ fn media_template(rep: &RecordedRepresentation) -> Option<(String, bool)> {
         let Ok(template) = Template::compile(&text) else {
             continue;
         };
-        let names_all = rep.segments.iter().zip(&encoded).all(|(s, path)| {
+        let names_all = segments.iter().zip(&encoded).all(|(s, path)| {
             let values = Values {
                 number: Some(s.number),
                 time: Some(s.time),

@@ -81,6 +81,11 @@ pub struct AdaptationSet {
     pub mime_type: Option<String>,
     /// `@codecs`.
     pub codecs: Option<String>,
+    /// `@lang`.
+    pub lang: Option<String>,
+    /// `Role@value` of the first `Role` child (what a live recorder follows a track by across
+    /// Periods when the AdaptationSet has no `@id`).
+    pub role: Option<String>,
     /// `BaseURL` children.
     pub base_urls: Vec<String>,
     /// URL query information (Annex I) at this level.

@@ -286,6 +286,10 @@ fn parse_adaptation_set(node: Node, at: &Ctx) -> Result<AdaptationSet, ParseErro
         content_type: string_attr(node, "contentType"),
         mime_type: string_attr(node, "mimeType"),
         codecs: string_attr(node, "codecs"),
+        lang: string_attr(node, "lang"),
+        role: children(node, "Role")
+            .next()
+            .and_then(|r| string_attr(r, "value")),
         base_urls: base_urls(node),
         url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,

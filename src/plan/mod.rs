@@ -30,6 +30,7 @@ pub(crate) use addressing::{AddressingError, parse_range};
 use error::seconds;
 pub use error::{PlanError, PlanWarning};
 pub use paths::SharedFile;
+pub(crate) use query::{append as append_query, segment_query};
 pub use segments::Segments;
 pub use timing::{PeriodTiming, period_timings};
 

@@ -8,6 +8,7 @@
 //! with an fsync before the rename (`FetchOptions::sync`) this holds for power cuts too.
 
 mod dirs;
+mod event_log;
 mod journal;
 mod journal_writer;
 mod part;
@@ -20,6 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use dirs::{DirCache, Names};
+pub use event_log::EventLog;
 pub use journal::{
     DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, PartFile, SegmentIdentity, SegmentKey, key_of,
 };

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::net::EngineTime;
 use super::{LiveEvent, LiveSink, RecordError, RecordOptions};
-use crate::fetch::{Cancel, NoProgress, fetch_manifest};
+use crate::fetch::Cancel;
 use crate::live::LivePresentation;
 use crate::live::clock::{LocalClock, synchronise};
 
@@ -42,11 +42,15 @@ pub struct ListedSegment {
 pub async fn available_now(
     client: &reqwest::Client,
     options: &RecordOptions,
+    first: Option<crate::fetch::FetchedManifest>,
     sink: &dyn LiveSink,
     cancel: &Cancel,
 ) -> Result<Vec<ListedSegment>, RecordError> {
     let url = &options.manifest_url;
-    let fetched = fetch_manifest(client, url, None, &options.fetch, &NoProgress, cancel).await?;
+    let fetched = match first {
+        Some(fetched) if fetched.bytes.is_some() => fetched,
+        _ => super::first_manifest(client, options, cancel).await?,
+    };
     let bytes = fetched.bytes.clone().unwrap_or_default();
     let live =
         LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| RecordError::Live {

@@ -23,7 +23,7 @@ use url::Url;
 pub use list::{ListedSegment, available_now, write_list};
 pub use state::{Gap, RecorderState};
 
-use crate::fetch::{Cancel, FetchOptions, ManifestError};
+use crate::fetch::{Cancel, FetchOptions, FetchedManifest, ManifestError};
 use crate::live::LiveError;
 use crate::live::clock::ClockError;
 use crate::live::time::UnixNanos;
@@ -219,14 +219,38 @@ pub enum RecordError {
 }
 
 /// Records the live presentation of `options` until it stops; see the module documentation.
+/// `first` is the manifest as just fetched from `options.manifest_url`, when the caller has it
+/// (the manifest is then not fetched again to start).
 pub async fn record(
     client: &reqwest::Client,
     options: &RecordOptions,
+    first: Option<FetchedManifest>,
     sink: &dyn LiveSink,
     cancel: &Cancel,
 ) -> Result<RecordSummary, RecordError> {
-    session::Session::start(client, options, sink, cancel)
+    let fetched = match first {
+        Some(fetched) if fetched.bytes.is_some() => fetched,
+        _ => first_manifest(client, options, cancel).await?,
+    };
+    session::Session::start(client, options, sink, cancel, fetched)
         .await?
         .run()
         .await
+}
+
+/// Fetches the manifest to start from.
+pub(crate) async fn first_manifest(
+    client: &reqwest::Client,
+    options: &RecordOptions,
+    cancel: &Cancel,
+) -> Result<FetchedManifest, RecordError> {
+    Ok(crate::fetch::fetch_manifest(
+        client,
+        &options.manifest_url,
+        None,
+        &options.fetch,
+        &crate::fetch::NoProgress,
+        cancel,
+    )
+    .await?)
 }

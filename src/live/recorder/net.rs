@@ -65,6 +65,8 @@ impl TimeFetcher for EngineTime {
 pub(crate) enum SegmentFailure {
     /// 404 or 410: not (or no longer) there; worth asking again until it is due.
     Missing(String),
+    /// 401 or 403: the server refuses it; asking again will not help.
+    Refused(String),
     /// Anything else, after the engine's retries.
     Failed(String),
     /// The run was cancelled.
@@ -87,12 +89,15 @@ pub(crate) async fn download_segment(
         backoff_base: options.backoff_base,
         cancel,
     };
+    let cap = options.retry_after_cap;
     let mut state = (client, out, url, path, cancel);
     let result = retries
         .run(
             &mut state,
             |_, _, _| {},
-            |&mut (client, out, url, path, cancel)| Box::pin(once(client, out, url, path, cancel)),
+            |&mut (client, out, url, path, cancel)| {
+                Box::pin(once(client, out, url, path, cancel, cap))
+            },
         )
         .await;
     match result {
@@ -102,6 +107,11 @@ pub(crate) async fn download_segment(
             if f.reason.starts_with("HTTP 404") || f.reason.starts_with("HTTP 410") =>
         {
             Err(SegmentFailure::Missing(f.reason))
+        }
+        Err(Stop::Failure(f))
+            if f.reason.starts_with("HTTP 401") || f.reason.starts_with("HTTP 403") =>
+        {
+            Err(SegmentFailure::Refused(f.reason))
         }
         Err(Stop::Failure(f)) => Err(SegmentFailure::Failed(f.reason)),
     }
@@ -114,13 +124,14 @@ async fn once(
     url: &Url,
     path: &Path,
     cancel: &Cancel,
+    retry_after_cap: std::time::Duration,
 ) -> Result<u64, Stop> {
     let response = tokio::select! {
         r = client.get(url.clone()).send() => r.map_err(|e| Failure::transport(&e))?,
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
     if response.status() != StatusCode::OK {
-        return Err(Failure::status(&response, std::time::Duration::from_secs(30)).into());
+        return Err(Failure::status(&response, retry_after_cap).into());
     }
     let expected = content_length(response.headers());
     let store = |e: crate::store::StoreError| Stop::from(Failure::fatal(e.to_string()));

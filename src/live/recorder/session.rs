@@ -1,37 +1,53 @@
 //! One recording run: the state it carries and its loop (see the parent module).
+//!
+//! The presentation is one timeline. The recording begins at one instant for every track (the
+//! live edge, or the oldest segment of the buffer, decided once and kept across runs), and a
+//! track (a Representation followed from Period to Period, [`LiveRepresentation::track`]) is
+//! recorded from there on, whichever Periods it crosses; nothing of a Period that ended before
+//! that instant is recorded, `--duration` counts from it, and a hole between what a track holds
+//! and its next listed segment, at a Period boundary or not, is a gap.
+//!
+//! Each segment is journalled, logged and added to the recording as soon as its file is in
+//! place (a kill loses at most the downloads in flight), and what is written besides the media
+//! is constant per segment (see [`super::state`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use url::Url;
 
 mod refresh;
 mod report;
 
 use super::net::{EngineTime, SegmentFailure, download_segment};
-use super::state::{Gap, RecorderState, SnapshotArchive, journal_identity, stream_key};
+use super::state::{Entry, Gap, LOG_NAME, RecorderState, SnapshotArchive, journal_identity};
 use super::{LiveEvent, LiveSink, RecordError, RecordOptions, RecordSummary, StopReason};
-use crate::fetch::{Cancel, ManifestValidators, NoProgress, fetch_manifest};
+use crate::fetch::{Cancel, FetchedManifest, ManifestValidators};
 use crate::live::clock::{ClockSync, LocalClock, ManifestExchange, synchronise};
+use crate::live::recording::{RecordedSegment, Recording, RepresentationInfo};
 use crate::live::time::UnixNanos;
-use crate::live::{
-    LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd, SegmentId, SegmentKey,
-};
-use crate::store::{Journal, JournalWriter, OutputDir, SegmentIdentity, journal_key};
+use crate::live::{LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd, SegmentId};
+use crate::store::{EventLog, Journal, JournalWriter, OutputDir, SegmentIdentity, journal_key};
 use refresh::{location, publish_text};
 
 /// Most segments looked at per representation and batch.
 const BATCH: usize = 10_000;
-/// How soon a segment that failed is asked again (it stays due until it leaves the buffer).
-const RETRY_NS: i128 = 500_000_000;
 /// The longest sleep between two looks at the manifest.
 const MAX_SLEEP_NS: i128 = 5_000_000_000;
 /// The shortest time between two re-synchronisations prompted by a 404.
-const RESYNC_AFTER_404: std::time::Duration = std::time::Duration::from_secs(10);
+const RESYNC_AFTER_404: Duration = Duration::from_secs(10);
+/// The first wait before a segment that failed is asked again (doubling, at most
+/// [`RETRY_MAX`]): at most once a second, while it is due.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(8);
+/// The least time the recording's manifest stays unwritten while segments come in (it is
+/// always written when the recording stops).
+const MANIFEST_EVERY: Duration = Duration::from_millis(900);
 
-/// A download of one batch: an init segment or a media segment, and where it goes.
+/// A download: an init segment or a media segment, and where it goes.
 struct Job {
     rep: usize,
     segment: Option<LiveSegment>,
@@ -39,6 +55,15 @@ struct Job {
     identity: SegmentIdentity,
     path: PathBuf,
     due_by: UnixNanos,
+}
+
+/// A segment that failed and is still due.
+struct Pending {
+    reason: String,
+    /// Its start (presentation time).
+    start: i128,
+    attempts: u32,
+    next_try: Instant,
 }
 
 pub(super) struct Session<'a> {
@@ -50,10 +75,30 @@ pub(super) struct Session<'a> {
     journal: Journal,
     writer: JournalWriter,
     state: RecorderState,
+    /// The state as last written.
+    saved_state: Option<RecorderState>,
+    log: EventLog,
     archive: SnapshotArchive,
-    /// Local paths are taken relative to the first manifest URL, whatever later refreshes say.
-    layout_url: Url,
+    /// The recording's manifest model, rebuilt from the log on a re-run.
+    recording: Recording,
+    /// Whether the recording changed since its manifest was last written, and when that was.
+    recording_dirty: bool,
+    recording_written: Option<Instant>,
+    /// Per `period/adaptation-set/representation`: its number in the log.
+    logged_reps: HashMap<String, u32>,
+    /// (Representation number, media time) of every segment in the log.
+    logged_segments: HashSet<(u32, i64)>,
+    /// Per track: the end of what is recorded or reported as missing (presentation time). A
+    /// snapshot whose first segment starts later shows a hole.
+    ends: HashMap<String, i128>,
+    /// Per track: segments recorded.
+    counts: HashMap<String, usize>,
+    gaps: Vec<Gap>,
+    /// The manifest's URL where the recording began: local paths are taken relative to the
+    /// manifest URL each snapshot came from, so a `Location` move keeps the tree in one place.
     refresh_url: Url,
+    /// The URL the snapshot in use came from (after redirects).
+    snapshot_url: Url,
     validators: ManifestValidators,
     exchange: ManifestExchange,
     live: LivePresentation,
@@ -73,17 +118,16 @@ pub(super) struct Session<'a> {
     /// Segments had in this run, or found journalled.
     had: HashSet<SegmentIdentity>,
     gapped: HashSet<String>,
-    /// Segments that failed and are still due: the last reason, and the segment's start.
-    pending: HashMap<SegmentId, (String, i128)>,
-    /// Per stream: segments recorded.
-    counts: HashMap<String, usize>,
+    pending: HashMap<SegmentId, Pending>,
+    /// Representations refused by the server (401/403), warned about once.
+    refused: HashSet<String>,
     downloaded: usize,
     complete: usize,
     bytes: u64,
     started: Instant,
 }
 
-pub(super) fn exchange_of(fetched: &crate::fetch::FetchedManifest) -> ManifestExchange {
+pub(super) fn exchange_of(fetched: &FetchedManifest) -> ManifestExchange {
     let sent = fetched
         .requested_at
         .duration_since(std::time::UNIX_EPOCH)
@@ -99,16 +143,25 @@ fn seconds(nanos: i128) -> f64 {
     nanos as f64 / 1e9
 }
 
+/// The printed identity of a Representation: `period/adaptation-set/representation`.
+fn stream_of(live: &LivePresentation, rep: &LiveRepresentation) -> String {
+    super::state::stream_key(&SegmentId {
+        period: live.period(rep).label.clone(),
+        adaptation_set: rep.adaptation_set.clone(),
+        representation: rep.id.clone(),
+        key: crate::live::SegmentKey::Number(0),
+    })
+}
+
 impl<'a> Session<'a> {
     pub(super) async fn start(
         client: &'a reqwest::Client,
         options: &'a RecordOptions,
         sink: &'a dyn LiveSink,
         cancel: &'a Cancel,
+        fetched: FetchedManifest,
     ) -> Result<Session<'a>, RecordError> {
         let url = options.manifest_url.clone();
-        let fetched =
-            fetch_manifest(client, &url, None, &options.fetch, &NoProgress, cancel).await?;
         let bytes = fetched.bytes.clone().unwrap_or_default();
         let live = LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| {
             RecordError::Live {
@@ -116,6 +169,11 @@ impl<'a> Session<'a> {
                 error,
             }
         })?;
+        for skipped in &live.skipped {
+            sink.event(&LiveEvent::Warning(&format!(
+                "skipped (cannot be recorded live): {skipped}"
+            )));
+        }
         let known: Vec<&str> = live.representations.iter().map(|r| r.id.as_str()).collect();
         let unknown: Vec<&str> = options
             .reps
@@ -130,12 +188,39 @@ impl<'a> Session<'a> {
                 known: known.join(", "),
             });
         }
+        if !live
+            .representations
+            .iter()
+            .any(|r| options.reps.is_empty() || options.reps.contains(&r.id))
+        {
+            return Err(RecordError::Unsupported {
+                url: url.to_string(),
+                what: if live.skipped.is_empty() {
+                    "the manifest has no representation to record".to_string()
+                } else {
+                    format!(
+                        "no representation can be recorded ({})",
+                        live.skipped.join("; ")
+                    )
+                },
+            });
+        }
         let out = OutputDir::create(&options.output)?;
         let (journal, writer) = JournalWriter::open(out.root())?;
-        let mut state = RecorderState::load(out.root(), url.as_str()).unwrap_or_default();
+        let io = |path: PathBuf| move |source| RecordError::Io { path, source };
+        let earlier = RecorderState::load(out.root(), url.as_str());
+        let (mut log, entries) = EventLog::open::<Entry>(out.root(), LOG_NAME)
+            .map_err(io(out.root().join(crate::store::META_DIR).join(LOG_NAME)))?;
+        let entries = match earlier {
+            Some(_) => entries,
+            None => {
+                log.clear().map_err(io(log.path().to_path_buf()))?;
+                Vec::new()
+            }
+        };
+        let mut state = earlier.clone().unwrap_or_default();
         state.manifest_url = url.to_string();
         let mut archive = SnapshotArchive::open(out.root());
-        let io = |path: PathBuf| move |source| RecordError::Io { path, source };
         archive
             .keep(
                 &bytes,
@@ -164,13 +249,13 @@ impl<'a> Session<'a> {
             state.publish_time = publish;
         }
         let refresh_url = location(&live, &fetched.final_url);
-        Ok(Session {
+        let mut session = Session {
             client,
             options,
             sink,
             cancel,
             manifest_name: crate::mpd::file_name_of(&fetched.final_url),
-            layout_url: fetched.final_url.clone(),
+            snapshot_url: fetched.final_url.clone(),
             refresh_url,
             validators: fetched.validators.clone(),
             fetched_at: exchange.sent,
@@ -179,7 +264,17 @@ impl<'a> Session<'a> {
             journal,
             writer,
             state,
+            saved_state: earlier,
+            log,
             archive,
+            recording: Recording::new(),
+            recording_dirty: true,
+            recording_written: None,
+            logged_reps: HashMap::new(),
+            logged_segments: HashSet::new(),
+            ends: HashMap::new(),
+            counts: HashMap::new(),
+            gaps: Vec::new(),
             live,
             local,
             sync,
@@ -192,19 +287,83 @@ impl<'a> Session<'a> {
             had: HashSet::new(),
             gapped: HashSet::new(),
             pending: HashMap::new(),
-            counts: HashMap::new(),
+            refused: HashSet::new(),
             downloaded: 0,
             complete: 0,
             bytes: 0,
             started: Instant::now(),
+        };
+        session.replay(entries);
+        Ok(session)
+    }
+
+    /// Rebuilds the recording, the tracks' ends and the gaps from an earlier run's log.
+    fn replay(&mut self, entries: Vec<Entry>) {
+        let mut infos: HashMap<u32, (String, RepresentationInfo)> = HashMap::new();
+        for entry in entries {
+            match entry {
+                Entry::Representation { n, track, info } => {
+                    let stream = super::state::stream_key(&SegmentId {
+                        period: info.period.clone(),
+                        adaptation_set: info.adaptation_set.clone(),
+                        representation: info.id.clone(),
+                        key: crate::live::SegmentKey::Number(0),
+                    });
+                    self.logged_reps.insert(stream, n);
+                    infos.insert(n, (track, info));
+                }
+                Entry::Init { n, path } => {
+                    if let Some((_, info)) = infos.get(&n) {
+                        self.recording.add_init_of(info, &path);
+                    }
+                }
+                Entry::Segment { n, segment } => {
+                    if let Some((track, info)) = infos.get(&n) {
+                        self.advance(track, segment.end);
+                        *self.counts.entry(track.clone()).or_insert(0) += 1;
+                        self.logged_segments.insert((n, segment.time));
+                        self.recording.add_segment_of(info, segment);
+                    }
+                }
+                Entry::Gap { track, end, gap } => {
+                    self.advance(&track, end);
+                    self.gapped.insert(gap.segment.clone());
+                    self.gaps.push(gap);
+                }
+            }
+        }
+    }
+
+    fn advance(&mut self, track: &str, end: i128) {
+        let entry = self.ends.entry(track.to_string()).or_insert(end);
+        *entry = (*entry).max(end);
+    }
+
+    /// The number of `rep` in the log, written there on first use.
+    fn log_number(&mut self, rep: &LiveRepresentation) -> Result<u32, RecordError> {
+        let stream = stream_of(&self.live, rep);
+        if let Some(&n) = self.logged_reps.get(&stream) {
+            return Ok(n);
+        }
+        let n = u32::try_from(self.logged_reps.len()).unwrap_or(u32::MAX);
+        self.append(&Entry::Representation {
+            n,
+            track: rep.track.clone(),
+            info: RepresentationInfo::of(&self.live, rep),
+        })?;
+        self.logged_reps.insert(stream, n);
+        Ok(n)
+    }
+
+    fn append(&mut self, entry: &Entry) -> Result<(), RecordError> {
+        self.log.append(entry).map_err(|source| RecordError::Io {
+            path: self.log.path().to_path_buf(),
+            source,
         })
     }
 
     /// The loop, until the recording stops.
     pub(super) async fn run(mut self) -> Result<RecordSummary, RecordError> {
-        for gap in &self.state.gaps {
-            self.gapped.insert(gap.segment.clone());
-        }
         let stopped = loop {
             if self.cancel.is_cancelled() {
                 break StopReason::Interrupted;
@@ -217,7 +376,7 @@ impl<'a> Session<'a> {
                 break StopReason::Until;
             }
             self.batch(t).await?;
-            self.save()?;
+            self.save(false)?;
             if self.cancel.is_cancelled() {
                 break StopReason::Interrupted;
             }
@@ -235,25 +394,26 @@ impl<'a> Session<'a> {
         // Whatever failed and is not had by now is missing from the span.
         if stopped != StopReason::Interrupted {
             self.forget_past_the_end();
-            let pending: Vec<(SegmentId, (String, i128))> = self.pending.drain().collect();
-            for (id, (reason, _)) in pending {
-                if stopped == StopReason::ManifestGone && reason.contains("HTTP 404") {
+            let pending: Vec<(SegmentId, Pending)> = self.pending.drain().collect();
+            for (id, failed) in pending {
+                if stopped == StopReason::ManifestGone && failed.reason.contains("HTTP 404") {
                     // The stream ended: a segment past its end never came to be.
                     continue;
                 }
                 if let Some(rep) = self.rep_of(&id)
-                    && let Some(segment) = self.find_segment(rep.clone(), &id)
+                    && let Some(segment) = self.find_segment(&rep, &id)
                 {
                     self.add_gap(
                         &rep,
                         &segment,
-                        format!("{reason} when the recording stopped"),
-                    );
+                        format!("{} when the recording stopped", failed.reason),
+                    )?;
                 }
             }
         }
         let _ = self.writer.sync();
-        self.save()?;
+        let _ = self.log.sync();
+        self.save(true)?;
         Ok(self.summary(stopped))
     }
 
@@ -267,10 +427,7 @@ impl<'a> Session<'a> {
     fn stuck(&self, t: UnixNanos) -> bool {
         self.live.dynamic
             && self
-                .live
-                .representations
-                .iter()
-                .filter(|r| self.selected(r))
+                .selected_reps()
                 .all(|r| self.live.next_availability(r, t).is_none())
     }
 
@@ -278,49 +435,97 @@ impl<'a> Session<'a> {
         self.options.reps.is_empty() || self.options.reps.contains(&rep.id)
     }
 
-    fn stream_of(&self, rep: &LiveRepresentation) -> String {
-        stream_key(&SegmentId {
-            period: self.live.period(rep).label.clone(),
-            adaptation_set: rep.adaptation_set.clone(),
-            representation: rep.id.clone(),
-            key: SegmentKey::Number(0),
-        })
+    fn selected_reps(&self) -> impl Iterator<Item = &LiveRepresentation> {
+        self.live
+            .representations
+            .iter()
+            .filter(|r| self.selected(r))
     }
 
-    /// Where the recording of `rep` begins (decided once, kept across runs).
-    fn start_of(&mut self, rep: &LiveRepresentation, t: UnixNanos) -> i128 {
-        let key = self.stream_of(rep);
-        if let Some(&start) = self.state.starts.get(&key) {
-            return start;
+    /// Where the recording begins: decided once, at the first snapshot that has something
+    /// available, and kept across runs. `None` while nothing is available.
+    fn origin(&mut self, t: UnixNanos) -> Option<i128> {
+        if let Some(origin) = self.state.origin {
+            return Some(origin);
         }
-        let first = if self.options.from_start || self.fully_described {
-            self.live.oldest_available(rep, t)
+        let origin = if self.options.from_start || self.fully_described {
+            // The oldest segment still in the buffer, less those about to leave it: a segment
+            // due within a quarter of the buffer (at most 2 s) could be lost to a slow start.
+            let margin = self
+                .live
+                .attributes
+                .time_shift_buffer_depth
+                .map_or(0, |d| (i128::from(d) / 4).min(2_000_000_000));
+            self.selected_reps()
+                .filter_map(|rep| {
+                    self.live
+                        .available_segments(rep, t, None, 1)
+                        .into_iter()
+                        .next()
+                        .map(|first| {
+                            self.live
+                                .available_segments(rep, t.saturating_add(margin), None, 1)
+                                .into_iter()
+                                .next()
+                                .filter(|s| s.available_from <= t)
+                                .unwrap_or(first)
+                                .start
+                        })
+                })
+                .min()
         } else {
-            self.live.live_edge(rep, t)
-        };
-        let start = first.map_or_else(|| i128::from(self.live.period(rep).start), |s| s.start);
-        self.state.starts.insert(key, start);
-        start
+            // The live edge: the newest segment available in any Period; every track starts
+            // where the edge segments of that Period start.
+            let edges: Vec<(usize, LiveSegment)> = self
+                .selected_reps()
+                .filter_map(|rep| self.live.live_edge(rep, t).map(|s| (rep.period, s)))
+                .collect();
+            let newest = edges.iter().max_by_key(|(_, s)| s.start)?;
+            let period = newest.0;
+            edges
+                .iter()
+                .filter(|(p, _)| *p == period)
+                .map(|(_, s)| s.start)
+                .min()
+        }?;
+        self.state.origin = Some(origin);
+        Some(origin)
     }
 
-    /// The end of the span `--duration` asks for, for a stream starting at `start`.
-    fn limit(&self, start: i128) -> i128 {
+    /// The end of the span `--duration` asks for.
+    fn limit(&self, origin: i128) -> i128 {
         self.options
             .duration
-            .map_or(i128::MAX, |d| start.saturating_add(d.as_nanos() as i128))
+            .map_or(i128::MAX, |d| origin.saturating_add(d.as_nanos() as i128))
+    }
+
+    /// Whether `rep` has anything in the span `[origin, limit)`: its Period did not end before
+    /// the origin and does not start after the limit.
+    fn in_span(&self, rep: &LiveRepresentation, origin: i128, limit: i128) -> bool {
+        let start = i128::from(self.live.period(rep).start);
+        start < limit && self.live.period_end(rep).is_none_or(|end| end > origin)
     }
 
     /// One batch at server time `t`: gaps for what expired, downloads for what is available.
     async fn batch(&mut self, t: UnixNanos) -> Result<(), RecordError> {
+        let Some(origin) = self.origin(t) else {
+            self.status(t);
+            return Ok(());
+        };
+        let limit = self.limit(origin);
+        // What each track holds or is about to get in this batch: a hole is measured against
+        // it, so a Period's segments queued here count before the next Period's.
+        let mut covered = self.ends.clone();
+        let now = Instant::now();
         let mut jobs = Vec::new();
         let reps: Vec<usize> = (0..self.live.representations.len())
             .filter(|&i| self.selected(&self.live.representations[i]))
             .collect();
         for ri in reps {
             let rep = self.live.representations[ri].clone();
-            let start = self.start_of(&rep, t);
-            let limit = self.limit(start);
-            let stream = self.stream_of(&rep);
+            if !self.in_span(&rep, origin, limit) || self.refused.contains(&rep.track) {
+                continue;
+            }
             if let Some((url, range)) = &rep.init
                 && t >= self.live.init_available_from(&rep)
             {
@@ -333,14 +538,12 @@ impl<'a> Session<'a> {
                     representation: rep.id.clone(),
                     key: crate::store::SegmentKey::Init,
                 };
-                let path = crate::layout::local_path(&self.layout_url, url);
+                let path = self.local_path(url);
                 if self.had.contains(&identity) {
                 } else if self.journal.segment(&identity).is_some() {
                     self.had.insert(identity);
                     self.complete += 1;
-                    self.state
-                        .recording
-                        .add_init(&self.live, &rep, &journal_key(&path));
+                    self.recorded_init(&rep, &journal_key(&path))?;
                 } else {
                     jobs.push(Job {
                         rep: ri,
@@ -352,37 +555,50 @@ impl<'a> Session<'a> {
                     });
                 }
             }
-            self.unseen_hole(&rep, t, start, limit);
-            for segment in self.live.expired_segments(&rep, t, Some(start), BATCH) {
+            self.unseen_hole(&rep, t, origin, limit, &mut covered)?;
+            for segment in self.live.expired_segments(&rep, t, Some(origin), BATCH) {
                 if segment.start >= limit {
                     break;
                 }
                 let identity = journal_identity(&segment.id);
-                if self.is_had(&rep, &segment, &identity, &stream)
+                if self.is_had(&rep, &segment, &identity)?
                     || self.gapped.contains(&segment.id.to_string())
                 {
                     continue;
                 }
                 let reason = match self.pending.remove(&segment.id) {
-                    Some((reason, _)) => format!("{reason} until it left the time-shift buffer"),
+                    Some(failed) => {
+                        format!("{} until it left the time-shift buffer", failed.reason)
+                    }
                     None => "left the time-shift buffer before it could be fetched".to_string(),
                 };
-                self.add_gap(&rep, &segment, reason);
+                self.add_gap(&rep, &segment, reason)?;
             }
-            for segment in self.live.available_segments(&rep, t, Some(start), BATCH) {
+            for segment in self.live.available_segments(&rep, t, Some(origin), BATCH) {
                 if segment.start >= limit {
                     break;
                 }
                 if segment.range.is_some() {
                     return Err(self.unsupported("SegmentList@mediaRange segments"));
                 }
+                let entry = covered.entry(rep.track.clone()).or_insert(segment.end);
+                *entry = (*entry).max(segment.end);
                 let identity = journal_identity(&segment.id);
-                if self.is_had(&rep, &segment, &identity, &stream) {
+                if self.is_had(&rep, &segment, &identity)?
+                    || self.gapped.contains(&segment.id.to_string())
+                {
+                    continue;
+                }
+                if self
+                    .pending
+                    .get(&segment.id)
+                    .is_some_and(|p| p.next_try > now)
+                {
                     continue;
                 }
                 jobs.push(Job {
                     rep: ri,
-                    path: crate::layout::local_path(&self.layout_url, &segment.url),
+                    path: self.local_path(&segment.url),
                     url: segment.url.clone(),
                     due_by: segment.due_by,
                     identity,
@@ -391,9 +607,16 @@ impl<'a> Session<'a> {
             }
         }
         jobs.sort_by_key(|j| j.due_by);
-        self.download(jobs).await;
+        self.download(jobs).await?;
         self.status(t);
         Ok(())
+    }
+
+    /// The local path of a segment URL: relative to the manifest URL of the snapshot in use,
+    /// as a static mirror would place it (the layout's one rule), so that a manifest moved by
+    /// `Location` keeps its segments where the first snapshot put them.
+    fn local_path(&self, url: &Url) -> PathBuf {
+        crate::layout::local_path(&self.snapshot_url, url)
     }
 
     /// Whether a segment is already had (this run, or journalled by an earlier one; then it
@@ -403,70 +626,122 @@ impl<'a> Session<'a> {
         rep: &LiveRepresentation,
         segment: &LiveSegment,
         identity: &SegmentIdentity,
-        stream: &str,
-    ) -> bool {
+    ) -> Result<bool, RecordError> {
         if self.had.contains(identity) {
-            return true;
+            return Ok(true);
         }
         if self.journal.segment(identity).is_none() {
-            return false;
+            return Ok(false);
         }
         self.had.insert(identity.clone());
         self.complete += 1;
-        let path = crate::layout::local_path(&self.layout_url, &segment.url);
-        self.state
-            .recording
-            .add_segment(&self.live, rep, segment, &journal_key(&path));
-        self.handle(stream, segment.end, true);
-        true
+        let path = self.local_path(&segment.url);
+        self.recorded_segment(rep, segment, &journal_key(&path))?;
+        Ok(true)
     }
 
-    fn handle(&mut self, stream: &str, end: i128, recorded: bool) {
-        let entry = self.state.ends.entry(stream.to_string()).or_insert(end);
-        *entry = (*entry).max(end);
-        if recorded {
-            *self.counts.entry(stream.to_string()).or_insert(0) += 1;
-        }
+    /// Adds an init segment to the recording (and to its log, once).
+    fn recorded_init(&mut self, rep: &LiveRepresentation, path: &str) -> Result<(), RecordError> {
+        let n = self.log_number(rep)?;
+        self.recording
+            .add_init_of(&RepresentationInfo::of(&self.live, rep), path);
+        self.recording_dirty = true;
+        self.append(&Entry::Init {
+            n,
+            path: path.to_string(),
+        })
     }
 
-    /// A hole between what the recording holds and the first segment the manifest lists now:
-    /// segments that left the buffer while no snapshot listed them (a long outage of the
-    /// manifest with a timeline). Reported as one gap.
-    fn unseen_hole(&mut self, rep: &LiveRepresentation, t: UnixNanos, start: i128, limit: i128) {
-        let stream = self.stream_of(rep);
-        let Some(&frontier) = self.state.ends.get(&stream) else {
-            return;
+    /// Adds a media segment to the recording (and to its log, once).
+    fn recorded_segment(
+        &mut self,
+        rep: &LiveRepresentation,
+        segment: &LiveSegment,
+        path: &str,
+    ) -> Result<(), RecordError> {
+        let n = self.log_number(rep)?;
+        let recorded = RecordedSegment {
+            time: segment.time,
+            duration: segment.duration,
+            number: segment.number,
+            path: path.to_string(),
+            start: segment.start,
+            end: segment.end,
         };
-        if frontier < start || frontier >= limit {
-            return;
+        if self.logged_segments.insert((n, segment.time)) {
+            self.append(&Entry::Segment {
+                n,
+                segment: recorded.clone(),
+            })?;
+            *self.counts.entry(rep.track.clone()).or_insert(0) += 1;
+        }
+        self.recording
+            .add_segment_of(&RepresentationInfo::of(&self.live, rep), recorded);
+        self.recording_dirty = true;
+        self.advance(&rep.track, segment.end);
+        Ok(())
+    }
+
+    /// A hole between what a track holds (or is getting in this batch) and the first segment
+    /// the manifest lists now for `rep`: segments that left the buffer while no snapshot listed
+    /// them (a long outage of the manifest), or, at a Period boundary, media missing between
+    /// the end of one Period and the first segment of the next. Reported as one gap. (A hole
+    /// inside the listed timeline, an encoder outage, is media that never existed: the
+    /// recording shows it and holds every segment there is.)
+    fn unseen_hole(
+        &mut self,
+        rep: &LiveRepresentation,
+        t: UnixNanos,
+        origin: i128,
+        limit: i128,
+        covered: &mut HashMap<String, i128>,
+    ) -> Result<(), RecordError> {
+        let Some(&frontier) = covered.get(&rep.track) else {
+            return Ok(());
+        };
+        if frontier < origin || frontier >= limit {
+            return Ok(());
         }
         let first = self
             .live
             .expired_segments(rep, t, None, 1)
             .into_iter()
             .chain(self.live.available_segments(rep, t, None, 1))
-            .next();
+            .min_by_key(|s| s.start);
         let Some(first) = first else {
-            return;
+            return Ok(());
         };
         if first.start <= frontier {
-            return;
+            return Ok(());
         }
         let end = first.start.min(limit);
+        let stream = stream_of(&self.live, rep);
         let gap = Gap {
             segment: format!("{stream}/from={frontier}"),
             representation: rep.id.clone(),
             start_seconds: seconds(frontier),
             duration_seconds: seconds(end - frontier),
-            reason: "left the time-shift buffer unseen: no manifest snapshot listed these segments while they were available".to_string(),
+            reason: if i128::from(self.live.period(rep).start) >= frontier {
+                format!(
+                    "not in the manifest: Period {} starts at {:.3}s, its first segment at {:.3}s",
+                    self.live.period(rep).label,
+                    seconds(i128::from(self.live.period(rep).start)),
+                    seconds(first.start)
+                )
+            } else {
+                "left the time-shift buffer unseen: no manifest snapshot listed these segments while they were available".to_string()
+            },
         };
-        self.sink.event(&LiveEvent::Gap(&gap));
-        self.gapped.insert(gap.segment.clone());
-        self.state.gaps.push(gap);
-        self.handle(&stream, end, false);
+        covered.insert(rep.track.clone(), end);
+        self.record_gap(&rep.track, end, gap)
     }
 
-    fn add_gap(&mut self, rep: &LiveRepresentation, segment: &LiveSegment, reason: String) {
+    fn add_gap(
+        &mut self,
+        rep: &LiveRepresentation,
+        segment: &LiveSegment,
+        reason: String,
+    ) -> Result<(), RecordError> {
         let gap = Gap {
             segment: segment.id.to_string(),
             representation: rep.id.clone(),
@@ -474,63 +749,112 @@ impl<'a> Session<'a> {
             duration_seconds: seconds(segment.end - segment.start),
             reason,
         };
-        self.sink.event(&LiveEvent::Gap(&gap));
-        self.gapped.insert(gap.segment.clone());
-        let stream = self.stream_of(rep);
-        self.handle(&stream, segment.end, false);
-        self.state.gaps.push(gap);
+        self.record_gap(&rep.track, segment.end, gap)
     }
 
-    /// Downloads the jobs, `--threads` at once, and records each outcome.
-    async fn download(&mut self, jobs: Vec<Job>) {
-        let (client, out, fetch, cancel) =
-            (self.client, &self.out, &self.options.fetch, self.cancel);
-        let results: Vec<(Job, Result<u64, SegmentFailure>)> = futures_util::stream::iter(jobs)
-            .map(|job| async move {
-                let result =
-                    download_segment(client, out, &job.url, &job.path, fetch, cancel).await;
-                (job, result)
-            })
-            .buffer_unordered(fetch.threads.max(1))
-            .collect()
-            .await;
-        for (job, result) in results {
-            let rep = self.live.representations[job.rep].clone();
-            let key = journal_key(&job.path);
-            match result {
-                Ok(size) => {
-                    let _ = self
-                        .writer
-                        .done_segment(&key, job.url.as_str(), size, &job.identity);
-                    self.downloaded += 1;
-                    self.bytes += size;
-                    self.had.insert(job.identity.clone());
-                    match &job.segment {
-                        Some(segment) => {
-                            self.pending.remove(&segment.id);
-                            self.state
-                                .recording
-                                .add_segment(&self.live, &rep, segment, &key);
-                            let stream = self.stream_of(&rep);
-                            self.handle(&stream, segment.end, true);
-                        }
-                        None => self.state.recording.add_init(&self.live, &rep, &key),
+    fn record_gap(&mut self, track: &str, end: i128, gap: Gap) -> Result<(), RecordError> {
+        if !self.gapped.insert(gap.segment.clone()) {
+            return Ok(());
+        }
+        self.sink.event(&LiveEvent::Gap(&gap));
+        self.advance(track, end);
+        self.append(&Entry::Gap {
+            track: track.to_string(),
+            end,
+            gap: gap.clone(),
+        })?;
+        self.gaps.push(gap);
+        Ok(())
+    }
+
+    /// Downloads the jobs, `--threads` at once, and records each outcome as it comes: the
+    /// journal, the log and the recording know of a segment as soon as its file is in place.
+    async fn download(&mut self, jobs: Vec<Job>) -> Result<(), RecordError> {
+        let (client, options, cancel) = (self.client, self.options, self.cancel);
+        let threads = options.fetch.threads.max(1);
+        let mut queue = jobs.into_iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < threads {
+                let Some(job) = queue.next() else { break };
+                let out = self.out.clone();
+                running.push(async move {
+                    let result =
+                        download_segment(client, &out, &job.url, &job.path, &options.fetch, cancel)
+                            .await;
+                    (job, result)
+                });
+            }
+            let Some((job, result)) = running.next().await else {
+                break;
+            };
+            self.outcome(job, result)?;
+        }
+        Ok(())
+    }
+
+    fn outcome(
+        &mut self,
+        job: Job,
+        result: Result<u64, SegmentFailure>,
+    ) -> Result<(), RecordError> {
+        let rep = self.live.representations[job.rep].clone();
+        let key = journal_key(&job.path);
+        match result {
+            Ok(size) => {
+                let _ = self
+                    .writer
+                    .done_segment(&key, job.url.as_str(), size, &job.identity);
+                let _ = self.writer.flush();
+                self.downloaded += 1;
+                self.bytes += size;
+                self.had.insert(job.identity.clone());
+                match &job.segment {
+                    Some(segment) => {
+                        self.pending.remove(&segment.id);
+                        self.recorded_segment(&rep, segment, &key)?;
                     }
-                    self.sink.event(&LiveEvent::Segment { path: &key, size });
+                    None => self.recorded_init(&rep, &key)?,
                 }
-                Err(SegmentFailure::Interrupted) => {}
-                Err(SegmentFailure::Missing(reason) | SegmentFailure::Failed(reason)) => {
-                    // Asked again at the next batch until it is due; reported then.
-                    if reason.contains("HTTP 404") && self.synced_at.elapsed() >= RESYNC_AFTER_404 {
-                        self.resync_wanted = true;
-                    }
-                    if let Some(segment) = job.segment {
-                        self.pending.insert(segment.id, (reason, segment.start));
-                    }
+                self.sink.event(&LiveEvent::Segment { path: &key, size });
+            }
+            Err(SegmentFailure::Interrupted) => {}
+            Err(SegmentFailure::Refused(reason)) => {
+                // Asking again will not help: the segment is a gap, and the representation is
+                // not asked for more in this run.
+                if self.refused.insert(rep.track.clone()) {
+                    self.sink.event(&LiveEvent::Warning(&format!(
+                        "{}: {reason} for {}; this representation is not recorded further",
+                        rep.id, job.url
+                    )));
+                }
+                if let Some(segment) = &job.segment {
+                    self.add_gap(&rep, segment, reason)?;
+                }
+            }
+            Err(SegmentFailure::Missing(reason) | SegmentFailure::Failed(reason)) => {
+                // Asked again, with backoff, until it is due; reported then.
+                if reason.contains("HTTP 404") && self.synced_at.elapsed() >= RESYNC_AFTER_404 {
+                    self.resync_wanted = true;
+                }
+                if let Some(segment) = job.segment {
+                    let attempts = self.pending.get(&segment.id).map_or(0, |p| p.attempts) + 1;
+                    let wait = RETRY_FIRST
+                        .saturating_mul(1 << (attempts - 1).min(8))
+                        .min(RETRY_MAX);
+                    self.pending.insert(
+                        segment.id,
+                        Pending {
+                            reason,
+                            start: segment.start,
+                            attempts,
+                            next_try: Instant::now() + wait,
+                        },
+                    );
                 }
             }
         }
-        let _ = self.writer.flush();
+        Ok(())
     }
 
     /// Sleeps until the next segment is surely available, the next refresh, or a retry.
@@ -538,12 +862,7 @@ impl<'a> Session<'a> {
         let now = self.local.now();
         let t = self.surely_now();
         let mut wake = now + MAX_SLEEP_NS;
-        for rep in self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-        {
+        for rep in self.selected_reps() {
             if let Some(at) = self.live.next_availability(rep, t) {
                 wake = wake.min(self.sync.local_time_when_surely(at));
             }
@@ -551,8 +870,9 @@ impl<'a> Session<'a> {
         if let Some(deadline) = self.refresh_deadline() {
             wake = wake.min(deadline);
         }
-        if !self.pending.is_empty() || self.stuck(t) {
-            wake = wake.min(now + RETRY_NS);
+        if let Some(retry) = self.pending.values().map(|p| p.next_try).min() {
+            let after = retry.saturating_duration_since(Instant::now());
+            wake = wake.min(now + after.as_nanos() as i128);
         }
         if let Some(until) = self.options.until {
             wake = wake.min(until - self.sync.offset);
@@ -576,12 +896,12 @@ impl<'a> Session<'a> {
             .cloned()
     }
 
-    fn find_segment(&self, rep: LiveRepresentation, id: &SegmentId) -> Option<LiveSegment> {
+    fn find_segment(&self, rep: &LiveRepresentation, id: &SegmentId) -> Option<LiveSegment> {
         let t = self.surely_now();
         self.live
-            .available_segments(&rep, t, None, BATCH)
+            .available_segments(rep, t, None, BATCH)
             .into_iter()
-            .chain(self.live.expired_segments(&rep, t, None, BATCH))
+            .chain(self.live.expired_segments(rep, t, None, BATCH))
             .find(|s| &s.id == id)
     }
 

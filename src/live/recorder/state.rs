@@ -1,14 +1,17 @@
-//! What a recording keeps on disk besides its segments, so that the same command run again
-//! continues it: where each representation began, the gaps found so far and the recording's
-//! manifest model (`.dashget/live.json`, rewritten atomically), the archive of every distinct
-//! manifest snapshot (`.dashget/manifests/`), and the journal's identity of a segment.
+//! What a recording keeps on disk besides its segments and the journal, so that the same
+//! command run again continues it:
+//! - `.dashget/live.json` ([`RecorderState`]): the manifest URL, where the recording began and
+//!   the newest `publishTime` applied; a few hundred bytes, rewritten only when they change;
+//! - `.dashget/recording.jsonl` ([`Entry`]): one line appended per recorded Representation, init
+//!   segment, media segment and gap, never rewritten (through [`crate::store::EventLog`]), from
+//!   which a re-run rebuilds the recording's manifest;
+//! - the archive of every distinct manifest snapshot (`.dashget/manifests/`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::recording::Recording;
+use crate::live::recording::{RecordedSegment, RepresentationInfo};
 use crate::live::{SegmentId, SegmentKey};
 use crate::store::{META_DIR, SegmentIdentity, key_of};
 
@@ -27,24 +30,59 @@ pub struct Gap {
     pub reason: String,
 }
 
-/// The state of a recording across runs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The few facts of a recording that are not per segment (`.dashget/live.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecorderState {
     /// The manifest URL the recording follows (a different one starts a new recording).
     pub manifest_url: String,
-    /// Per representation (`period/adaptation-set/representation`), where its recording began:
-    /// presentation time, nanoseconds after AST.
-    pub starts: BTreeMap<String, i128>,
-    /// Per representation, the end of what is recorded or reported as missing: presentation
-    /// time, nanoseconds after AST. A snapshot whose first segment starts later shows a hole.
-    pub ends: BTreeMap<String, i128>,
-    /// The gaps found so far.
-    pub gaps: Vec<Gap>,
-    /// The recording's manifest model.
-    pub recording: Recording,
+    /// Where the recording began, the same instant for every track: presentation time,
+    /// nanoseconds after AST.
+    #[serde(default)]
+    pub origin: Option<i128>,
     /// The newest `publishTime` applied (Unix ns), to refuse an older snapshot.
     pub publish_time: Option<i128>,
 }
+
+/// One line of `.dashget/recording.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Entry {
+    /// A Representation of the recording, numbered for the lines that follow.
+    Representation {
+        /// Its number in this log.
+        n: u32,
+        /// The track it belongs to across Periods.
+        track: String,
+        /// What the recording's manifest says of it.
+        info: RepresentationInfo,
+    },
+    /// Its init segment.
+    Init {
+        /// The Representation's number.
+        n: u32,
+        /// The file, relative to the output folder.
+        path: String,
+    },
+    /// A recorded media segment.
+    Segment {
+        /// The Representation's number.
+        n: u32,
+        /// The segment.
+        segment: RecordedSegment,
+    },
+    /// A gap of a track.
+    Gap {
+        /// The track.
+        track: String,
+        /// The end of what it covers, nanoseconds after AST.
+        end: i128,
+        /// The gap.
+        gap: Gap,
+    },
+}
+
+/// The name of the recording's log under `.dashget/`.
+pub(crate) const LOG_NAME: &str = "recording.jsonl";
 
 /// `.dashget/live.json` under the output folder.
 pub(crate) fn state_path(root: &Path) -> PathBuf {
@@ -237,10 +275,50 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = RecorderState {
             manifest_url: "http://a/m.mpd".into(),
+            origin: Some(-3),
             ..RecorderState::default()
         };
         state.save(dir.path()).unwrap();
-        assert!(RecorderState::load(dir.path(), "http://a/m.mpd").is_some());
+        assert_eq!(
+            RecorderState::load(dir.path(), "http://a/m.mpd"),
+            Some(state)
+        );
         assert!(RecorderState::load(dir.path(), "http://b/m.mpd").is_none());
+    }
+
+    #[test]
+    fn log_entries_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = vec![
+            Entry::Segment {
+                n: 3,
+                segment: RecordedSegment {
+                    time: -1,
+                    duration: 5120,
+                    number: 7,
+                    path: "p/v/7.m4s".into(),
+                    start: 1 << 70,
+                    end: (1 << 70) + 1,
+                },
+            },
+            Entry::Gap {
+                track: "0/v".into(),
+                end: -5,
+                gap: Gap {
+                    segment: "p/0/v/n=8".into(),
+                    representation: "v".into(),
+                    start_seconds: 1.5,
+                    duration_seconds: 0.4,
+                    reason: "HTTP 403".into(),
+                },
+            },
+        ];
+        let (mut log, none) = crate::store::EventLog::open::<Entry>(dir.path(), LOG_NAME).unwrap();
+        assert!(none.is_empty());
+        for e in &entries {
+            log.append(e).unwrap();
+        }
+        let (_, back) = crate::store::EventLog::open::<Entry>(dir.path(), LOG_NAME).unwrap();
+        assert_eq!(back, entries);
     }
 }

@@ -7,31 +7,41 @@ use url::Url;
 
 use super::super::net::EngineTime;
 use super::super::{LiveEvent, RecordError, StopReason};
-use super::{RETRY_NS, Session, exchange_of};
+use super::{Session, exchange_of};
 use crate::fetch::{NoProgress, fetch_manifest};
 use crate::live::clock::{LocalClock, synchronise};
 use crate::live::time::UnixNanos;
 use crate::live::{LivePresentation, PresentationEnd};
 
 impl Session<'_> {
-    /// When the snapshot in use runs out (local time): `minimumUpdatePeriod` after its fetch
-    /// began (0: at once); none when the manifest says it never changes.
+    /// When the manifest is next fetched (local time): never sooner than `minimumUpdatePeriod`
+    /// after the start of the last fetch (it cannot have changed before); with a
+    /// `minimumUpdatePeriod` of 0, or a timeline that has run out, once per shortest segment
+    /// duration (when the next segment is due by the representations' cadence). None when the
+    /// manifest says it never changes.
     pub(super) fn refresh_deadline(&self) -> Option<UnixNanos> {
-        let mup = self.live.attributes.minimum_update_period?;
-        Some(self.fetched_at + i128::from(mup))
+        let mup = self.live.attributes.minimum_update_period.map(i128::from);
+        let cadence = self
+            .selected_reps()
+            .filter_map(|r| self.live.shortest_segment(r))
+            .min()
+            .unwrap_or(1_000_000_000);
+        let stuck = self.stuck(self.surely_now());
+        let wait = match mup {
+            Some(0) => cadence,
+            Some(m) if stuck => m.max(cadence),
+            Some(m) => m,
+            None if stuck => cadence,
+            None => return None,
+        };
+        Some(self.fetched_at + wait)
     }
 
     /// Refreshes the manifest when its snapshot has run out (or when a closed timeline has no
     /// next segment to wait for). A 404/410 that lasts past the grace period ends the recording.
     pub(super) async fn refresh_if_due(&mut self) -> Result<Option<StopReason>, RecordError> {
         let now = self.local.now();
-        let t = self.surely_now();
-        let stuck = self.stuck(t);
-        let rested = self
-            .last_attempt
-            .is_none_or(|at| at.elapsed().as_nanos() as i128 >= RETRY_NS);
-        let due = self.refresh_deadline().is_some_and(|d| now >= d) || (stuck && rested);
-        if !due {
+        if self.refresh_deadline().is_none_or(|d| now < d) {
             return Ok(None);
         }
         let fetched = fetch_manifest(
@@ -110,6 +120,14 @@ impl Session<'_> {
         }
         self.state.publish_time = publish.max(self.state.publish_time);
         self.refresh_url = location(&live, &fetched.final_url);
+        self.snapshot_url = fetched.final_url.clone();
+        for skipped in &live.skipped {
+            if !self.live.skipped.contains(skipped) {
+                self.sink.event(&LiveEvent::Warning(&format!(
+                    "skipped (cannot be recorded live): {skipped}"
+                )));
+            }
+        }
         self.live = live;
         Ok(None)
     }

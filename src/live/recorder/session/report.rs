@@ -1,33 +1,52 @@
 //! When a recording is over, and what it reports: status lines, the summary, the files that
 //! describe it.
 
-use std::collections::HashMap;
+use std::time::Instant;
 
-use super::super::state::stream_key;
 use super::super::{LiveEvent, RecordError, RecordSummary, RepresentationSummary, StopReason};
-use super::{Session, seconds};
+use super::{MANIFEST_EVERY, Session, seconds};
 use crate::live::time::UnixNanos;
-use crate::live::{EndReason, LiveRepresentation, PresentationEnd, SegmentId, SegmentKey};
+use crate::live::{EndReason, LiveRepresentation, PresentationEnd};
 
 impl Session<'_> {
+    /// The selected tracks in presentation order (the Period they are first met in, then
+    /// document order), each with the Representation of the latest Period that has it.
+    fn tracks(&self) -> Vec<(String, &LiveRepresentation)> {
+        let mut order: Vec<(String, &LiveRepresentation)> = Vec::new();
+        for rep in self.selected_reps() {
+            match order.iter_mut().find(|(track, _)| *track == rep.track) {
+                Some(entry) => entry.1 = rep,
+                None => order.push((rep.track.clone(), rep)),
+            }
+        }
+        order
+    }
+
     pub(super) fn status(&self, t: UnixNanos) {
         let lines: Vec<(String, f64, f64, usize, usize)> = self
-            .live
-            .representations
-            .iter()
-            .filter(|r| self.selected(r))
-            .map(|rep| {
-                let stream = self.stream_of(rep);
-                let edge = self.live.live_edge(rep, t).map_or(0, |s| s.end);
-                let end = self.state.ends.get(&stream).copied().unwrap_or(0);
-                let count = self.counts.get(&stream).copied().unwrap_or(0);
+            .tracks()
+            .into_iter()
+            .map(|(track, rep)| {
+                let edge = self
+                    .selected_reps()
+                    .filter(|r| r.track == track)
+                    .filter_map(|r| self.live.live_edge(r, t).map(|s| s.end))
+                    .max()
+                    .unwrap_or(0);
+                let end = self.ends.get(&track).copied().unwrap_or(0);
+                let count = self.counts.get(&track).copied().unwrap_or(0);
                 let gaps = self
-                    .state
                     .gaps
                     .iter()
-                    .filter(|g| g.segment.starts_with(&format!("{stream}/")))
+                    .filter(|g| g.representation == rep.id)
                     .count();
-                (stream, seconds(edge), seconds(end.max(0)), count, gaps)
+                (
+                    rep.id.clone(),
+                    seconds(edge),
+                    seconds(end.max(0)),
+                    count,
+                    gaps,
+                )
             })
             .collect();
         self.sink.event(&LiveEvent::Status(&lines));
@@ -41,22 +60,26 @@ impl Session<'_> {
             .iter()
             .filter(|r| self.selected(r))
             .collect();
-        if let Some(duration) = self.options.duration {
-            let reached = reps.iter().all(|rep| {
-                let stream = self.stream_of(rep);
-                let Some(&start) = self.state.starts.get(&stream) else {
-                    return false;
-                };
-                self.state
-                    .ends
-                    .get(&stream)
-                    .is_some_and(|&end| end >= start.saturating_add(duration.as_nanos() as i128))
-            });
-            if reached && !reps.is_empty() {
+        if self.options.duration.is_some()
+            && let Some(origin) = self.state.origin
+        {
+            // Every track present in the span holds it, up to its Period's end where that comes
+            // first (a track that does not go on into the next Period is complete there).
+            let limit = self.limit(origin);
+            let reached = reps
+                .iter()
+                .filter(|rep| self.in_span(rep, origin, limit))
+                .all(|rep| {
+                    let needed = self.live.period_end(rep).map_or(limit, |e| e.min(limit));
+                    self.ends.get(&rep.track).is_some_and(|&end| end >= needed)
+                });
+            // A segment of the span that failed and is still due is asked again first.
+            let waiting = self.pending.values().any(|p| p.start < limit);
+            if reached && !waiting && !reps.is_empty() {
                 return Some(StopReason::Duration);
             }
         }
-        if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.1)) {
+        if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.start)) {
             return None;
         }
         if self
@@ -97,64 +120,55 @@ impl Session<'_> {
         let pending = std::mem::take(&mut self.pending);
         self.pending = pending
             .into_iter()
-            .filter(|(_, p)| self.before_the_end(p.1))
+            .filter(|(_, p)| self.before_the_end(p.start))
             .collect();
     }
 
-    /// Writes the recording's static MPD and the state, atomically.
-    pub(super) fn save(&self) -> Result<(), RecordError> {
-        let path = self.out.root().join(&self.manifest_name);
-        self.state
-            .recording
-            .write(&path)
-            .map_err(|e| RecordError::Io {
+    /// Writes the recording's static MPD (when it changed, at most about once a second unless
+    /// `now`) and the state (when it changed), each atomically.
+    pub(super) fn save(&mut self, now: bool) -> Result<(), RecordError> {
+        let due = self
+            .recording_written
+            .is_none_or(|at| at.elapsed() >= MANIFEST_EVERY);
+        if self.recording_dirty && (now || due) {
+            let path = self.out.root().join(&self.manifest_name);
+            self.recording.write(&path).map_err(|e| RecordError::Io {
                 path: e.path,
                 source: e.source,
             })?;
-        self.state
-            .save(self.out.root())
-            .map_err(|source| RecordError::Io {
-                path: super::super::state::state_path(self.out.root()),
-                source,
-            })
+            self.recording_dirty = false;
+            self.recording_written = Some(Instant::now());
+        }
+        if self.saved_state.as_ref() != Some(&self.state) {
+            self.state
+                .save(self.out.root())
+                .map_err(|source| RecordError::Io {
+                    path: super::super::state::state_path(self.out.root()),
+                    source,
+                })?;
+            self.saved_state = Some(self.state.clone());
+        }
+        Ok(())
     }
 
     pub(super) fn summary(&self, stopped: StopReason) -> RecordSummary {
-        let mut recorded: HashMap<String, usize> = HashMap::new();
-        for period in &self.state.recording.periods {
-            for set in &period.adaptation_sets {
-                for rep in &set.representations {
-                    let stream = stream_key(&SegmentId {
-                        period: period.id.clone(),
-                        adaptation_set: set.id.clone(),
-                        representation: rep.id.clone(),
-                        key: SegmentKey::Number(0),
-                    });
-                    recorded.insert(stream, rep.segments.len());
-                }
-            }
+        let origin = self.state.origin.unwrap_or(0);
+        let mut representations: Vec<RepresentationSummary> = Vec::new();
+        for (track, rep) in self.tracks() {
+            let end = self.ends.get(&track).copied().unwrap_or(origin);
+            representations.push(RepresentationSummary {
+                stream: rep.id.clone(),
+                segments: self.counts.get(&track).copied().unwrap_or(0),
+                start_seconds: seconds(origin),
+                end_seconds: seconds(end.max(origin)),
+            });
         }
-        let representations = self
-            .state
-            .starts
-            .iter()
-            .map(|(stream, &start)| {
-                let end = self.state.ends.get(stream).copied().unwrap_or(start);
-                let segments = recorded.get(stream).copied().unwrap_or(0);
-                RepresentationSummary {
-                    stream: stream.clone(),
-                    segments,
-                    start_seconds: seconds(start),
-                    end_seconds: seconds(end.max(start)),
-                }
-            })
-            .collect();
         RecordSummary {
             manifest: self.manifest_name.clone(),
             downloaded_segments: self.downloaded,
             complete_segments: self.complete,
             bytes: self.bytes,
-            gaps: self.state.gaps.clone(),
+            gaps: self.gaps.clone(),
             representations,
             clock_offset_seconds: seconds(self.sync.offset),
             clock_uncertainty_seconds: seconds(i128::from(self.sync.uncertainty)),
