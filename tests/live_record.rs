@@ -277,10 +277,12 @@ fn a_timeline_that_grows_and_drops_old_entries_is_followed_without_a_hole() {
         Addressing::TimelineOpen,
         Addressing::List,
     ] {
-        // A 2 s buffer: every entry listed at the start has left the manifest by the end.
-        let (origin, _) = origin_with_buffer(mode, 30, 2);
+        // A 4 s buffer: every entry listed at the start has left the manifest by the end (the
+        // recorder starts from the oldest segment that is not about to leave it, so a loaded
+        // machine meets it).
+        let (origin, _) = origin_with_buffer(mode, 30, 4);
         let dir = tempfile::tempdir().unwrap();
-        let out = record(&origin, dir.path(), &["--from-start", "--duration", "4"]);
+        let out = record(&origin, dir.path(), &["--from-start", "--duration", "5"]);
         assert_eq!(out.status.code(), Some(0), "{mode:?}");
         let recorded = check_recording(&origin, dir.path());
         assert!(contiguous(&recorded), "{mode:?}");

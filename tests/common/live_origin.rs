@@ -147,6 +147,10 @@ pub struct LiveConfig {
     /// A `Location` element: this path on the origin (which serves the manifest at any
     /// `live/NAME.mpd`).
     pub location: Option<String>,
+    /// An access token (ISO/IEC 23009-1 Annex I, as CDNs use it): the manifest carries a
+    /// `UrlQueryInfo useMPDUrlQuery="true"`, and a segment asked for without `token=VALUE` in
+    /// its query is answered 403.
+    pub token: Option<String>,
 }
 
 impl LiveConfig {
@@ -170,6 +174,7 @@ impl LiveConfig {
             manifest_lag: 0,
             ato: 0,
             location: None,
+            token: None,
         }
     }
 }
@@ -526,6 +531,7 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
     let if_none_match = req
         .headers()
         .get("if-none-match")
@@ -534,7 +540,16 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
     let (answer, now) = {
         let mut s = state.lock().unwrap();
         let now = s.now();
-        let mut answer = answer(&mut s, req.method(), &path, now);
+        let refused = s.config.token.as_ref().is_some_and(|token| {
+            !is_manifest_path(&path)
+                && !path.starts_with("/time/")
+                && !query.split('&').any(|p| p == format!("token={token}"))
+        });
+        let mut answer = if refused {
+            Answer::status(403)
+        } else {
+            answer(&mut s, req.method(), &path, now)
+        };
         if answer.status == 200 && answer.etag.is_some() && answer.etag == if_none_match {
             answer.status = 304;
             answer.body.clear();

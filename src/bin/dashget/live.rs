@@ -118,12 +118,12 @@ pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosit
     }
     if verbosity > Verbosity::Quiet {
         eprintln!(
-            "dashget: recorded {} segments ({} bytes) in {:.1}s, {} already complete; stopped: {:?}",
+            "dashget: recorded {} segments ({} bytes) in {:.1}s, {} already complete; stopped: {}",
             summary.downloaded_segments,
             summary.bytes,
             summary.elapsed_seconds,
             summary.complete_segments,
-            summary.stopped
+            summary.stopped.describe()
         );
         for rep in &summary.representations {
             eprintln!(

@@ -86,6 +86,24 @@ pub enum StopReason {
     ManifestGone,
     /// Ctrl-C.
     Interrupted,
+    /// The server refused (401/403) every selected representation.
+    Refused,
+}
+
+impl StopReason {
+    /// Why the recording stopped, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::Duration => "the --duration was recorded",
+            StopReason::Until => "the --until time came",
+            StopReason::Static => "the presentation ended (the manifest turned static)",
+            StopReason::MediaEnd => "the presentation ended (its media end was reached)",
+            StopReason::AvailabilityEnd => "the presentation's availabilityEndTime passed",
+            StopReason::ManifestGone => "the manifest is gone (404/410)",
+            StopReason::Interrupted => "interrupted",
+            StopReason::Refused => "the server refused every representation (401/403)",
+        }
+    }
 }
 
 /// Per representation, what the recording holds.

@@ -512,6 +512,8 @@ impl<'a> Session<'a> {
             self.status(t);
             return Ok(());
         };
+        // Where the recording begins is on disk before anything of it is.
+        self.save_state()?;
         let limit = self.limit(origin);
         // What each track holds or is about to get in this batch: a hole is measured against
         // it, so a Period's segments queued here count before the next Period's.

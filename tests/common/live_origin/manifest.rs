@@ -188,6 +188,9 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
         );
     }
     mpd.push_str(&body);
+    if config.token.is_some() {
+        mpd.push_str("  <EssentialProperty schemeIdUri=\"urn:mpeg:dash:urlparam:2014\" xmlns:up=\"urn:mpeg:dash:schema:urlparam:2014\"><up:UrlQueryInfo useMPDUrlQuery=\"true\"/></EssentialProperty>\n");
+    }
     for scheme in &config.utc_timing {
         let (name, value) = match scheme {
             UtcScheme::HttpXsdate => ("http-xsdate", format!("{base}/time/xsdate")),

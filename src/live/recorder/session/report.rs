@@ -69,6 +69,7 @@ impl Session<'_> {
             let reached = reps
                 .iter()
                 .filter(|rep| self.in_span(rep, origin, limit))
+                .filter(|rep| !self.refused.contains(&rep.track))
                 .all(|rep| {
                     let needed = self.live.period_end(rep).map_or(limit, |e| e.min(limit));
                     self.ends.get(&rep.track).is_some_and(|&end| end >= needed)
@@ -78,6 +79,9 @@ impl Session<'_> {
             if reached && !waiting && !reps.is_empty() {
                 return Some(StopReason::Duration);
             }
+        }
+        if !reps.is_empty() && reps.iter().all(|r| self.refused.contains(&r.track)) {
+            return Some(StopReason::Refused);
         }
         if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.start)) {
             return None;
@@ -139,6 +143,11 @@ impl Session<'_> {
             self.recording_dirty = false;
             self.recording_written = Some(Instant::now());
         }
+        self.save_state()
+    }
+
+    /// Writes the state when it changed, atomically.
+    pub(super) fn save_state(&mut self) -> Result<(), RecordError> {
         if self.saved_state.as_ref() != Some(&self.state) {
             self.state
                 .save(self.out.root())
