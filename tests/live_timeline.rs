@@ -269,3 +269,84 @@ fn an_access_token_in_the_manifest_url_reaches_every_segment_request() {
         "{stderr}"
     );
 }
+
+/// A live manifest served as a file: `extra` on the MPD element, `inner` in its one Period's
+/// AdaptationSet (a video Representation `v`).
+fn served_manifest(extra: &str, inner: &str) -> (common::TestServer, tempfile::TempDir) {
+    let root = tempfile::tempdir().unwrap();
+    let server = common::TestServer::start(root.path());
+    let mpd = format!(
+        r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011" {extra}>
+  <Period id="p0" start="PT0S"><AdaptationSet id="1" contentType="video" mimeType="video/mp4">
+    <Representation id="v" codecs="avc1.42c00d" bandwidth="100000">{inner}</Representation>
+  </AdaptationSet></Period>
+  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-head:2014" value="{}"/>
+</MPD>"#,
+        server.url("time")
+    );
+    server.put("/live.mpd", mpd);
+    server.put("/time", "");
+    (server, root)
+}
+
+#[test]
+fn a_deep_buffer_is_counted_not_listed() {
+    // No timeShiftBufferDepth, 26 years of 2 s segments: about 410 million in the buffer.
+    let (server, _root) = served_manifest(
+        r#"availabilityStartTime="2000-01-01T00:00:00Z""#,
+        r#"<SegmentTemplate timescale="1" duration="2" media="v/$Number$.m4s" initialization="v/init.mp4"/>"#,
+    );
+    let begun = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_dashget"))
+        .args(["--list", &server.url("live.mpd")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("segments are in the time-shift buffer now, more than the 10000000"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    // Counted, not collected: no need to wait for it (a loaded machine takes well under this).
+    assert!(begun.elapsed() < Duration::from_secs(30));
+    // With a buffer, the same manifest lists what is in it.
+    let (server, _root) = served_manifest(
+        r#"availabilityStartTime="2000-01-01T00:00:00Z" timeShiftBufferDepth="PT20S""#,
+        r#"<SegmentTemplate timescale="1" duration="2" media="v/$Number$.m4s" initialization="v/init.mp4"/>"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_dashget"))
+        .args(["--list", "--json", &server.url("live.mpd")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!((10..=13).contains(&lines), "{lines} lines");
+}
+
+#[test]
+fn a_captured_manifest_whose_buffer_is_empty_says_so() {
+    let (server, _root) = served_manifest(
+        r#"availabilityStartTime="2020-01-01T00:00:00Z" timeShiftBufferDepth="PT30S" minimumUpdatePeriod="PT2S""#,
+        r#"<SegmentTemplate timescale="1000" media="v/$Time$.m4s" initialization="v/init.mp4"><SegmentTimeline><S t="0" d="2000" r="9"/></SegmentTimeline></SegmentTemplate>"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_dashget"))
+        .args(["--list", &server.url("live.mpd")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nothing to list: no segment is in the time-shift buffer"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&server.url("live.mpd"), dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nothing to record: no segment is in the time-shift buffer"),
+        "{stderr}"
+    );
+}

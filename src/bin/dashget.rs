@@ -323,7 +323,7 @@ async fn list_live(
         },
         false,
     );
-    let list = dashget::live::recorder::available_now(
+    let listing = dashget::live::recorder::available_now(
         client,
         &record,
         Some(first),
@@ -331,11 +331,24 @@ async fn list_live(
         &fetch::Cancel::new(),
     )
     .await?;
+    if let Some(why) = listing.nothing_because() {
+        anyhow::bail!("{}: nothing to list: {why}", args.mpd);
+    }
+    let count = listing.count();
+    if count > dashget::plan::MAX_SEGMENTS as u128 {
+        anyhow::bail!(
+            "{}: {count} segments are in the time-shift buffer now, more than the {} a listing holds (the manifest gives no timeShiftBufferDepth?)",
+            args.mpd,
+            dashget::plan::MAX_SEGMENTS
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match dashget::live::recorder::write_list(&list, args.json, &mut out) {
+    match listing.write(args.json, &mut out) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other?,
+        other => {
+            other?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

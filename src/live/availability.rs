@@ -509,6 +509,22 @@ impl LivePresentation {
         out
     }
 
+    /// How many segments of `rep` can be requested at `now` and are not yet due (counted, not
+    /// listed: a buffer without a depth can hold hundreds of millions).
+    pub fn available_count(&self, rep: &LiveRepresentation, now: UnixNanos) -> u128 {
+        let frame = self.frame(rep);
+        rep.runs
+            .iter()
+            .map(|run| {
+                let n = frame.run_len(run, now);
+                let w = |j: u64| frame.window(run, j);
+                let due = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
+                let available = partition(n, |j| w(j).is_some_and(|w| w.2 <= now));
+                u128::from(available.saturating_sub(due))
+            })
+            .sum()
+    }
+
     /// The newest segment of `rep` available at `now`.
     pub fn live_edge(&self, rep: &LiveRepresentation, now: UnixNanos) -> Option<LiveSegment> {
         let frame = self.frame(rep);

@@ -545,7 +545,9 @@ fn write_representation(
             }
         }
     }
-    write_timeline(out, segments);
+    // dash.js (5.2) asks for the first SegmentURL for every repetition of an `S@r` in a
+    // SegmentList: a list gets one `S` per segment.
+    write_timeline(out, segments, template.is_some());
     match template {
         Some(_) => out.push_str("        </SegmentTemplate>\n"),
         None => {
@@ -562,15 +564,16 @@ fn write_representation(
     out.push_str("      </Representation>\n");
 }
 
-/// One `S` per run of back-to-back segments of one duration; a jump starts a new `S` with `@t`.
-fn write_timeline(out: &mut String, segments: &[RecordedSegment]) {
+/// One `S` per run of back-to-back segments of one duration (one per segment unless
+/// `repeat_runs`); a jump starts a new `S` with `@t`.
+fn write_timeline(out: &mut String, segments: &[RecordedSegment], repeat_runs: bool) {
     out.push_str("          <SegmentTimeline>\n");
     let mut next_time: Option<i128> = None;
     let mut i = 0;
     while i < segments.len() {
         let first = &segments[i];
         let mut repeat = 0;
-        while let Some(next) = segments.get(i + 1 + repeat) {
+        while let Some(next) = segments.get(i + 1 + repeat).filter(|_| repeat_runs) {
             let previous = &segments[i + repeat];
             if next.duration != first.duration
                 || i128::from(next.time)

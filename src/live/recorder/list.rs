@@ -37,15 +37,24 @@ pub struct ListedSegment {
     pub duration: Option<u64>,
 }
 
-/// The segments of the selected representations available now: per representation its init
-/// segment (once available), then its media segments in the buffer, oldest first.
+/// What is available of a live manifest at one instant, ready to be listed.
+pub struct LiveListing {
+    live: LivePresentation,
+    /// The synchronised server time of the listing.
+    now: crate::live::time::UnixNanos,
+    layout: url::Url,
+    reps: Vec<String>,
+}
+
+/// Fetches the manifest (unless `first` is it), synchronises the clock, and returns what can be
+/// listed now. Representations that cannot be followed live are named in warnings.
 pub async fn available_now(
     client: &reqwest::Client,
     options: &RecordOptions,
     first: Option<crate::fetch::FetchedManifest>,
     sink: &dyn LiveSink,
     cancel: &Cancel,
-) -> Result<Vec<ListedSegment>, RecordError> {
+) -> Result<LiveListing, RecordError> {
     let url = &options.manifest_url;
     let fetched = match first {
         Some(fetched) if fetched.bytes.is_some() => fetched,
@@ -57,6 +66,11 @@ pub async fn available_now(
             url: url.to_string(),
             error,
         })?;
+    for skipped in &live.skipped {
+        sink.event(&LiveEvent::Warning(&format!(
+            "skipped (cannot be recorded live): {skipped}"
+        )));
+    }
     let exchange = super::session::exchange_of(&fetched);
     let sync = synchronise(
         &live.attributes.utc_timing,
@@ -67,45 +81,111 @@ pub async fn available_now(
     for warning in &sync.warnings {
         sink.event(&LiveEvent::Warning(warning));
     }
-    let t = sync.server_time(LocalClock::new().now()) - i128::from(sync.uncertainty);
-    let layout = &fetched.final_url;
-    let path = |u: &url::Url| crate::store::journal_key(&crate::layout::local_path(layout, u));
-    let mut out = Vec::new();
-    for rep in &live.representations {
-        if !options.reps.is_empty() && !options.reps.contains(&rep.id) {
-            continue;
-        }
-        let period = live.period(rep).label.clone();
-        if let Some((init, range)) = &rep.init
-            && t >= live.init_available_from(rep)
-        {
-            out.push(ListedSegment {
-                period: period.clone(),
-                representation: rep.id.clone(),
-                kind: "init",
-                url: init.to_string(),
-                range: range.map(|r| r.to_string()),
-                path: path(init),
-                number: None,
-                time: None,
-                duration: None,
-            });
-        }
-        for segment in live.available_segments(rep, t, None, usize::MAX) {
-            out.push(ListedSegment {
-                period: period.clone(),
-                representation: rep.id.clone(),
-                kind: "media",
-                range: segment.range.map(|r| r.to_string()),
-                path: path(&segment.url),
-                url: segment.url.to_string(),
-                number: Some(segment.number),
-                time: Some(segment.time),
-                duration: Some(segment.duration),
-            });
-        }
+    let now = sync.server_time(LocalClock::new().now()) - i128::from(sync.uncertainty);
+    Ok(LiveListing {
+        live,
+        now,
+        layout: fetched.final_url,
+        reps: options.reps.clone(),
+    })
+}
+
+impl LiveListing {
+    fn selected(&self) -> impl Iterator<Item = &crate::live::LiveRepresentation> {
+        self.live
+            .representations
+            .iter()
+            .filter(|r| self.reps.is_empty() || self.reps.contains(&r.id))
     }
-    Ok(out)
+
+    /// How many media segments are available now, over the selected representations.
+    pub fn count(&self) -> u128 {
+        self.selected()
+            .map(|rep| self.live.available_count(rep, self.now))
+            .sum()
+    }
+
+    /// Why there is nothing to list, when there is nothing (no representation can be
+    /// followed, or every segment the manifest describes has left the time-shift buffer).
+    pub fn nothing_because(&self) -> Option<String> {
+        if self.count() > 0 {
+            return None;
+        }
+        if self.selected().next().is_none() {
+            return Some(if self.live.skipped.is_empty() {
+                "the manifest has no representation to list".into()
+            } else {
+                format!(
+                    "no representation can be followed live ({})",
+                    self.live.skipped.join("; ")
+                )
+            });
+        }
+        let newest = self
+            .selected()
+            .filter_map(|rep| self.live.live_edge(rep, self.now))
+            .max_by_key(|s| s.due_by);
+        Some(match newest {
+            Some(segment) => format!(
+                "no segment is in the time-shift buffer now: the newest one the manifest describes left it {:.0} s ago (a captured manifest?)",
+                (self.now - segment.due_by) as f64 / 1e9
+            ),
+            None => "no segment is available yet".into(),
+        })
+    }
+
+    /// Writes the listing as `--list` does (see [`write_list`]), one representation after the
+    /// other, its init segment first, streaming (memory stays flat however deep the buffer).
+    /// Returns the number of lines.
+    pub fn write(&self, json: bool, out: &mut impl Write) -> io::Result<u64> {
+        let path =
+            |u: &url::Url| crate::store::journal_key(&crate::layout::local_path(&self.layout, u));
+        let mut lines = 0u64;
+        for rep in self.selected() {
+            let period = self.live.period(rep).label.clone();
+            if let Some((init, range)) = &rep.init
+                && self.now >= self.live.init_available_from(rep)
+            {
+                let line = ListedSegment {
+                    period: period.clone(),
+                    representation: rep.id.clone(),
+                    kind: "init",
+                    url: init.to_string(),
+                    range: range.map(|r| r.to_string()),
+                    path: path(init),
+                    number: None,
+                    time: None,
+                    duration: None,
+                };
+                write_list(std::slice::from_ref(&line), json, out)?;
+                lines += 1;
+            }
+            let mut since = None;
+            loop {
+                let chunk = self.live.available_segments(rep, self.now, since, 4096);
+                let Some(last) = chunk.last() else { break };
+                since = Some(last.end);
+                let listed: Vec<ListedSegment> = chunk
+                    .iter()
+                    .map(|segment| ListedSegment {
+                        period: period.clone(),
+                        representation: rep.id.clone(),
+                        kind: "media",
+                        range: segment.range.map(|r| r.to_string()),
+                        path: path(&segment.url),
+                        url: segment.url.to_string(),
+                        number: Some(segment.number),
+                        time: Some(segment.time),
+                        duration: Some(segment.duration),
+                    })
+                    .collect();
+                write_list(&listed, json, out)?;
+                lines += listed.len() as u64;
+            }
+        }
+        out.flush()?;
+        Ok(lines)
+    }
 }
 
 /// Writes the list as `--list` does: one JSON object per line with `json`, else one line of

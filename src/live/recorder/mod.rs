@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use list::{ListedSegment, available_now, write_list};
+pub use list::{ListedSegment, LiveListing, available_now, write_list};
 pub use state::{Gap, RecorderState};
 
 use crate::fetch::{Cancel, FetchOptions, FetchedManifest, ManifestError};
@@ -222,6 +222,15 @@ pub enum RecordError {
         url: String,
         /// What.
         what: String,
+    },
+    /// There is nothing to record, and nothing says there will be (a captured manifest whose
+    /// segments all left the time-shift buffer long ago).
+    #[error("{url}: nothing to record: {why}")]
+    NothingToRecord {
+        /// The manifest URL.
+        url: String,
+        /// Why.
+        why: String,
     },
     /// The output folder cannot be written.
     #[error(transparent)]

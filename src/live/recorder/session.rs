@@ -479,6 +479,7 @@ impl<'a> Session<'a> {
             let edges: Vec<(usize, LiveSegment)> = self
                 .selected_reps()
                 .filter_map(|rep| self.live.live_edge(rep, t).map(|s| (rep.period, s)))
+                .filter(|(_, s)| s.due_by >= t)
                 .collect();
             let newest = edges.iter().max_by_key(|(_, s)| s.start)?;
             let period = newest.0;
@@ -490,6 +491,27 @@ impl<'a> Session<'a> {
         }?;
         self.state.origin = Some(origin);
         Some(origin)
+    }
+
+    /// Refuses a manifest whose newest segment left the time-shift buffer more than a minute
+    /// ago, when nothing has been recorded yet: a captured manifest, not a live stream.
+    fn nothing_to_record(&self, t: UnixNanos) -> Result<(), RecordError> {
+        const STALE_NS: i128 = 60_000_000_000;
+        let newest = self
+            .selected_reps()
+            .filter_map(|rep| self.live.live_edge(rep, t))
+            .map(|s| s.due_by)
+            .max();
+        match newest {
+            Some(due) if due < t - STALE_NS => Err(RecordError::NothingToRecord {
+                url: self.options.manifest_url.to_string(),
+                why: format!(
+                    "no segment is in the time-shift buffer: the newest one the manifest describes left it {:.0} s ago (a captured manifest?)",
+                    seconds(t - due)
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The end of the span `--duration` asks for.
@@ -509,6 +531,7 @@ impl<'a> Session<'a> {
     /// One batch at server time `t`: gaps for what expired, downloads for what is available.
     async fn batch(&mut self, t: UnixNanos) -> Result<(), RecordError> {
         let Some(origin) = self.origin(t) else {
+            self.nothing_to_record(t)?;
             self.status(t);
             return Ok(());
         };
