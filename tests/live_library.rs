@@ -26,6 +26,7 @@ async fn fetch_manifest(
         sent,
         received: unix_now(),
         date,
+        age: None,
     };
     (bytes, exchange)
 }

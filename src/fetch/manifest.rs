@@ -44,6 +44,8 @@ pub struct FetchedManifest {
     pub final_url: Url,
     /// The server's `Date` header, for a clock without `UTCTiming`.
     pub date: Option<SystemTime>,
+    /// The `Age` header (seconds a cache has held the response), to tell a stale manifest.
+    pub age: Option<u64>,
     /// The answer's validators, for the next conditional GET (those of the request when the
     /// answer is 304 and names none).
     pub validators: ManifestValidators,
@@ -146,6 +148,7 @@ async fn once(
     let status = response.status();
     let headers = response.headers();
     let date = header_str(headers, header::DATE).and_then(|d| httpdate::parse_http_date(&d).ok());
+    let age = header_str(headers, header::AGE).and_then(|a| a.trim().parse().ok());
     let mut validators = ManifestValidators {
         etag: header_str(headers, header::ETAG),
         last_modified: header_str(headers, header::LAST_MODIFIED),
@@ -163,6 +166,7 @@ async fn once(
             bytes: None,
             final_url,
             date,
+            age,
             validators,
             requested_at,
             round_trip,
@@ -215,6 +219,7 @@ async fn once(
         bytes: Some(bytes),
         final_url,
         date,
+        age,
         validators,
         requested_at,
         round_trip,

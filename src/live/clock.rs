@@ -345,6 +345,36 @@ pub struct ManifestExchange {
     pub received: UnixNanos,
     /// Its `Date` header.
     pub date: Option<String>,
+    /// Its `Age` header, seconds.
+    pub age: Option<u64>,
+}
+
+/// How long a time source may take to answer before the next one is tried.
+pub const TIME_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How much older than its response a `direct` value may be (the `Date` header's resolution
+/// and the time to make and send the manifest) before it is taken as stale.
+const DIRECT_STALE_AFTER_NS: i128 = 3_000_000_000;
+
+/// A `direct` value older than the manifest's response (its `Date` plus its `Age`) by more than
+/// the resolution allows is the time a cached copy was made, not now: refused.
+fn fresh_direct(reading: Reading, manifest: &ManifestExchange) -> Result<Reading, ClockError> {
+    let Some(served) = manifest.date.as_deref().and_then(http_date) else {
+        return Ok(reading);
+    };
+    let age = i128::from(manifest.age.unwrap_or(0)) * 1_000_000_000;
+    let behind = served.instant + age - reading.instant;
+    if behind > DIRECT_STALE_AFTER_NS {
+        return Err(ClockError::BadResponse {
+            scheme: TimingScheme::Direct.name(),
+            message: format!(
+                "the value is {:.1} s older than the manifest's response (Date{}): a cached manifest; skipped",
+                behind as f64 / 1e9,
+                if age > 0 { " + Age" } else { "" }
+            ),
+        });
+    }
+    Ok(reading)
 }
 
 /// Synchronises: each `UTCTiming` in document order until one gives a time, else the `Date` of
@@ -369,18 +399,27 @@ pub async fn synchronise<F: TimeFetcher>(
         };
         let attempt = match scheme {
             TimingScheme::Direct => read_time(scheme, timing.value.as_bytes(), None)
+                .and_then(|r| fresh_direct(r, manifest))
                 .map(|r| (r, manifest.sent, manifest.received)),
             _ => {
                 let request = match scheme {
                     TimingScheme::HttpHead => TimeRequest::Head(timing.value.clone()),
                     _ => TimeRequest::Get(timing.value.clone()),
                 };
-                match fetcher.fetch(&request).await {
-                    Ok(exchange) => read_time(scheme, &exchange.body, exchange.date.as_deref())
+                match tokio::time::timeout(TIME_SOURCE_TIMEOUT, fetcher.fetch(&request)).await {
+                    Ok(Ok(exchange)) => read_time(scheme, &exchange.body, exchange.date.as_deref())
                         .map(|r| (r, exchange.sent, exchange.received)),
-                    Err(message) => Err(ClockError::BadResponse {
+                    Ok(Err(message)) => Err(ClockError::BadResponse {
                         scheme: scheme.name(),
                         message: format!("{}: {message}", timing.value),
+                    }),
+                    Err(_) => Err(ClockError::BadResponse {
+                        scheme: scheme.name(),
+                        message: format!(
+                            "{}: no answer within {} s",
+                            timing.value,
+                            TIME_SOURCE_TIMEOUT.as_secs()
+                        ),
                     }),
                 }
             }

@@ -23,6 +23,9 @@ impl TimeFetcher for Scripted {
         let url = match request {
             TimeRequest::Get(u) | TimeRequest::Head(u) => u,
         };
+        if url == "http://silent/" {
+            std::future::pending::<()>().await;
+        }
         self.answers
             .get(url)
             .cloned()
@@ -51,7 +54,10 @@ fn run(
     manifest: &ManifestExchange,
     fetcher: &mut Scripted,
 ) -> Result<ClockSync, ClockError> {
+    // Paused time: a source that never answers times out at once, deterministically.
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
         .build()
         .unwrap()
         .block_on(synchronise(timings, manifest, fetcher))
@@ -61,6 +67,7 @@ const NO_MANIFEST_DATE: ManifestExchange = ManifestExchange {
     sent: 0,
     received: 0,
     date: None,
+    age: None,
 };
 
 #[test]
@@ -139,6 +146,7 @@ fn binary_ntp_and_direct() {
         sent: T0 - 10 * S,
         received: T0 - 10 * S + 100 * MS,
         date: None,
+        age: None,
     };
     let sync = run(
         &[timing("direct", "2026-11-28T22:00:00.05Z")],
@@ -206,6 +214,7 @@ fn document_order_failures_and_fallback() {
         sent: T0 - 30 * S - 10 * MS,
         received: T0 - 30 * S + 10 * MS,
         date: Some("Sat, 28 Nov 2026 22:00:00 GMT".into()),
+        age: None,
     };
     let sync = run(&timings[..3], &manifest, &mut Scripted::default()).unwrap();
     assert!(sync.is_fallback());
@@ -290,4 +299,51 @@ fn the_local_clock_maps_instants_both_ways() {
         clock.at_instant(clock.instant_at(i128::MIN)),
         clock.at_instant(clock.instant_at(0))
     );
+}
+
+#[test]
+fn a_silent_source_costs_two_seconds_and_a_stale_direct_value_is_skipped() {
+    let sent = T0 + 30 * S;
+    let mut fetcher = Scripted::default();
+    fetcher.answers.insert(
+        "http://c/".into(),
+        Ok(exchange(
+            sent,
+            sent + 2 * MS,
+            "2026-11-28T22:00:00.001Z",
+            None,
+        )),
+    );
+    // The manifest was served at T0 + 40 s (its Date) after 20 s in a cache (its Age), but its
+    // `direct` value says T0: made a minute before it was served.
+    let manifest = ManifestExchange {
+        sent,
+        received: sent + 2 * MS,
+        date: Some("Sat, 28 Nov 2026 22:00:40 GMT".into()),
+        age: Some(20),
+    };
+    let timings = [
+        timing("http-xsdate", "http://silent/"),
+        timing("direct", "2026-11-28T22:00:00Z"),
+        timing("http-xsdate", "http://c/"),
+    ];
+    let sync = run(&timings, &manifest, &mut fetcher).unwrap();
+    assert_eq!(
+        sync.source,
+        ClockSource::Scheme {
+            scheme: TimingScheme::HttpXsdate,
+            value: "http://c/".into()
+        }
+    );
+    assert_eq!(
+        sync.warnings,
+        [
+            "UTCTiming http-xsdate: http://silent/: no answer within 2 s",
+            "UTCTiming direct: the value is 60.0 s older than the manifest's response (Date + Age): a cached manifest; skipped",
+        ]
+    );
+    // A fresh one (within the Date's resolution) is used.
+    let fresh = [timing("direct", "2026-11-28T22:00:59.5Z")];
+    let sync = run(&fresh, &manifest, &mut Scripted::default()).unwrap();
+    assert!(sync.warnings.is_empty(), "{:?}", sync.warnings);
 }

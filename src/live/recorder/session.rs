@@ -136,6 +136,7 @@ pub(super) fn exchange_of(fetched: &FetchedManifest) -> ManifestExchange {
         sent,
         received: sent + fetched.round_trip.as_nanos() as i128,
         date: fetched.date.map(httpdate::fmt_http_date),
+        age: fetched.age,
     }
 }
 
