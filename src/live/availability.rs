@@ -158,6 +158,10 @@ pub struct LiveRepresentation {
     /// What follows it across Periods (see [`LivePresentation::representations`]): the same
     /// key in two Periods is one track of the recording.
     pub track: String,
+    /// Its AdaptationSet's descriptive attributes and elements, as written.
+    pub set_source: crate::mpd::SourceXml,
+    /// Its own, as written.
+    pub source: crate::mpd::SourceXml,
 }
 
 /// How the presentation ends, as far as this manifest says.
@@ -347,6 +351,8 @@ impl LivePresentation {
                         runs: resolved.runs,
                         query,
                         track,
+                        set_source: set.source.clone(),
+                        source: rep.source.clone(),
                     });
                 }
             }

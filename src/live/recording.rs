@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::addressing::ceil_div;
 use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
 use super::time::format_duration;
+use crate::mpd::SourceXml;
 use crate::plan::template::{Identifier, Template, Values};
 
 /// One recorded media segment.
@@ -75,6 +76,12 @@ pub struct RepresentationInfo {
     pub timescale: u64,
     /// The live `@presentationTimeOffset`, in the timescale.
     pub presentation_time_offset: u64,
+    /// The AdaptationSet's descriptive attributes and elements, as the live manifest wrote them.
+    #[serde(default)]
+    pub set_source: SourceXml,
+    /// The Representation's.
+    #[serde(default)]
+    pub source: SourceXml,
 }
 
 impl RepresentationInfo {
@@ -93,6 +100,8 @@ impl RepresentationInfo {
             bandwidth: rep.bandwidth,
             timescale: rep.timescale,
             presentation_time_offset: rep.presentation_time_offset,
+            set_source: rep.set_source.clone(),
+            source: rep.source.clone(),
         }
     }
 }
@@ -116,6 +125,9 @@ pub struct RecordedRepresentation {
     pub init: Option<String>,
     /// The recorded segments, in time order, one per time.
     pub segments: Vec<RecordedSegment>,
+    /// Its descriptive attributes and elements, as the live manifest wrote them.
+    #[serde(default)]
+    pub source: SourceXml,
 }
 
 /// One recorded AdaptationSet.
@@ -125,6 +137,9 @@ pub struct RecordedAdaptationSet {
     pub id: String,
     /// `@contentType`.
     pub content_type: Option<String>,
+    /// Its descriptive attributes and elements, as the live manifest wrote them.
+    #[serde(default)]
+    pub source: SourceXml,
     /// The Representations, in the order they were first recorded.
     pub representations: Vec<RecordedRepresentation>,
 }
@@ -198,6 +213,7 @@ impl Recording {
                 sets.push(RecordedAdaptationSet {
                     id: info.adaptation_set.clone(),
                     content_type: info.content_type.clone(),
+                    source: info.set_source.clone(),
                     representations: Vec::new(),
                 });
                 sets.len() - 1
@@ -216,6 +232,7 @@ impl Recording {
                     presentation_time_offset: info.presentation_time_offset,
                     init: None,
                     segments: Vec::new(),
+                    source: info.source.clone(),
                 });
                 reps.len() - 1
             }
@@ -338,7 +355,9 @@ impl Recording {
                 if let Some(c) = &set.content_type {
                     let _ = write!(periods, " contentType=\"{}\"", escape(c));
                 }
+                write_attributes(&mut periods, &set.source);
                 periods.push_str(">\n");
+                write_children(&mut periods, &set.source, "      ");
                 for (rep, segments) in reps {
                     write_representation(&mut periods, rep, segments, anchor);
                 }
@@ -348,7 +367,8 @@ impl Recording {
             start = start.saturating_add(duration);
         }
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"PT2S\">\n{periods}</MPD>\n",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\"{} profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"PT2S\">\n{periods}</MPD>\n",
+            namespaces(self),
             format_duration(start)
         )
     }
@@ -516,7 +536,10 @@ fn write_representation(
     if let Some(c) = &rep.codecs {
         let _ = write!(out, " codecs=\"{}\"", escape(c));
     }
-    let _ = writeln!(out, " bandwidth=\"{}\">", rep.bandwidth.unwrap_or(0));
+    let _ = write!(out, " bandwidth=\"{}\"", rep.bandwidth.unwrap_or(0));
+    write_attributes(out, &rep.source);
+    out.push_str(">\n");
+    write_children(out, &rep.source, "        ");
     let common = format!(
         "timescale=\"{}\" presentationTimeOffset=\"{}\"",
         rep.timescale,
@@ -562,6 +585,53 @@ fn write_representation(
         }
     }
     out.push_str("      </Representation>\n");
+}
+
+/// The attributes of a live element the recording keeps (`@lang`, `@width`, `@frameRate`,
+/// `@audioSamplingRate`, …), but for those only a live manifest has.
+fn write_attributes(out: &mut String, source: &SourceXml) {
+    for (name, value) in &source.attributes {
+        if LIVE_ONLY_ATTRIBUTES.contains(&name.as_str()) {
+            continue;
+        }
+        let _ = write!(out, " {name}=\"{}\"", escape(value));
+    }
+}
+
+/// Attributes that describe a live presentation only.
+const LIVE_ONLY_ATTRIBUTES: &[&str] = &["availabilityTimeOffset", "availabilityTimeComplete"];
+
+/// The child elements of a live element the recording keeps (`Role`, `Accessibility`,
+/// `AudioChannelConfiguration`, `ContentProtection`, `InbandEventStream`, …), as written.
+fn write_children(out: &mut String, source: &SourceXml, indent: &str) {
+    for child in &source.children {
+        out.push_str(indent);
+        out.push_str(child);
+        out.push('\n');
+    }
+}
+
+/// The namespace declarations the kept attributes and elements need, for the MPD element.
+fn namespaces(recording: &Recording) -> String {
+    let mut declared: Vec<&(String, String)> = Vec::new();
+    let sources = recording
+        .periods
+        .iter()
+        .flat_map(|p| &p.adaptation_sets)
+        .flat_map(|a| {
+            std::iter::once(&a.source).chain(a.representations.iter().map(|r| &r.source))
+        });
+    for source in sources {
+        for ns in &source.namespaces {
+            if !declared.iter().any(|(p, _)| *p == ns.0) {
+                declared.push(ns);
+            }
+        }
+    }
+    declared
+        .iter()
+        .map(|(prefix, uri)| format!(" xmlns:{prefix}=\"{}\"", escape(uri)))
+        .collect()
 }
 
 /// One `S` per run of back-to-back segments of one duration (one per segment unless

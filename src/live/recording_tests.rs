@@ -90,9 +90,7 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
     }
     // The gap shows as an S@t jump: video 1..=6, then from segment 9 (t = 8 × 5120).
     assert!(
-        text.contains(
-            "<S t=\"0\" d=\"5120\" r=\"5\"/>\n            <S t=\"40960\" d=\"5120\" r=\"39\"/>"
-        ),
+        text.contains("<S d=\"5120\"/>\n            <S t=\"40960\" d=\"5120\"/>"),
         "{text}"
     );
     // The second Period follows the first back to back, with its own duration.
@@ -380,4 +378,65 @@ fn a_template_where_one_names_every_file_else_a_list() {
             .collect();
         assert_eq!(paths, expected);
     }
+}
+
+#[test]
+fn descriptive_attributes_and_elements_are_kept() {
+    let text = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:cenc="urn:mpeg:cenc:2013" type="dynamic" availabilityStartTime="2026-11-28T22:00:00Z">
+  <Period id="p0" start="PT0S">
+    <AdaptationSet id="1" contentType="audio" mimeType="audio/mp4" lang="fr" segmentAlignment="true">
+      <ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" cenc:default_KID="10000000-1000-1000-1000-100000000001"/>
+      <ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"><cenc:pssh>AAAAAA==</cenc:pssh></ContentProtection>
+      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>
+      <SegmentTemplate timescale="48000" duration="96000" media="a/$Number$.m4s" initialization="a/init.m4s"/>
+      <Representation id="a" codecs="mp4a.40.2" bandwidth="64000" audioSamplingRate="48000">
+        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="2"/>
+      </Representation>
+    </AdaptationSet>
+    <AdaptationSet id="2" contentType="video" mimeType="video/mp4" availabilityTimeOffset="1">
+      <SegmentTemplate timescale="90000" duration="180000" media="v/$Number$.m4s" initialization="v/init.m4s"/>
+      <Representation id="v" codecs="avc1.64001f" bandwidth="900000" width="1280" height="720" frameRate="30000/1001" sar="1:1"/>
+    </AdaptationSet>
+  </Period>
+</MPD>"#;
+    let url = Url::parse("http://origin.test/live/manifest.mpd").unwrap();
+    let live = LivePresentation::parse(text.as_bytes(), &url).unwrap();
+    let mut recording = Recording::new();
+    for rep in &live.representations {
+        recording.add_init(&live, rep, &local(&rep.init.as_ref().unwrap().0));
+        for segment in live.available_segments(rep, AST + 10 * SECOND, None, usize::MAX) {
+            recording.add_segment(&live, rep, &segment, &local(&segment.url));
+        }
+    }
+    let out = recording.render();
+    for kept in [
+        r#"lang="fr""#,
+        r#"segmentAlignment="true""#,
+        r#"cenc:default_KID="10000000-1000-1000-1000-100000000001""#,
+        "<cenc:pssh>AAAAAA==</cenc:pssh>",
+        r#"<Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>"#,
+        r#"audioSamplingRate="48000""#,
+        r#"<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="2"/>"#,
+        r#"width="1280" height="720" frameRate="30000/1001" sar="1:1""#,
+        r#"xmlns:cenc="urn:mpeg:cenc:2013""#,
+    ] {
+        assert!(out.contains(kept), "{kept} missing:\n{out}");
+    }
+    // What only a live manifest has is dropped.
+    assert!(!out.contains("availabilityTimeOffset"), "{out}");
+    // The result is a manifest the plan reads, in the schema's order (descriptors before the
+    // addressing).
+    let mpd = crate::mpd::parse_mpd(out.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let set = &mpd.periods[0].adaptation_sets[0];
+    assert_eq!(set.lang.as_deref(), Some("fr"));
+    assert_eq!(set.role.as_deref(), Some("main"));
+    let role = out.find("<Role").unwrap();
+    assert!(role < out.find("<Representation").unwrap());
+    let channels = out.find("<AudioChannelConfiguration").unwrap();
+    assert!(channels < out.find("<SegmentTemplate").unwrap());
+    crate::plan::plan(
+        out.as_bytes(),
+        &Url::parse("file:///m/manifest.mpd").unwrap(),
+    )
+    .unwrap();
 }

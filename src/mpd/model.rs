@@ -92,8 +92,25 @@ pub struct AdaptationSet {
     pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
     pub segment_info: SegmentInfo,
+    /// Its descriptive attributes and elements as written (all but `@id`, `@contentType`,
+    /// addressing and Representations), for a writer that keeps them.
+    pub source: SourceXml,
     /// The Representations, in document order.
     pub representations: Vec<Representation>,
+}
+
+/// What an element of the manifest says besides what the model reads, as written: its
+/// attributes (qualified names, unescaped values) and child elements (their XML text, with the
+/// namespace prefixes they use), so that a manifest written from the model (a live recording's)
+/// keeps `@lang`, `Role`, `AudioChannelConfiguration`, `ContentProtection` and the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SourceXml {
+    /// Attributes, in document order.
+    pub attributes: Vec<(String, String)>,
+    /// Child elements, in document order, as XML text.
+    pub children: Vec<String>,
+    /// Namespace prefixes the attributes and children use: (prefix, URI).
+    pub namespaces: Vec<(String, String)>,
 }
 
 /// A `Representation`.
@@ -113,6 +130,9 @@ pub struct Representation {
     pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
     pub segment_info: SegmentInfo,
+    /// Its descriptive attributes and elements as written (all but `@id`, `@bandwidth`,
+    /// `@mimeType`, `@codecs` and addressing).
+    pub source: SourceXml,
 }
 
 /// The segment information elements of one level (at most one of each).

@@ -293,6 +293,17 @@ fn parse_adaptation_set(node: Node, at: &Ctx) -> Result<AdaptationSet, ParseErro
         base_urls: base_urls(node),
         url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,
+        source: source_xml(
+            node,
+            &["id", "contentType"],
+            &[
+                "BaseURL",
+                "SegmentBase",
+                "SegmentList",
+                "SegmentTemplate",
+                "Representation",
+            ],
+        ),
         representations,
     })
 }
@@ -306,8 +317,67 @@ fn parse_representation(node: Node, at: &Ctx) -> Result<Representation, ParseErr
         base_urls: base_urls(node),
         url_query: url_query_info(node, at)?,
         segment_info: parse_segment_info(node, at)?,
+        source: source_xml(
+            node,
+            &["id", "bandwidth", "mimeType", "codecs"],
+            &["BaseURL", "SegmentBase", "SegmentList", "SegmentTemplate"],
+        ),
     })
 }
+
+/// An element's attributes and children as written, but for the attributes named in `skip`
+/// and the DASH elements named in `skip_children` (see [`SourceXml`]).
+fn source_xml(node: Node, skip: &[&str], skip_children: &[&str]) -> SourceXml {
+    let mut source = SourceXml::default();
+    let uses = |prefix: &str, uri: &str, source: &mut SourceXml| {
+        if !source.namespaces.iter().any(|(p, _)| p == prefix) {
+            source
+                .namespaces
+                .push((prefix.to_string(), uri.to_string()));
+        }
+    };
+    for attribute in node.attributes() {
+        let name = match attribute.namespace() {
+            None if skip.contains(&attribute.name()) => continue,
+            None => attribute.name().to_string(),
+            Some(uri) => match node.lookup_prefix(uri) {
+                Some(prefix) if !prefix.is_empty() => {
+                    uses(prefix, uri, &mut source);
+                    format!("{prefix}:{}", attribute.name())
+                }
+                _ => continue,
+            },
+        };
+        source
+            .attributes
+            .push((name, attribute.value().to_string()));
+    }
+    let text = node.document().input_text();
+    for child in node.children().filter(Node::is_element) {
+        let dash = child
+            .tag_name()
+            .namespace()
+            .is_none_or(|ns| ns == DASH_NAMESPACE);
+        if dash && skip_children.contains(&child.tag_name().name()) {
+            continue;
+        }
+        let Some(xml) = text.get(child.range()) else {
+            continue;
+        };
+        for ns in child.namespaces() {
+            if let Some(prefix) = ns.name()
+                && prefix != "xml"
+            {
+                uses(prefix, ns.uri(), &mut source);
+            }
+        }
+        source.children.push(xml.to_string());
+    }
+    source
+}
+
+/// The MPD schema's namespace.
+const DASH_NAMESPACE: &str = "urn:mpeg:dash:schema:mpd:2011";
 
 /// The first URL query descriptor of an element (ISO/IEC 23009-1 Annex I): `EssentialProperty`
 /// before `SupplementalProperty`, in document order, as players do.

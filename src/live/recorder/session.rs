@@ -311,7 +311,7 @@ impl<'a> Session<'a> {
                         key: crate::live::SegmentKey::Number(0),
                     });
                     self.logged_reps.insert(stream, n);
-                    infos.insert(n, (track, info));
+                    infos.insert(n, (track, *info));
                 }
                 Entry::Init { n, path } => {
                     if let Some((_, info)) = infos.get(&n) {
@@ -350,7 +350,7 @@ impl<'a> Session<'a> {
         self.append(&Entry::Representation {
             n,
             track: rep.track.clone(),
-            info: RepresentationInfo::of(&self.live, rep),
+            info: Box::new(RepresentationInfo::of(&self.live, rep)),
         })?;
         self.logged_reps.insert(stream, n);
         Ok(n)

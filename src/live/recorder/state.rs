@@ -54,7 +54,7 @@ pub(crate) enum Entry {
         /// The track it belongs to across Periods.
         track: String,
         /// What the recording's manifest says of it.
-        info: RepresentationInfo,
+        info: Box<RepresentationInfo>,
     },
     /// Its init segment.
     Init {
