@@ -15,6 +15,9 @@ pub enum ParseError {
     /// Not well-formed XML (or it has a DTD).
     #[error("not valid XML: {0}")]
     NotXml(String),
+    /// A document of another kind (a web page, an HLS playlist, JSON): what it looks like.
+    #[error("not a DASH manifest: {0}")]
+    OtherDocument(&'static str),
     /// Well-formed XML whose root is not `MPD`.
     #[error("not a DASH manifest: the root element is <{0}>, not <MPD>")]
     NoMpdRoot(String),
@@ -45,6 +48,9 @@ pub fn parse_mpd(bytes: &[u8]) -> Result<Mpd, ParseError> {
     let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotText(e.valid_up_to()))?;
     // A UTF-8 byte order mark is legal before the XML declaration.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(kind) = other_document(text) {
+        return Err(ParseError::OtherDocument(kind));
+    }
     // Real manifests use namespace prefixes they never declare (`scte35:` in SCTE-35 events):
     // declare such prefixes on the root element and parse again.
     let mut patched: Option<String> = None;
@@ -104,8 +110,33 @@ fn declare_prefix(text: &str, prefix: &str) -> Option<String> {
     }
 }
 
+/// What a document that is plainly not XML, or is a web page, looks like (a login page or an
+/// error page served in place of the manifest, a playlist of another format).
+fn other_document(text: &str) -> Option<&'static str> {
+    let head = text.trim_start();
+    let lower: String = head
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        Some("it is an HTML page (a web page, or an error or login page served in its place)")
+    } else if head.starts_with("#EXTM3U") {
+        Some("it is an HLS playlist (#EXTM3U)")
+    } else if head.starts_with('{') || head.starts_with('[') {
+        Some("it is JSON")
+    } else {
+        None
+    }
+}
+
 fn build_mpd(doc: &Document) -> Result<Mpd, ParseError> {
     let root = doc.root_element();
+    if root.tag_name().name() == "html" {
+        return Err(ParseError::OtherDocument(
+            "it is an HTML page (a web page, or an error or login page served in its place)",
+        ));
+    }
     if root.tag_name().name() != "MPD" {
         return Err(ParseError::NoMpdRoot(root.tag_name().name().to_string()));
     }
@@ -516,8 +547,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn other_documents_say_what_they_are() {
+        for (bytes, says) in [
+            (
+                &b"\n<!DOCTYPE html><html><body>Sign in</body></html>"[..],
+                "HTML page",
+            ),
+            (b"<html><head></head></html>", "HTML page"),
+            (b"#EXTM3U\n#EXT-X-VERSION:3\n", "HLS playlist"),
+            (b"{\"error\": \"forbidden\"}", "JSON"),
+        ] {
+            let error = parse_mpd(bytes).unwrap_err().to_string();
+            assert!(error.starts_with("not a DASH manifest: it is"), "{error}");
+            assert!(error.contains(says), "{error}");
+        }
+    }
+
+    #[test]
     fn refuses_non_mpd_and_dtd() {
-        assert!(matches!(parse_mpd(b"<html/>"), Err(ParseError::NoMpdRoot(r)) if r == "html"));
+        assert!(matches!(parse_mpd(b"<svg/>"), Err(ParseError::NoMpdRoot(r)) if r == "svg"));
+        assert!(matches!(
+            parse_mpd(b"<?xml version=\"1.0\"?><html/>"),
+            Err(ParseError::OtherDocument(_))
+        ));
         assert!(matches!(
             parse_mpd(b"not xml at all"),
             Err(ParseError::NotXml(_))

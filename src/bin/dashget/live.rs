@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use dashget::live::recorder::{LiveEvent, LiveSink, RecordSummary};
+use dashget::live::recorder::{LiveEvent, LiveSink, RecordSummary, RecordingStatus, TrackStatus};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::progress::Verbosity;
@@ -73,25 +73,24 @@ impl LiveSink for LiveLines {
                 "dashget: gap: {} at {:.3}s ({:.3}s): {}",
                 gap.representation, gap.start_seconds, gap.duration_seconds, gap.reason
             )),
-            LiveEvent::Status(lines) => {
-                let text = |(stream, edge, end, count, gaps): &(String, f64, f64, usize, usize)| {
-                    format!(
-                        "{stream}: edge {edge:.3}s, recorded to {end:.3}s ({count} segments), lag {:.3}s, {gaps} gaps",
-                        (edge - end).max(0.0)
-                    )
-                };
+            LiveEvent::Status(status) => {
+                let lines: Vec<(String, String)> = status
+                    .tracks
+                    .iter()
+                    .map(|t| (t.representation.clone(), track_line(t, status)))
+                    .collect();
                 match &self.bars {
                     Some((multi, bars)) => {
                         let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
-                        for line in lines.iter() {
-                            let bar = bars.entry(line.0.clone()).or_insert_with(|| {
+                        for (track, text) in &lines {
+                            let bar = bars.entry(track.clone()).or_insert_with(|| {
                                 let bar = multi.add(ProgressBar::new_spinner());
                                 if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
                                     bar.set_style(style);
                                 }
                                 bar
                             });
-                            bar.set_message(text(line));
+                            bar.set_message(text.clone());
                             bar.tick();
                         }
                     }
@@ -101,14 +100,56 @@ impl LiveSink for LiveLines {
                             return;
                         }
                         *last = Some(Instant::now());
-                        for line in lines.iter() {
-                            eprintln!("dashget: {}", text(line));
+                        for (_, text) in &lines {
+                            eprintln!("dashget: {text}");
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// `v: recorded to 22:01:07.2 UTC, 0.4 s behind the edge, 120 segments, 0 gaps; stops at
+/// 22:02:00 UTC (in 53 s)`.
+fn track_line(track: &TrackStatus, status: &RecordingStatus) -> String {
+    let mut text = format!("{}: ", track.representation);
+    match track.recorded_to {
+        Some(to) => {
+            text.push_str(&format!(
+                "recorded to {}, {:.1} s behind the edge",
+                clock_time(to),
+                (track.edge - to).max(0) as f64 / 1e9
+            ));
+        }
+        None => text.push_str(&format!(
+            "waiting; the edge is at {}",
+            clock_time(track.edge)
+        )),
+    }
+    text.push_str(&format!(
+        ", {} segments, {} gaps",
+        track.segments, track.gaps
+    ));
+    if let Some(target) = status.target {
+        text.push_str(&format!(
+            "; stops at {} (in {:.0} s)",
+            clock_time(target),
+            ((target - status.now).max(0) as f64 / 1e9).ceil()
+        ));
+    }
+    text
+}
+
+/// `hh:mm:ss.s UTC` of an instant (Unix ns).
+fn clock_time(instant: i128) -> String {
+    let text = dashget::live::time::format_datetime(instant - instant.rem_euclid(100_000_000));
+    let time = text
+        .split('T')
+        .nth(1)
+        .unwrap_or(&text)
+        .trim_end_matches('Z');
+    format!("{time} UTC")
 }
 
 /// The summary of a recording, on standard error.
@@ -127,8 +168,12 @@ pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosit
         );
         for rep in &summary.representations {
             eprintln!(
-                "dashget:   {}: {} segments, {:.3}s to {:.3}s",
-                rep.stream, rep.segments, rep.start_seconds, rep.end_seconds
+                "dashget:   {}: {} segments, {} to {} ({:.1} s)",
+                rep.stream,
+                rep.segments,
+                rep.start_time,
+                rep.end_time,
+                rep.end_seconds - rep.start_seconds
             );
         }
         eprintln!("dashget: clock {}", summary.clock);

@@ -109,7 +109,7 @@ impl StopReason {
 /// Per representation, what the recording holds.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RepresentationSummary {
-    /// `period/adaptation-set/representation`.
+    /// `Representation@id` (one entry per track, however many Periods it crosses).
     pub stream: String,
     /// Segments recorded (this run and earlier ones).
     pub segments: usize,
@@ -117,6 +117,10 @@ pub struct RepresentationSummary {
     pub start_seconds: f64,
     /// The end of what is recorded or reported, seconds after AST.
     pub end_seconds: f64,
+    /// Where its recording began, as a wall-clock time (RFC 3339, UTC).
+    pub start_time: String,
+    /// The end of what is recorded or reported, as a wall-clock time.
+    pub end_time: String,
 }
 
 /// What a recording did.
@@ -171,8 +175,37 @@ pub enum LiveEvent<'a> {
     },
     /// A segment could not be had.
     Gap(&'a Gap),
-    /// Per representation after a batch: `(stream, live edge s, recorded up to s, segments, gaps)`.
-    Status(&'a [(String, f64, f64, usize, usize)]),
+    /// Where each track stands after a batch.
+    Status(&'a RecordingStatus),
+}
+
+/// Where a recording stands: one entry per track (a Representation followed across Periods),
+/// in presentation order, positions as wall-clock instants (Unix ns: availabilityStartTime plus
+/// the presentation time, so that a live position reads as the time it was broadcast).
+#[derive(Debug, Clone, Default)]
+pub struct RecordingStatus {
+    /// The synchronised server time.
+    pub now: UnixNanos,
+    /// Per track.
+    pub tracks: Vec<TrackStatus>,
+    /// Where the recording stops, when `--duration` or `--until` says (the instant the live
+    /// edge reaches it).
+    pub target: Option<UnixNanos>,
+}
+
+/// One track of a [`RecordingStatus`].
+#[derive(Debug, Clone)]
+pub struct TrackStatus {
+    /// `Representation@id`.
+    pub representation: String,
+    /// The end of the newest segment available.
+    pub edge: UnixNanos,
+    /// The end of what is recorded (or reported missing).
+    pub recorded_to: Option<UnixNanos>,
+    /// Segments recorded.
+    pub segments: usize,
+    /// Gaps.
+    pub gaps: usize,
 }
 
 /// Receives [`LiveEvent`]s.

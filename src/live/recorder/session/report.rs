@@ -3,9 +3,12 @@
 
 use std::time::Instant;
 
-use super::super::{LiveEvent, RecordError, RecordSummary, RepresentationSummary, StopReason};
+use super::super::{
+    LiveEvent, RecordError, RecordSummary, RecordingStatus, RepresentationSummary, StopReason,
+    TrackStatus,
+};
 use super::{MANIFEST_EVERY, Session, seconds};
-use crate::live::time::UnixNanos;
+use crate::live::time::{UnixNanos, format_datetime};
 use crate::live::{EndReason, LiveRepresentation, PresentationEnd};
 
 impl Session<'_> {
@@ -23,7 +26,8 @@ impl Session<'_> {
     }
 
     pub(super) fn status(&self, t: UnixNanos) {
-        let lines: Vec<(String, f64, f64, usize, usize)> = self
+        let ast = self.live.availability_start_time;
+        let tracks = self
             .tracks()
             .into_iter()
             .map(|(track, rep)| {
@@ -33,23 +37,33 @@ impl Session<'_> {
                     .filter_map(|r| self.live.live_edge(r, t).map(|s| s.end))
                     .max()
                     .unwrap_or(0);
-                let end = self.ends.get(&track).copied().unwrap_or(0);
-                let count = self.counts.get(&track).copied().unwrap_or(0);
-                let gaps = self
-                    .gaps
-                    .iter()
-                    .filter(|g| g.representation == rep.id)
-                    .count();
-                (
-                    rep.id.clone(),
-                    seconds(edge),
-                    seconds(end.max(0)),
-                    count,
-                    gaps,
-                )
+                TrackStatus {
+                    representation: rep.id.clone(),
+                    edge: ast.saturating_add(edge),
+                    recorded_to: self.ends.get(&track).map(|&e| ast.saturating_add(e)),
+                    segments: self.counts.get(&track).copied().unwrap_or(0),
+                    gaps: self
+                        .gaps
+                        .iter()
+                        .filter(|g| g.representation == rep.id)
+                        .count(),
+                }
             })
             .collect();
-        self.sink.event(&LiveEvent::Status(&lines));
+        let by_duration = self
+            .state
+            .origin
+            .filter(|_| self.options.duration.is_some())
+            .map(|origin| ast.saturating_add(self.limit(origin)));
+        let target = match (by_duration, self.options.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.sink.event(&LiveEvent::Status(&RecordingStatus {
+            now: t,
+            tracks,
+            target,
+        }));
     }
 
     /// Why the recording is over at server time `t`, if it is.
@@ -164,12 +178,15 @@ impl Session<'_> {
         let origin = self.state.origin.unwrap_or(0);
         let mut representations: Vec<RepresentationSummary> = Vec::new();
         for (track, rep) in self.tracks() {
-            let end = self.ends.get(&track).copied().unwrap_or(origin);
+            let end = self.ends.get(&track).copied().unwrap_or(origin).max(origin);
+            let ast = self.live.availability_start_time;
             representations.push(RepresentationSummary {
                 stream: rep.id.clone(),
                 segments: self.counts.get(&track).copied().unwrap_or(0),
                 start_seconds: seconds(origin),
-                end_seconds: seconds(end.max(origin)),
+                end_seconds: seconds(end),
+                start_time: format_datetime(ast.saturating_add(origin)),
+                end_time: format_datetime(ast.saturating_add(end)),
             });
         }
         RecordSummary {
