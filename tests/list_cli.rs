@@ -136,7 +136,7 @@ fn errors_are_one_line_with_exit_code_2() {
     fails_with(
         &["--list"],
         Some(&html),
-        &["page.mpd", "root element is <html>"],
+        &["page.mpd", "it is an HTML page"],
     );
     let bad = dir.path().join("bad.mpd");
     std::fs::write(&bad, MPD.replace("$Number%03d$", "$Numbr$")).expect("write");
