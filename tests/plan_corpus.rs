@@ -132,6 +132,7 @@ fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
                     path: s.path,
                     segments: 1,
                     min_size: end,
+                    identity: None,
                 });
             }
         }

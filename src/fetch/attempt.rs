@@ -306,8 +306,7 @@ async fn finish(
     let committed = writer.commit(slot, ctx.options.sync).await;
     drop(commit);
     ctx.give_buffer(committed.map_err(|e| Failure::fatal(e.to_string()))?);
-    ctx.writer
-        .done(key, res.url.as_str(), size)
+    super::resource::journal_done(ctx, key, res, size)
         .map_err(|e| Failure::fatal(e.to_string()))?;
     Ok(size)
 }

@@ -21,6 +21,7 @@ mod manifest;
 mod mirror;
 mod resource;
 pub(crate) mod retry;
+mod single;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ pub use events::{Event, FileStatus, NoProgress, ProgressSink};
 pub use http::{build_client, error_chain, parse_header};
 pub use manifest::{FetchedManifest, ManifestError, ManifestValidators, fetch_manifest};
 pub use mirror::{MirrorError, MirrorOptions, load_manifest, load_plan, mirror};
+pub use single::{ResourceFetcher, ResourceOutcome};
 
 use crate::plan::Plan;
 use crate::store::{Journal, JournalWriter, OutputDir, StoreError};
@@ -177,6 +179,9 @@ pub struct Resource {
     /// The smallest size consistent with the plan: one past the last byte a segment addresses
     /// (0 when no segment names a range).
     pub min_size: u64,
+    /// The stable identity of the segment it holds, journalled with it (a live recording's
+    /// segments, whose identity survives manifest refreshes).
+    pub identity: Option<crate::store::SegmentIdentity>,
 }
 
 /// The plan's distinct resources, in plan order of first appearance, computed as the plan's
@@ -197,6 +202,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                         path: first.path,
                         segments: file.segments,
                         min_size: file.min_size,
+                        identity: None,
                     });
                 }
                 continue;
@@ -206,6 +212,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                 path: first.path,
                 segments: 1,
                 min_size: end,
+                identity: None,
             };
             while let Some(next) =
                 segments.next_if(|s| s.url == resource.url && s.path == resource.path)

@@ -66,6 +66,21 @@ fn announce<'a>(
     }
 }
 
+/// Journals a resource as complete (with the identity of its segment when it has one).
+pub(crate) fn journal_done(
+    ctx: &Context,
+    key: &str,
+    res: &Resource,
+    size: u64,
+) -> Result<(), store::StoreError> {
+    match &res.identity {
+        Some(identity) => ctx
+            .writer
+            .done_segment(key, res.url.as_str(), size, identity),
+        None => ctx.writer.done(key, res.url.as_str(), size),
+    }
+}
+
 /// Brings one resource to completion (or failure).
 pub(crate) async fn complete(
     ctx: &Context,
@@ -148,7 +163,7 @@ async fn on_disk(ctx: &Context, res: &Resource, key: &str, size: u64) -> Option<
         .await;
     match probed {
         Ok(server) if server == Some(size) => {
-            if !journalled && let Err(e) = ctx.writer.done(key, res.url.as_str(), size) {
+            if !journalled && let Err(e) = journal_done(ctx, key, res, size) {
                 return Some(Outcome::Failed(e.to_string()));
             }
             ctx.sink.event(&Event::Expected { bytes: size });

@@ -32,6 +32,7 @@ fn reference(plan: &Plan) -> Vec<Resource> {
                     path: s.path,
                     segments: 1,
                     min_size: end,
+                    identity: None,
                 });
             }
         }

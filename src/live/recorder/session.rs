@@ -22,15 +22,17 @@ use url::Url;
 mod refresh;
 mod report;
 
-use super::net::{EngineTime, SegmentFailure, download_segment};
+use super::net::{EngineTime, SegmentFailure};
 use super::state::{Entry, Gap, LOG_NAME, RecorderState, SnapshotArchive, journal_identity};
 use super::{LiveEvent, LiveSink, RecordError, RecordOptions, RecordSummary, StopReason};
-use crate::fetch::{Cancel, FetchedManifest, ManifestValidators};
+use crate::fetch::{
+    Cancel, FetchedManifest, ManifestValidators, Resource, ResourceFetcher, ResourceOutcome,
+};
 use crate::live::clock::{ClockSync, LocalClock, ManifestExchange, synchronise};
 use crate::live::recording::{RecordedSegment, Recording, RepresentationInfo};
 use crate::live::time::UnixNanos;
 use crate::live::{LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd, SegmentId};
-use crate::store::{EventLog, Journal, JournalWriter, OutputDir, SegmentIdentity, journal_key};
+use crate::store::{EventLog, OutputDir, SegmentIdentity, journal_key};
 use refresh::{location, publish_text};
 
 /// Most segments looked at per representation and batch.
@@ -72,8 +74,8 @@ pub(super) struct Session<'a> {
     sink: &'a dyn LiveSink,
     cancel: &'a Cancel,
     out: OutputDir,
-    journal: Journal,
-    writer: JournalWriter,
+    /// The engine's entry point for single resources (journal, `.part` files, resume, retries).
+    fetcher: std::sync::Arc<ResourceFetcher>,
     state: RecorderState,
     /// The state as last written.
     saved_state: Option<RecorderState>,
@@ -207,7 +209,8 @@ impl<'a> Session<'a> {
             });
         }
         let out = OutputDir::create(&options.output)?;
-        let (journal, writer) = JournalWriter::open(out.root())?;
+        let fetcher =
+            std::sync::Arc::new(ResourceFetcher::open(client, &out, &options.fetch, cancel)?);
         let io = |path: PathBuf| move |source| RecordError::Io { path, source };
         let earlier = RecorderState::load(out.root(), url.as_str());
         let (mut log, entries) = EventLog::open::<Entry>(out.root(), LOG_NAME)
@@ -262,8 +265,7 @@ impl<'a> Session<'a> {
             fetched_at: exchange.sent,
             exchange,
             out,
-            journal,
-            writer,
+            fetcher,
             state,
             saved_state: earlier,
             log,
@@ -412,7 +414,7 @@ impl<'a> Session<'a> {
                 }
             }
         }
-        let _ = self.writer.sync();
+        let _ = self.fetcher.sync();
         let _ = self.log.sync();
         self.save(true)?;
         Ok(self.summary(stopped))
@@ -566,7 +568,7 @@ impl<'a> Session<'a> {
                 };
                 let path = self.local_path(url);
                 if self.had.contains(&identity) {
-                } else if self.journal.segment(&identity).is_some() {
+                } else if self.fetcher.journal().segment(&identity).is_some() {
                     self.had.insert(identity);
                     self.complete += 1;
                     self.recorded_init(&rep, &journal_key(&path))?;
@@ -656,7 +658,7 @@ impl<'a> Session<'a> {
         if self.had.contains(identity) {
             return Ok(true);
         }
-        if self.journal.segment(identity).is_none() {
+        if self.fetcher.journal().segment(identity).is_none() {
             return Ok(false);
         }
         self.had.insert(identity.clone());
@@ -793,21 +795,30 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Downloads the jobs, `--threads` at once, and records each outcome as it comes: the
-    /// journal, the log and the recording know of a segment as soon as its file is in place.
+    /// Downloads the jobs, `--threads` at once, through the engine, and records each outcome
+    /// as it comes: the journal, the log and the recording know of a segment as soon as its
+    /// file is in place.
     async fn download(&mut self, jobs: Vec<Job>) -> Result<(), RecordError> {
-        let (client, options, cancel) = (self.client, self.options, self.cancel);
-        let threads = options.fetch.threads.max(1);
+        let threads = self.options.fetch.threads.max(1);
         let mut queue = jobs.into_iter();
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < threads {
                 let Some(job) = queue.next() else { break };
-                let out = self.out.clone();
+                let fetcher = self.fetcher.clone();
                 running.push(async move {
-                    let result =
-                        download_segment(client, &out, &job.url, &job.path, &options.fetch, cancel)
-                            .await;
+                    let resource = Resource {
+                        url: job.url.clone(),
+                        path: job.path.clone(),
+                        segments: 1,
+                        min_size: 0,
+                        identity: Some(job.identity.clone()),
+                    };
+                    let result = match fetcher.fetch(&resource).await {
+                        ResourceOutcome::Complete { size, .. } => Ok(size),
+                        ResourceOutcome::Failed(reason) => Err(SegmentFailure::of(reason)),
+                        ResourceOutcome::Interrupted => Err(SegmentFailure::Interrupted),
+                    };
                     (job, result)
                 });
             }
@@ -828,10 +839,8 @@ impl<'a> Session<'a> {
         let key = journal_key(&job.path);
         match result {
             Ok(size) => {
-                let _ = self
-                    .writer
-                    .done_segment(&key, job.url.as_str(), size, &job.identity);
-                let _ = self.writer.flush();
+                // The engine journalled it; on disk now, so that a kill loses nothing landed.
+                let _ = self.fetcher.flush();
                 self.downloaded += 1;
                 self.bytes += size;
                 self.had.insert(job.identity.clone());
