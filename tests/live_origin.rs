@@ -315,6 +315,7 @@ fn every_end_signal() {
                 )));
             }
             EndSignal::ManifestGone(code) => assert_eq!(after.status, code),
+            EndSignal::Silent => assert!(text.contains("minimumUpdatePeriod")),
         }
         if after.status == 200 {
             let mpd = parse_mpd(&after.body).unwrap();

@@ -350,3 +350,80 @@ fn a_captured_manifest_whose_buffer_is_empty_says_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_mpd_event_in_a_segment_fetches_the_manifest_at_once() {
+    // minimumUpdatePeriod 60 s: without the event, the new Period would not be seen in time.
+    let ast = whole_seconds_ago(30);
+    let mut config = LiveConfig::new(Addressing::Number, ast);
+    config.mup = Some(60 * SEC);
+    let origin = LiveOrigin::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let child = dashget(
+        &origin.manifest_url(),
+        dir.path(),
+        &["--duration", "6", "--json"],
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // A Period is announced 2 s ahead of its start, and the segments of the second before the
+    // announcement's effect carry the MPD validity event.
+    let now = (origin.now() - ast) as u64;
+    let at = (now / SEC + 2) * SEC;
+    origin.update(|c| {
+        c.announce_ahead = 3 * SEC;
+        c.periods.push(PeriodSpec {
+            id: "p1".into(),
+            start: at,
+            media_offset: 0,
+        });
+        c.validity_emsg = Some((now + 400_000_000, at));
+    });
+    let out = child.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&out);
+    assert_eq!(s["stopped"], "duration", "{s}");
+    assert!(s["gaps"].as_array().unwrap().is_empty(), "{s}");
+    let files = media_files(dir.path());
+    assert!(files.iter().any(|p| p.starts_with("p1/")), "{files:?}");
+    assert!(manifest_requests(&origin) >= 2);
+}
+
+#[test]
+fn the_lmsg_brand_ends_a_representation() {
+    // The stream ends 4 s from now, saying so only with lmsg (the manifest never changes).
+    let ast = whole_seconds_ago(30);
+    let mut config = LiveConfig::new(Addressing::Number, ast);
+    config.mup = Some(60 * SEC);
+    config.lmsg = true;
+    let origin = LiveOrigin::start(config);
+    let end = ((origin.now() - ast) as u64 / SEC + 4) * SEC;
+    origin.update(|c| {
+        c.end = Some(StreamEnd {
+            at: end,
+            signal: EndSignal::Silent,
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let begun = Instant::now();
+    let out = record(&origin.manifest_url(), dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&out);
+    assert_eq!(s["stopped"], "last-segment", "{s}");
+    assert!(begun.elapsed() < Duration::from_secs(30));
+    // Nothing asked for past the last segment.
+    assert!(
+        origin
+            .requests()
+            .iter()
+            .all(|r| r.status != 404 || r.path.ends_with(".mpd")),
+        "{:?}",
+        origin
+            .requests()
+            .iter()
+            .filter(|r| r.status == 404)
+            .collect::<Vec<_>>()
+    );
+}

@@ -17,6 +17,7 @@
 mod addressing;
 pub mod availability;
 pub mod clock;
+pub mod inband;
 pub mod recorder;
 pub mod recording;
 pub use crate::mpd::time;

@@ -106,6 +106,9 @@ pub enum EndSignal {
     AvailabilityEndTime(u64),
     /// The manifest answers this status (404 or 410).
     ManifestGone(u16),
+    /// Nothing in the manifest: the segments simply stop (only an `lmsg` brand, when
+    /// configured, tells).
+    Silent,
 }
 
 /// The end of the stream: no segment starts at or after `at`.
@@ -151,6 +154,13 @@ pub struct LiveConfig {
     /// `UrlQueryInfo useMPDUrlQuery="true"`, and a segment asked for without `token=VALUE` in
     /// its query is answered 403.
     pub token: Option<String>,
+    /// Segments that start in `[from, to)` (nanoseconds after AST) carry an MPD validity
+    /// `emsg` (`urn:mpeg:dash:event:2012`, value 1) after their `styp`.
+    pub validity_emsg: Option<(u64, u64)>,
+    /// The last segment of each track before the stream's end carries the `lmsg` brand.
+    pub lmsg: bool,
+    /// Periods are listed this many nanoseconds before they start (0: once started).
+    pub announce_ahead: u64,
 }
 
 impl LiveConfig {
@@ -175,6 +185,9 @@ impl LiveConfig {
             ato: 0,
             location: None,
             token: None,
+            validity_emsg: None,
+            lmsg: false,
+            announce_ahead: 0,
         }
     }
 }
@@ -455,7 +468,7 @@ impl LiveOrigin {
     pub fn expected_segment(&self, period: &str, track: &str, index: u64) -> Vec<u8> {
         let s = self.state.lock().unwrap();
         let (p, t) = find(&s, period, track).expect("period and track");
-        t.segment(index, pto(&s.config.periods[p], t))
+        served(&s.config, p, t, index)
     }
 
     /// The manifest as it would be served at server time `at`.
@@ -677,12 +690,54 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
         available_until: until,
     });
     let mut answer = if now >= from && now <= until {
-        Answer::ok(t.segment(index, pto), "video/mp4")
+        Answer::ok(served(&s.config, p, t, index), "video/mp4")
     } else {
         Answer::status(404)
     };
     answer.segment = segment;
     answer
+}
+
+/// Segment `index` of Period `p` as served: the looped media, with the inband signals the
+/// configuration asks for (an `emsg` after `styp`, the `lmsg` brand in `styp`: boxes before
+/// `sidx` and `moof`, so no offset in the segment moves).
+fn served(config: &LiveConfig, p: usize, t: &Track, index: u64) -> Vec<u8> {
+    let period = &config.periods[p];
+    let bytes = t.segment(index, pto(period, t));
+    let start = period.start
+        + (u128::from(index) * u128::from(t.segment_duration) * u128::from(SEC)
+            / u128::from(t.timescale)) as u64;
+    let end =
+        start + (u128::from(t.segment_duration) * u128::from(SEC) / u128::from(t.timescale)) as u64;
+    let styp_size = u32::from_be_bytes(bytes[0..4].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[4..8], b"styp");
+    let mut styp = bytes[..styp_size].to_vec();
+    let last = config.lmsg
+        && (config.end.is_some_and(|e| end >= e.at)
+            || timing::period_end(config, p).is_some_and(|e| end >= e));
+    if last {
+        styp.extend_from_slice(b"lmsg");
+        let size = styp.len() as u32;
+        styp[0..4].copy_from_slice(&size.to_be_bytes());
+    }
+    let mut out = styp;
+    if config
+        .validity_emsg
+        .is_some_and(|(from, to)| start >= from && start < to)
+    {
+        let mut body = vec![0u8; 4]; // version 0, flags 0
+        body.extend_from_slice(b"urn:mpeg:dash:event:2012\0");
+        body.extend_from_slice(b"1\0");
+        body.extend_from_slice(&t.timescale.to_be_bytes()[4..]); // timescale (32 bits)
+        body.extend_from_slice(&0u32.to_be_bytes()); // presentation_time_delta
+        body.extend_from_slice(&0u32.to_be_bytes()); // event_duration
+        body.extend_from_slice(&(index as u32).to_be_bytes()); // id
+        out.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
+        out.extend_from_slice(b"emsg");
+        out.extend_from_slice(&body);
+    }
+    out.extend_from_slice(&bytes[styp_size..]);
+    out
 }
 
 /// `/live/NAME.mpd`.

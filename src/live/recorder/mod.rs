@@ -88,6 +88,8 @@ pub enum StopReason {
     Interrupted,
     /// The server refused (401/403) every selected representation.
     Refused,
+    /// Every selected representation's last segment (`lmsg`) was recorded.
+    LastSegment,
 }
 
 impl StopReason {
@@ -102,6 +104,7 @@ impl StopReason {
             StopReason::ManifestGone => "the manifest is gone (404/410)",
             StopReason::Interrupted => "interrupted",
             StopReason::Refused => "the server refused every representation (401/403)",
+            StopReason::LastSegment => "every representation's last segment (lmsg) was recorded",
         }
     }
 }

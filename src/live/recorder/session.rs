@@ -123,6 +123,11 @@ pub(super) struct Session<'a> {
     pending: HashMap<SegmentId, Pending>,
     /// Representations refused by the server (401/403), warned about once.
     refused: HashSet<String>,
+    /// Per Representation (`period/adaptation-set/representation`) whose last segment (`lmsg`)
+    /// was recorded: that segment's end. (In a later Period its track may go on.)
+    ended: HashMap<String, i128>,
+    /// A segment carried an MPD event (`emsg`): the manifest is fetched again at once.
+    refresh_now: bool,
     downloaded: usize,
     complete: usize,
     bytes: u64,
@@ -291,6 +296,8 @@ impl<'a> Session<'a> {
             gapped: HashSet::new(),
             pending: HashMap::new(),
             refused: HashSet::new(),
+            ended: HashMap::new(),
+            refresh_now: false,
             downloaded: 0,
             complete: 0,
             bytes: 0,
@@ -584,8 +591,18 @@ impl<'a> Session<'a> {
                 }
             }
             self.unseen_hole(&rep, t, origin, limit, &mut covered)?;
+            let ended = self
+                .ended
+                .get(&stream_of(&self.live, &rep))
+                .copied()
+                .unwrap_or(i128::MAX);
             for segment in self.live.expired_segments(&rep, t, Some(origin), BATCH) {
-                if segment.start >= limit {
+                if segment.start >= limit
+                    || self
+                        .ended
+                        .get(&rep.track)
+                        .is_some_and(|&e| segment.start >= e)
+                {
                     break;
                 }
                 let identity = journal_identity(&segment.id);
@@ -603,7 +620,7 @@ impl<'a> Session<'a> {
                 self.add_gap(&rep, &segment, reason)?;
             }
             for segment in self.live.available_segments(&rep, t, Some(origin), BATCH) {
-                if segment.start >= limit {
+                if segment.start >= limit || segment.start >= ended {
                     break;
                 }
                 if segment.range.is_some() {
@@ -848,6 +865,7 @@ impl<'a> Session<'a> {
                     Some(segment) => {
                         self.pending.remove(&segment.id);
                         self.recorded_segment(&rep, segment, &key)?;
+                        self.inband(&rep, segment, &job.path);
                     }
                     None => self.recorded_init(&rep, &key)?,
                 }
@@ -890,6 +908,33 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Acts on what a recorded segment signals in its leading boxes: an MPD event fetches the
+    /// manifest at once; the `lmsg` brand ends its track there.
+    fn inband(&mut self, rep: &LiveRepresentation, segment: &LiveSegment, path: &std::path::Path) {
+        use std::io::Read as _;
+        let mut head = Vec::with_capacity(16 * 1024);
+        let read = std::fs::File::open(self.out.root().join(path))
+            .and_then(|f| f.take(16 * 1024).read_to_end(&mut head));
+        if read.is_err() {
+            return;
+        }
+        let signals = crate::live::inband::inband_signals(&head);
+        if signals.mpd_event {
+            self.refresh_now = true;
+        }
+        let stream = stream_of(&self.live, rep);
+        if signals.last_segment && !self.ended.contains_key(&stream) {
+            self.ended.insert(stream, segment.end);
+            // A next Period may be in the manifest by now.
+            self.refresh_now = true;
+            self.sink.event(&LiveEvent::Warning(&format!(
+                "{}: its last segment (lmsg) was recorded; it ends at {:.3}s",
+                rep.id,
+                seconds(segment.end)
+            )));
+        }
     }
 
     /// Sleeps until the next segment is surely available, the next refresh, or a retry.

@@ -29,7 +29,7 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
     );
     // Periods that have started and are not wholly out of the buffer.
     let visible: Vec<usize> = (0..config.periods.len())
-        .filter(|&p| i128::from(config.periods[p].start) <= rel)
+        .filter(|&p| i128::from(config.periods[p].start) <= rel + i128::from(config.announce_ahead))
         .filter(|&p| {
             period_end(config, p).is_none_or(|e| i128::from(e) + i128::from(config.tsbd) >= rel)
                 || Some(p) == config.periods.len().checked_sub(1)

@@ -20,6 +20,9 @@ impl Session<'_> {
     /// duration (when the next segment is due by the representations' cadence). None when the
     /// manifest says it never changes.
     pub(super) fn refresh_deadline(&self) -> Option<UnixNanos> {
+        if self.refresh_now {
+            return Some(self.fetched_at);
+        }
         let mup = self.live.attributes.minimum_update_period.map(i128::from);
         let cadence = self
             .selected_reps()
@@ -44,6 +47,7 @@ impl Session<'_> {
         if self.refresh_deadline().is_none_or(|d| now < d) {
             return Ok(None);
         }
+        self.refresh_now = false;
         let fetched = fetch_manifest(
             self.client,
             &self.refresh_url,
@@ -129,6 +133,20 @@ impl Session<'_> {
             }
         }
         self.live = live;
+        // A failed segment the new snapshot no longer describes (a Period that ended earlier
+        // than the last snapshot let it run) is not waited for.
+        let gone: Vec<crate::live::SegmentId> = self
+            .pending
+            .keys()
+            .filter(|id| {
+                self.rep_of(id)
+                    .is_none_or(|rep| self.find_segment(&rep, id).is_none())
+            })
+            .cloned()
+            .collect();
+        for id in gone {
+            self.pending.remove(&id);
+        }
         Ok(None)
     }
 

@@ -84,6 +84,7 @@ impl Session<'_> {
                 .iter()
                 .filter(|rep| self.in_span(rep, origin, limit))
                 .filter(|rep| !self.refused.contains(&rep.track))
+                .filter(|rep| !self.ended.contains_key(&super::stream_of(&self.live, rep)))
                 .all(|rep| {
                     let needed = self.live.period_end(rep).map_or(limit, |e| e.min(limit));
                     self.ends.get(&rep.track).is_some_and(|&end| end >= needed)
@@ -96,6 +97,23 @@ impl Session<'_> {
         }
         if !reps.is_empty() && reps.iter().all(|r| self.refused.contains(&r.track)) {
             return Some(StopReason::Refused);
+        }
+        // Every track recorded its last segment (lmsg), and nothing before it is waited for.
+        let in_span: Vec<&&LiveRepresentation> = match self.state.origin {
+            Some(origin) => reps
+                .iter()
+                .filter(|r| self.in_span(r, origin, self.limit(origin)))
+                .collect(),
+            None => Vec::new(),
+        };
+        if !in_span.is_empty()
+            && in_span.iter().all(|r| {
+                self.ended.contains_key(&super::stream_of(&self.live, r))
+                    || self.refused.contains(&r.track)
+            })
+            && self.pending.is_empty()
+        {
+            return Some(StopReason::LastSegment);
         }
         if !self.live.has_ended(t) || self.pending.values().any(|p| self.before_the_end(p.start)) {
             return None;
