@@ -82,15 +82,32 @@ pub async fn available_now(
         sink.event(&LiveEvent::Warning(warning));
     }
     let now = sync.server_time(LocalClock::new().now()) - i128::from(sync.uncertainty);
-    Ok(LiveListing {
+    Ok(LiveListing::new(
         live,
         now,
-        layout: fetched.final_url,
-        reps: options.reps.clone(),
-    })
+        fetched.final_url,
+        options.reps.clone(),
+    ))
 }
 
 impl LiveListing {
+    /// What is available of `live` at server time `now` (the synchronised clock), for the
+    /// representations `reps` (all when empty); local paths relative to `layout`, the URL the
+    /// manifest came from.
+    pub fn new(
+        live: LivePresentation,
+        now: crate::live::time::UnixNanos,
+        layout: url::Url,
+        reps: Vec<String>,
+    ) -> LiveListing {
+        LiveListing {
+            live,
+            now,
+            layout,
+            reps,
+        }
+    }
+
     fn selected(&self) -> impl Iterator<Item = &crate::live::LiveRepresentation> {
         self.live
             .representations
