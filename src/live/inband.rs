@@ -191,3 +191,68 @@ mod tests {
         assert!(inband_signals(b"\0\0\0\0stypmsdh\0\0\0\0lmsg").last_segment);
     }
 }
+
+/// The `mdhd` timescale of the first track of an init segment (`moov/trak/mdia/mdhd`), if its
+/// bytes hold one: what a recording's manifest may state its times in.
+pub fn media_timescale(init: &[u8]) -> Option<u64> {
+    let moov = child(init, b"moov")?;
+    let trak = child(moov, b"trak")?;
+    let mdia = child(trak, b"mdia")?;
+    let mdhd = child(mdia, b"mdhd")?;
+    let at = match *mdhd.first()? {
+        0 => 4 + 4 + 4,
+        1 => 4 + 8 + 8,
+        _ => return None,
+    };
+    let bytes = mdhd.get(at..at + 4)?;
+    let timescale = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    (timescale > 0).then_some(u64::from(timescale))
+}
+
+/// The body of the first box of type `kind` among the boxes of `bytes`.
+fn child<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    let mut at = 0usize;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let size = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let (size, body_at) = match size {
+            0 => (bytes.len() - at, at + 8),
+            1 => {
+                let large = bytes.get(at + 8..at + 16)?;
+                let mut b = [0u8; 8];
+                b.copy_from_slice(large);
+                (usize::try_from(u64::from_be_bytes(b)).ok()?, at + 16)
+            }
+            n => (n, at + 8),
+        };
+        if size < body_at - at {
+            return None;
+        }
+        let end = at.checked_add(size)?.min(bytes.len());
+        if &header[4..8] == kind {
+            return bytes.get(body_at..end);
+        }
+        at = end;
+        if at >= bytes.len() {
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod timescale_tests {
+    use super::*;
+
+    #[test]
+    fn the_init_fixtures_timescales() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live");
+        let video = std::fs::read(dir.join("v-init.m4s")).unwrap();
+        let audio = std::fs::read(dir.join("a-init.m4s")).unwrap();
+        assert_eq!(media_timescale(&video), Some(12800));
+        assert_eq!(media_timescale(&audio), Some(48000));
+        for cut in 0..video.len() {
+            let _ = media_timescale(&video[..cut]);
+        }
+        assert_eq!(media_timescale(b"\0\0\0\x08moov"), None);
+    }
+}

@@ -128,6 +128,9 @@ pub struct RecordedRepresentation {
     /// Its descriptive attributes and elements, as the live manifest wrote them.
     #[serde(default)]
     pub source: SourceXml,
+    /// The init segment's `mdhd` timescale, when known.
+    #[serde(default)]
+    pub media_timescale: Option<u64>,
 }
 
 /// One recorded AdaptationSet.
@@ -233,6 +236,7 @@ impl Recording {
                     init: None,
                     segments: Vec::new(),
                     source: info.source.clone(),
+                    media_timescale: None,
                 });
                 reps.len() - 1
             }
@@ -254,6 +258,12 @@ impl Recording {
     /// [`Recording::add_init`] for a described Representation.
     pub fn add_init_of(&mut self, info: &RepresentationInfo, path: &str) {
         self.entry(info).init = Some(path.to_string());
+    }
+
+    /// Records the timescale of a Representation's media (its init segment's `mdhd`): the
+    /// recording's manifest states its times in it where it can.
+    pub fn set_media_timescale(&mut self, info: &RepresentationInfo, timescale: Option<u64>) {
+        self.entry(info).media_timescale = timescale;
     }
 
     /// Records a media segment, stored at `path` (relative to the manifest's folder). Recording
@@ -502,8 +512,46 @@ fn pieces(recording: &Recording) -> Vec<Piece<'_>> {
             end,
             gap_before,
         });
+        let first = out.len() - (part + 1);
+        for piece in &mut out[first..] {
+            piece.anchor = aligned_start(piece);
+        }
     }
     out
+}
+
+/// Where a Period of the recording starts: where every Representation of it has media (the
+/// latest of their first segments), so that a player starts each track at once. dash.js seeks
+/// to the first media at startup and, when the next Period starts with a hole in one track,
+/// applies that hole to the playback position while its startup seek runs, skipping a whole
+/// Period. A Representation that starts more than one segment after the others (one added
+/// later) does not hold the others back: then the earliest first segment.
+fn aligned_start(piece: &Piece) -> i128 {
+    let mut firsts = Vec::new();
+    let mut longest = 0i128;
+    for rep in piece
+        .period
+        .adaptation_sets
+        .iter()
+        .flat_map(|a| &a.representations)
+    {
+        let segments = piece.segments_of(rep);
+        if let Some(first) = segments.first() {
+            firsts.push(segment_start(rep, first, piece));
+        }
+        for s in segments.iter().take(2) {
+            let span = segment_end(rep, s, piece.period.live_start) - segment_start(rep, s, piece);
+            longest = longest.max(span);
+        }
+    }
+    let (Some(&earliest), Some(&latest)) = (firsts.iter().min(), firsts.iter().max()) else {
+        return piece.anchor;
+    };
+    if latest - earliest <= longest {
+        latest
+    } else {
+        earliest
+    }
 }
 
 /// Period-relative nanoseconds of a media time, rounded down.
@@ -540,12 +588,46 @@ fn write_representation(
     write_attributes(out, &rep.source);
     out.push_str(">\n");
     write_children(out, &rep.source, "        ");
-    let common = format!(
-        "timescale=\"{}\" presentationTimeOffset=\"{}\"",
-        rep.timescale,
-        offset_at(rep, anchor).max(0)
-    );
     let template = media_template(segments);
+    // Times in the media's own timescale when the manifest's differs (an `@duration` source with
+    // `@timescale="1"`, say) and every time converts exactly, unless file names carry `$Time$`
+    // values of the manifest's timescale: the recording then says what the media says.
+    let by_time = matches!(template, Some((_, false)));
+    let media = rep
+        .media_timescale
+        .filter(|&m| m != rep.timescale && m > 0 && !by_time)
+        .filter(|&m| {
+            let exact = |v: i128| (v * i128::from(m)) % i128::from(rep.timescale.max(1)) == 0;
+            segments
+                .iter()
+                .all(|s| exact(i128::from(s.time)) && exact(i128::from(s.duration)))
+        });
+    let (timescale, offset, converted);
+    let timeline: &[RecordedSegment] = match media {
+        Some(m) => {
+            let scale = |v: i128| v * i128::from(m) / i128::from(rep.timescale.max(1));
+            converted = segments
+                .iter()
+                .map(|s| RecordedSegment {
+                    time: i64::try_from(scale(i128::from(s.time))).unwrap_or(s.time),
+                    duration: u64::try_from(scale(i128::from(s.duration))).unwrap_or(s.duration),
+                    ..s.clone()
+                })
+                .collect::<Vec<_>>();
+            timescale = m;
+            offset = scale(offset_at(rep, anchor));
+            &converted
+        }
+        None => {
+            timescale = rep.timescale;
+            offset = offset_at(rep, anchor);
+            segments
+        }
+    };
+    let common = format!(
+        "timescale=\"{timescale}\" presentationTimeOffset=\"{}\"",
+        offset.max(0)
+    );
     match &template {
         Some((media, by_number)) => {
             let _ = write!(out, "        <SegmentTemplate {common}");
@@ -570,7 +652,7 @@ fn write_representation(
     }
     // dash.js (5.2) asks for the first SegmentURL for every repetition of an `S@r` in a
     // SegmentList: a list gets one `S` per segment.
-    write_timeline(out, segments, template.is_some());
+    write_timeline(out, timeline, template.is_some());
     match template {
         Some(_) => out.push_str("        </SegmentTemplate>\n"),
         None => {

@@ -111,7 +111,7 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
 }
 
 #[test]
-fn a_recording_that_starts_late_starts_at_zero_and_keeps_its_tracks_aligned() {
+fn a_recording_that_starts_late_starts_at_zero_where_every_track_has_media() {
     let live = live();
     // Recorded from 4 s of presentation time: video from 4.0 s, audio from 4.224 s.
     let mut recording = Recording::new();
@@ -123,19 +123,24 @@ fn a_recording_that_starts_late_starts_at_zero_and_keeps_its_tracks_aligned() {
         }
     }
     let text = recording.render();
-    // The Period starts at the earliest segment (video at 4.0 s = 51200 ticks): video PTO is
-    // 51200, audio's the audio time at 4.0 s (192000); audio then starts 0.224 s in.
+    // The Period starts where every track has media (audio at 4.224 s): audio's PTO is its
+    // first segment's time (202752), video's its time at 4.224 s (54067.2, down); the video's
+    // first segment starts 0.224 s before the Period (its start is not presented).
     assert!(
-        text.contains("timescale=\"12800\" presentationTimeOffset=\"51200\""),
+        text.contains("timescale=\"12800\" presentationTimeOffset=\"54067\""),
         "{text}"
     );
     assert!(
-        text.contains("timescale=\"48000\" presentationTimeOffset=\"192000\""),
+        text.contains("timescale=\"48000\" presentationTimeOffset=\"202752\""),
         "{text}"
     );
     assert!(text.contains("<S t=\"202752\" d=\"18432\""), "{text}");
-    // Up to the latest end: video 5 × 0.4 s ending at 6.0 s.
-    assert!(text.contains("duration=\"PT2S\""), "{text}");
+    assert!(
+        text.contains("<S t=\"51200\" d=\"5120\" r=\"4\"/>"),
+        "{text}"
+    );
+    // Up to the latest end: video ending at 6.0 s.
+    assert!(text.contains("duration=\"PT1.776S\""), "{text}");
     // Recording a segment twice keeps one entry.
     let rep = &live.representations[0];
     let again = &live.available_segments(rep, AST + 6 * SECOND, Some(4 * SECOND), 1)[0];
@@ -439,4 +444,35 @@ fn descriptive_attributes_and_elements_are_kept() {
         &Url::parse("file:///m/manifest.mpd").unwrap(),
     )
     .unwrap();
+}
+
+#[test]
+fn times_are_written_in_the_media_timescale_where_they_convert_exactly() {
+    // `@duration` in whole seconds at `@timescale="1"`, media at 90 kHz: the recording states
+    // 90 kHz times, as the media does (what `mp4dump --check` compares).
+    let text = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-11-28T22:00:00Z">
+  <Period id="p0" start="PT0S"><AdaptationSet id="0" contentType="video" mimeType="video/mp4">
+    <SegmentTemplate timescale="1" duration="2" startNumber="1" media="v/$Number$.m4s" initialization="v/init.m4s"/>
+    <Representation id="v" codecs="avc1.64001f" bandwidth="1"/>
+  </AdaptationSet></Period>
+</MPD>"#;
+    let url = Url::parse("http://origin.test/live/manifest.mpd").unwrap();
+    let live = LivePresentation::parse(text.as_bytes(), &url).unwrap();
+    let rep = &live.representations[0];
+    let info = RepresentationInfo::of(&live, rep);
+    let mut recording = Recording::new();
+    recording.add_init_of(&info, "v/init.m4s");
+    for segment in live.available_segments(rep, AST + 11 * SECOND, None, usize::MAX) {
+        recording.add_segment(&live, rep, &segment, &local(&segment.url));
+    }
+    let before = recording.render();
+    assert!(before.contains(r#"timescale="1""#), "{before}");
+    recording.set_media_timescale(&info, Some(90_000));
+    let after = recording.render();
+    assert!(
+        after.contains(r#"timescale="90000" presentationTimeOffset="0""#),
+        "{after}"
+    );
+    assert!(after.contains(r#"<S t="0" d="180000" r="4"/>"#), "{after}");
+    assert_eq!(planned_paths(&before), planned_paths(&after));
 }

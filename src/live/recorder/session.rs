@@ -322,9 +322,14 @@ impl<'a> Session<'a> {
                     self.logged_reps.insert(stream, n);
                     infos.insert(n, (track, *info));
                 }
-                Entry::Init { n, path } => {
+                Entry::Init {
+                    n,
+                    path,
+                    media_timescale,
+                } => {
                     if let Some((_, info)) = infos.get(&n) {
                         self.recording.add_init_of(info, &path);
+                        self.recording.set_media_timescale(info, media_timescale);
                     }
                 }
                 Entry::Segment { n, segment } => {
@@ -687,13 +692,21 @@ impl<'a> Session<'a> {
 
     /// Adds an init segment to the recording (and to its log, once).
     fn recorded_init(&mut self, rep: &LiveRepresentation, path: &str) -> Result<(), RecordError> {
+        use std::io::Read as _;
         let n = self.log_number(rep)?;
-        self.recording
-            .add_init_of(&RepresentationInfo::of(&self.live, rep), path);
+        let info = RepresentationInfo::of(&self.live, rep);
+        let mut head = Vec::new();
+        let media_timescale = std::fs::File::open(self.out.root().join(path))
+            .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+            .ok()
+            .and_then(|_| crate::live::inband::media_timescale(&head));
+        self.recording.add_init_of(&info, path);
+        self.recording.set_media_timescale(&info, media_timescale);
         self.recording_dirty = true;
         self.append(&Entry::Init {
             n,
             path: path.to_string(),
+            media_timescale,
         })
     }
 

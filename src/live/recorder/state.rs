@@ -62,6 +62,9 @@ pub(crate) enum Entry {
         n: u32,
         /// The file, relative to the output folder.
         path: String,
+        /// Its `mdhd` timescale, when it has one.
+        #[serde(default)]
+        media_timescale: Option<u64>,
     },
     /// A recorded media segment.
     Segment {
