@@ -1,7 +1,7 @@
 //! The `dashget` binary against the test server: every addressing mode mirrored byte for byte,
 //! re-runs without requests, faults, exit codes, a hostile manifest, SIGKILL and Ctrl-C.
 
-mod common;
+use dashget_testkit as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

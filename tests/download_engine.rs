@@ -2,7 +2,7 @@
 //! checks, cancellation. Plans are built here from a fixture folder (one segment per file), so
 //! these tests exercise transport and storage alone.
 
-mod common;
+use dashget_testkit as common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! 127.0.0.1 — including segments on another server, which dashget puts under a per-host
 //! folder and mp4dump must find through the manifest's recorded source URL.
 
-mod common;
+use dashget_testkit as common;
 
 use assert_cmd::Command;
 use common::TestServer;

@@ -4,7 +4,7 @@
 //! `benches/live_cost.sh` (ignored in the test suite: the catch-up of a long buffer takes a
 //! while in a debug build); it prints the figures and fails if the cost per segment grows with
 //! the recording's length.
-mod common;
+use dashget_testkit as common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The live library against the live test origin: its clock finds the origin's skew with
 //! every scheme, its availability agrees with the origin on every segment in every mode, and
 //! clock, availability and recording compose into a recorder that asks for nothing early.
-mod common;
+use dashget_testkit as common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! addressing mode, looped segments that are valid fMP4 with the right `mfhd`/`tfdt`, manifests
 //! the crate parses and plans, clock schemes that follow its skewed clock, every end signal,
 //! and its faults.
-mod common;
+use dashget_testkit as common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

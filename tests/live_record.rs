@@ -5,7 +5,7 @@
 //! served, each representation is contiguous, and the static MPD of the recording plans back
 //! to exactly the recorded files, dumps cleanly with `mp4dump -d` and checks clean with
 //! `mp4dump --check`.
-mod common;
+use dashget_testkit as common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -2,7 +2,7 @@
 //! starts a new Period every two seconds (video and audio of unequal segment durations, the
 //! audio's last segment of each Period clipped), a kill in the middle of a catch-up, refreshes
 //! with `minimumUpdatePeriod` 0 and 2 s, and Annex I access tokens.
-mod common;
+use dashget_testkit as common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

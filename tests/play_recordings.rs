@@ -19,7 +19,7 @@
 //! is killed and the origin's log is shown. `DASHGET_KEEP_RECORDINGS=1` keeps the recordings'
 //! folders and prints where they are; `DASHGET_PLAY_DIR=DIR[:DIR…] cargo test --test
 //! play_recordings -- --ignored --nocapture` plays such folders (an MPD edited by hand, say).
-mod common;
+use dashget_testkit as common;
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;

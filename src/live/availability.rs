@@ -487,32 +487,29 @@ impl LivePresentation {
         max: usize,
         expired: bool,
     ) -> Vec<LiveSegment> {
-        let frame = self.frame(rep);
-        let mut out = Vec::new();
-        for run in &rep.runs {
-            let n = frame.run_len(run, now);
-            let w = |j: u64| frame.window(run, j);
-            let due = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
-            let (mut lo, hi) = if expired {
-                (0, due)
-            } else {
-                (due, partition(n, |j| w(j).is_some_and(|w| w.2 <= now)))
-            };
-            if let Some(since) = since {
-                lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.1 <= since)));
-            }
-            for j in lo..hi {
-                if out.len() >= max {
-                    return out;
-                }
-                // No segment here (past a list's end, a time beyond 64 bits): none further.
-                let Some(segment) = self.segment(rep, &frame, run, j) else {
-                    break;
-                };
-                out.push(segment);
-            }
+        self.segments(rep, now, since, expired).take(max).collect()
+    }
+
+    /// The segments of `rep` available at `now` and not yet due (`expired`: those whose due
+    /// time has passed), ending after `since` when given, in manifest order, one at a time:
+    /// however deep the buffer, nothing is collected.
+    pub fn segments<'a>(
+        &'a self,
+        rep: &'a LiveRepresentation,
+        now: UnixNanos,
+        since: Option<i128>,
+        expired: bool,
+    ) -> LiveSegments<'a> {
+        LiveSegments {
+            presentation: self,
+            rep,
+            frame: self.frame(rep),
+            now,
+            since,
+            expired,
+            run: 0,
+            range: None,
         }
-        out
     }
 
     /// How many segments of `rep` can be requested at `now` and are not yet due (counted, not
@@ -689,6 +686,58 @@ impl LivePresentation {
             due_by: due,
             available_until: until,
         })
+    }
+}
+
+/// The segments of one Representation in a window of time, one at a time (see
+/// [`LivePresentation::segments`]).
+pub struct LiveSegments<'a> {
+    presentation: &'a LivePresentation,
+    rep: &'a LiveRepresentation,
+    frame: Frame,
+    now: UnixNanos,
+    since: Option<i128>,
+    expired: bool,
+    /// The run being walked, and the indices left in it.
+    run: usize,
+    range: Option<(u64, u64)>,
+}
+
+impl Iterator for LiveSegments<'_> {
+    type Item = LiveSegment;
+
+    fn next(&mut self) -> Option<LiveSegment> {
+        loop {
+            let run = self.rep.runs.get(self.run)?;
+            let (j, hi) = match self.range {
+                Some(range) => range,
+                None => {
+                    let (frame, now) = (&self.frame, self.now);
+                    let n = frame.run_len(run, now);
+                    let w = |j: u64| frame.window(run, j);
+                    let due = partition(n, |j| w(j).is_some_and(|w| w.3 < now));
+                    let (mut lo, hi) = if self.expired {
+                        (0, due)
+                    } else {
+                        (due, partition(n, |j| w(j).is_some_and(|w| w.2 <= now)))
+                    };
+                    if let Some(since) = self.since {
+                        lo = lo.max(partition(n, |j| w(j).is_some_and(|w| w.1 <= since)));
+                    }
+                    (lo, hi)
+                }
+            };
+            if j < hi {
+                // No segment here (past a list's end, a time beyond 64 bits): none further in
+                // this run.
+                if let Some(segment) = self.presentation.segment(self.rep, &self.frame, run, j) {
+                    self.range = Some((j + 1, hi));
+                    return Some(segment);
+                }
+            }
+            self.run += 1;
+            self.range = None;
+        }
     }
 }
 

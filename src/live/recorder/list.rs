@@ -174,30 +174,23 @@ impl LiveListing {
                     time: None,
                     duration: None,
                 };
-                write_list(std::slice::from_ref(&line), json, out)?;
+                write_line(&line, json, out)?;
                 lines += 1;
             }
-            let mut since = None;
-            loop {
-                let chunk = self.live.available_segments(rep, self.now, since, 4096);
-                let Some(last) = chunk.last() else { break };
-                since = Some(last.end);
-                let listed: Vec<ListedSegment> = chunk
-                    .iter()
-                    .map(|segment| ListedSegment {
-                        period: period.clone(),
-                        representation: rep.id.clone(),
-                        kind: "media",
-                        range: segment.range.map(|r| r.to_string()),
-                        path: path(&segment.url),
-                        url: segment.url.to_string(),
-                        number: Some(segment.number),
-                        time: Some(segment.time),
-                        duration: Some(segment.duration),
-                    })
-                    .collect();
-                write_list(&listed, json, out)?;
-                lines += listed.len() as u64;
+            for segment in self.live.segments(rep, self.now, None, false) {
+                let line = ListedSegment {
+                    period: period.clone(),
+                    representation: rep.id.clone(),
+                    kind: "media",
+                    range: segment.range.map(|r| r.to_string()),
+                    path: path(&segment.url),
+                    url: segment.url.to_string(),
+                    number: Some(segment.number),
+                    time: Some(segment.time),
+                    duration: Some(segment.duration),
+                };
+                write_line(&line, json, out)?;
+                lines += 1;
             }
         }
         out.flush()?;
@@ -209,27 +202,33 @@ impl LiveListing {
 /// text per segment.
 pub fn write_list(list: &[ListedSegment], json: bool, out: &mut impl Write) -> io::Result<()> {
     for s in list {
-        if json {
-            serde_json::to_writer(&mut *out, s).map_err(io::Error::other)?;
-            out.write_all(b"\n")?;
-        } else {
-            write!(
-                out,
-                "{:<6} {:<12} {:<5}",
-                s.period, s.representation, s.kind
-            )?;
-            if let Some(n) = s.number {
-                write!(out, " #{n}")?;
-            }
-            if let (Some(t), Some(d)) = (s.time, s.duration) {
-                write!(out, " t={t} d={d}")?;
-            }
-            write!(out, " {}", s.url)?;
-            if let Some(r) = &s.range {
-                write!(out, " bytes={r}")?;
-            }
-            writeln!(out, " -> {}", s.path)?;
-        }
+        write_line(s, json, out)?;
     }
     out.flush()
+}
+
+/// One line of [`write_list`].
+fn write_line(s: &ListedSegment, json: bool, out: &mut impl Write) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, s).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+    } else {
+        write!(
+            out,
+            "{:<6} {:<12} {:<5}",
+            s.period, s.representation, s.kind
+        )?;
+        if let Some(n) = s.number {
+            write!(out, " #{n}")?;
+        }
+        if let (Some(t), Some(d)) = (s.time, s.duration) {
+            write!(out, " t={t} d={d}")?;
+        }
+        write!(out, " {}", s.url)?;
+        if let Some(r) = &s.range {
+            write!(out, " bytes={r}")?;
+        }
+        writeln!(out, " -> {}", s.path)?;
+    }
+    Ok(())
 }

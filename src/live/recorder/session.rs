@@ -103,7 +103,10 @@ pub(super) struct Session<'a> {
     snapshot_url: Url,
     validators: ManifestValidators,
     exchange: ManifestExchange,
-    live: LivePresentation,
+    live: std::sync::Arc<LivePresentation>,
+    /// Per Representation (`period/adaptation-set/representation`): every segment from the
+    /// start of the recording up to here is had or reported.
+    done_until: HashMap<String, i128>,
     /// Local time of the start of the fetch of the snapshot in use.
     fetched_at: UnixNanos,
     local: LocalClock,
@@ -283,7 +286,8 @@ impl<'a> Session<'a> {
             ends: HashMap::new(),
             counts: HashMap::new(),
             gaps: Vec::new(),
-            live,
+            live: std::sync::Arc::new(live),
+            done_until: HashMap::new(),
             local,
             sync,
             synced_at: Instant::now(),
@@ -416,7 +420,7 @@ impl<'a> Session<'a> {
                     continue;
                 }
                 if let Some(rep) = self.rep_of(&id)
-                    && let Some(segment) = self.find_segment(&rep, &id)
+                    && let Some(segment) = self.find_segment(&rep, &id, failed.start)
                 {
                     self.add_gap(
                         &rep,
@@ -601,31 +605,37 @@ impl<'a> Session<'a> {
                 .get(&stream_of(&self.live, &rep))
                 .copied()
                 .unwrap_or(i128::MAX);
-            for segment in self.live.expired_segments(&rep, t, Some(origin), BATCH) {
-                if segment.start >= limit
-                    || self
-                        .ended
-                        .get(&rep.track)
-                        .is_some_and(|&e| segment.start >= e)
-                {
+            // Every segment before the cursor is had or reported: each batch looks only at what
+            // follows (its cost does not grow with the recording).
+            let stream = stream_of(&self.live, &rep);
+            let since = origin.max(self.done_until.get(&stream).copied().unwrap_or(origin));
+            let live = self.live.clone();
+            let mut prefix = true;
+            for segment in live.segments(&rep, t, Some(since), true) {
+                if segment.start >= limit || segment.start >= ended {
                     break;
                 }
                 let identity = journal_identity(&segment.id);
-                if self.is_had(&rep, &segment, &identity)?
-                    || self.gapped.contains(&segment.id.to_string())
+                if !self.is_had(&rep, &segment, &identity)?
+                    && !self.gapped.contains(&segment.id.to_string())
                 {
-                    continue;
+                    let reason = match self.pending.remove(&segment.id) {
+                        Some(failed) => {
+                            format!("{} until it left the time-shift buffer", failed.reason)
+                        }
+                        None => {
+                            "left the time-shift buffer before it could be fetched".to_string()
+                        }
+                    };
+                    self.add_gap(&rep, &segment, reason)?;
                 }
-                let reason = match self.pending.remove(&segment.id) {
-                    Some(failed) => {
-                        format!("{} until it left the time-shift buffer", failed.reason)
-                    }
-                    None => "left the time-shift buffer before it could be fetched".to_string(),
-                };
-                self.add_gap(&rep, &segment, reason)?;
+                if prefix {
+                    self.done_until.insert(stream.clone(), segment.end);
+                }
             }
-            for segment in self.live.available_segments(&rep, t, Some(origin), BATCH) {
-                if segment.start >= limit || segment.start >= ended {
+            let mut queued = 0usize;
+            for segment in live.segments(&rep, t, Some(since), false) {
+                if segment.start >= limit || segment.start >= ended || queued >= BATCH {
                     break;
                 }
                 if segment.range.is_some() {
@@ -637,8 +647,12 @@ impl<'a> Session<'a> {
                 if self.is_had(&rep, &segment, &identity)?
                     || self.gapped.contains(&segment.id.to_string())
                 {
+                    if prefix {
+                        self.done_until.insert(stream.clone(), segment.end);
+                    }
                     continue;
                 }
+                prefix = false;
                 if self
                     .pending
                     .get(&segment.id)
@@ -646,6 +660,7 @@ impl<'a> Session<'a> {
                 {
                     continue;
                 }
+                queued += 1;
                 jobs.push(Job {
                     rep: ri,
                     path: self.local_path(&segment.url),
@@ -989,13 +1004,22 @@ impl<'a> Session<'a> {
             .cloned()
     }
 
-    fn find_segment(&self, rep: &LiveRepresentation, id: &SegmentId) -> Option<LiveSegment> {
+    /// The segment `id` of `rep`, which starts at `start`, if the snapshot describes it.
+    fn find_segment(
+        &self,
+        rep: &LiveRepresentation,
+        id: &SegmentId,
+        start: i128,
+    ) -> Option<LiveSegment> {
         let t = self.surely_now();
-        self.live
-            .available_segments(rep, t, None, BATCH)
-            .into_iter()
-            .chain(self.live.expired_segments(rep, t, None, BATCH))
-            .find(|s| &s.id == id)
+        let since = Some(start.saturating_sub(1));
+        let near = |expired: bool| {
+            self.live
+                .segments(rep, t, since, expired)
+                .take_while(|s| s.start <= start)
+                .find(|s| &s.id == id)
+        };
+        near(false).or_else(|| near(true))
     }
 
     fn unsupported(&self, what: &str) -> RecordError {

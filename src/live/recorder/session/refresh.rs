@@ -132,16 +132,17 @@ impl Session<'_> {
                 )));
             }
         }
-        self.live = live;
+        self.live = std::sync::Arc::new(live);
         // A failed segment the new snapshot no longer describes (a Period that ended earlier
         // than the last snapshot let it run) is not waited for.
         let gone: Vec<crate::live::SegmentId> = self
             .pending
-            .keys()
-            .filter(|id| {
+            .iter()
+            .filter(|(id, failed)| {
                 self.rep_of(id)
-                    .is_none_or(|rep| self.find_segment(&rep, id).is_none())
+                    .is_none_or(|rep| self.find_segment(&rep, id, failed.start).is_none())
             })
+            .map(|(id, _)| id)
             .cloned()
             .collect();
         for id in gone {

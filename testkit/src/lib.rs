@@ -1,3 +1,6 @@
+//! The test servers of dashget's integration tests, in one crate compiled once for all of them:
+//! [`TestServer`] (below), the TLS server ([`tls`]) and the live origin ([`live_origin`]).
+//!
 //! A real HTTP/1.1 server for the download tests, on 127.0.0.1 and a free port, serving a
 //! fixture folder (plus files put in memory), counting requests per path, with fault modes per
 //! file: drop the connection mid-body, stall, answer an error status, ignore `Range`, lie about
@@ -5,7 +8,6 @@
 //!
 //! Hand-written on tokio sockets rather than hyper so that every byte on the wire is under the
 //! test's control (a hyper server would refuse to send a body shorter than its Content-Length).
-#![allow(dead_code)]
 
 pub mod live_origin;
 pub mod tls;
@@ -549,7 +551,9 @@ async fn respond(
 
 /// The crate's fixture folder.
 pub fn fixtures() -> PathBuf {
+    // This crate is a folder of the project's: the fixtures are the project's.
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
         .join("tests")
         .join("fixtures")
 }
