@@ -95,3 +95,38 @@ fn bytes_written_besides_media_per_segment_are_flat_in_the_recording_length() {
         "{short:.0} bytes per segment after 300 s, {long:.0} after 1800 s"
     );
 }
+
+/// Manifest requests a minute-long recording makes.
+fn manifest_requests_per_minute(addressing: Addressing, mup: u64) -> usize {
+    let ast = whole_seconds_ago(30);
+    let mut config = LiveConfig::new(addressing, ast);
+    config.mup = Some(mup);
+    let origin = LiveOrigin::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_dashget"))
+        .arg(origin.manifest_url())
+        .arg("-o")
+        .arg(dir.path())
+        .args(["--duration", "60", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let asked = origin
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(".mpd"))
+        .count();
+    println!("{addressing:?}, minimumUpdatePeriod {mup} ns: {asked} manifest requests in a minute");
+    asked
+}
+
+#[test]
+#[ignore = "a benchmark: benches/live_cost.sh"]
+fn manifest_requests_per_minute_with_minimum_update_periods_of_2_s_and_0() {
+    // A timeline that lists only what exists, refreshed every 2 s: about 30 a minute.
+    assert!(manifest_requests_per_minute(Addressing::TimelineTime, 2 * SEC) <= 32);
+    // 0: at most once per shortest segment (0.384 s): at most about 157 a minute.
+    assert!(manifest_requests_per_minute(Addressing::Number, 0) <= 160);
+}
