@@ -427,3 +427,50 @@ fn the_lmsg_brand_ends_a_representation() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_location_move_to_another_folder_keeps_one_tree_and_a_template_manifest() {
+    let ast = whole_seconds_ago(30);
+    let mut config = LiveConfig::new(Addressing::TimelineTime, ast);
+    config.aliases = vec!["edge/7/live".into()];
+    config.location = Some("edge/7/live/manifest.mpd".into());
+    let origin = LiveOrigin::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(
+        &origin.manifest_url(),
+        dir.path(),
+        &["--duration", "4", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // The manifest was fetched once at the URL given, then at its Location, whose segments
+    // were fetched from the new folder...
+    let manifests: Vec<String> = origin
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(".mpd"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(manifests[0], "/live/manifest.mpd");
+    assert!(
+        manifests[1..]
+            .iter()
+            .all(|p| p == "/edge/7/live/manifest.mpd"),
+        "{manifests:?}"
+    );
+    assert!(
+        origin
+            .requests()
+            .iter()
+            .any(|r| r.path.starts_with("/edge/7/live/p0/")),
+        "no segment from the new folder"
+    );
+    // ...into the one tree of the first manifest URL, named by a template.
+    let files = media_files(dir.path());
+    assert!(files.len() >= 10);
+    assert!(files.iter().all(|p| p.starts_with("p0/")), "{files:?}");
+    let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
+    assert!(
+        text.contains("<SegmentTemplate") && !text.contains("<SegmentURL"),
+        "{text}"
+    );
+}

@@ -161,6 +161,9 @@ pub struct LiveConfig {
     pub lmsg: bool,
     /// Periods are listed this many nanoseconds before they start (0: once started).
     pub announce_ahead: u64,
+    /// Other folders that serve the same stream as `live/` (a second CDN path a `Location`
+    /// may move the manifest to): `ALIAS/NAME.mpd`, `ALIAS/PERIOD/TRACK/...`.
+    pub aliases: Vec<String>,
 }
 
 impl LiveConfig {
@@ -188,6 +191,7 @@ impl LiveConfig {
             validity_emsg: None,
             lmsg: false,
             announce_ahead: 0,
+            aliases: Vec::new(),
         }
     }
 }
@@ -592,6 +596,11 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
 }
 
 fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
+    let aliased = s.config.aliases.iter().find_map(|alias| {
+        path.strip_prefix(&format!("/{}/", alias.trim_matches('/')))
+            .map(|rest| format!("/live/{rest}"))
+    });
+    let path = aliased.as_deref().unwrap_or(path);
     if let Some(f) = s
         .failures
         .iter_mut()
