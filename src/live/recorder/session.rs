@@ -95,6 +95,8 @@ pub(super) struct Session<'a> {
     ends: HashMap<String, i128>,
     /// Per track: segments recorded.
     counts: HashMap<String, usize>,
+    /// The tracks the recording holds, in the order first met, with their `Representation@id`.
+    recorded_tracks: Vec<(String, String)>,
     gaps: Vec<Gap>,
     /// The manifest's URL where the recording began: local paths are taken relative to the
     /// manifest URL each snapshot came from, so a `Location` move keeps the tree in one place.
@@ -285,6 +287,7 @@ impl<'a> Session<'a> {
             logged_segments: HashSet::new(),
             ends: HashMap::new(),
             counts: HashMap::new(),
+            recorded_tracks: Vec::new(),
             gaps: Vec::new(),
             live: std::sync::Arc::new(live),
             done_until: HashMap::new(),
@@ -324,6 +327,7 @@ impl<'a> Session<'a> {
                         key: crate::live::SegmentKey::Number(0),
                     });
                     self.logged_reps.insert(stream, n);
+                    self.name_track(&track, &info.id);
                     infos.insert(n, (track, *info));
                 }
                 Entry::Init {
@@ -371,7 +375,15 @@ impl<'a> Session<'a> {
             info: Box::new(RepresentationInfo::of(&self.live, rep)),
         })?;
         self.logged_reps.insert(stream, n);
+        self.name_track(&rep.track, &rep.id);
         Ok(n)
+    }
+
+    /// Remembers a track of the recording (in the order first met) and what it is called.
+    fn name_track(&mut self, track: &str, id: &str) {
+        if !self.recorded_tracks.iter().any(|(t, _)| t == track) {
+            self.recorded_tracks.push((track.to_string(), id.to_string()));
+        }
     }
 
     fn append(&mut self, entry: &Entry) -> Result<(), RecordError> {
@@ -623,9 +635,7 @@ impl<'a> Session<'a> {
                         Some(failed) => {
                             format!("{} until it left the time-shift buffer", failed.reason)
                         }
-                        None => {
-                            "left the time-shift buffer before it could be fetched".to_string()
-                        }
+                        None => "left the time-shift buffer before it could be fetched".to_string(),
                     };
                     self.add_gap(&rep, &segment, reason)?;
                 }

@@ -195,11 +195,19 @@ impl Session<'_> {
     pub(super) fn summary(&self, stopped: StopReason) -> RecordSummary {
         let origin = self.state.origin.unwrap_or(0);
         let mut representations: Vec<RepresentationSummary> = Vec::new();
+        // What the recording holds (tracks of Periods the manifest no longer lists included),
+        // then the selected tracks of the manifest that hold nothing yet.
+        let mut tracks = self.recorded_tracks.clone();
         for (track, rep) in self.tracks() {
+            if !tracks.iter().any(|(t, _)| *t == track) {
+                tracks.push((track, rep.id.clone()));
+            }
+        }
+        for (track, id) in tracks {
             let end = self.ends.get(&track).copied().unwrap_or(origin).max(origin);
             let ast = self.live.availability_start_time;
             representations.push(RepresentationSummary {
-                stream: rep.id.clone(),
+                stream: id,
                 segments: self.counts.get(&track).copied().unwrap_or(0),
                 start_seconds: seconds(origin),
                 end_seconds: seconds(end),
