@@ -476,3 +476,24 @@ fn times_are_written_in_the_media_timescale_where_they_convert_exactly() {
     assert!(after.contains(r#"<S t="0" d="180000" r="4"/>"#), "{after}");
     assert_eq!(planned_paths(&before), planned_paths(&after));
 }
+
+#[test]
+fn the_model_s_own_children_are_not_kept_whatever_their_namespace() {
+    // Found by fuzzing: a manifest in an odd default namespace had its SegmentTemplate and
+    // Representation kept as descriptions, and the recording's plan generated millions.
+    let text = LIVE.replace(
+        "urn:mpeg:dash:schema:mpd:2011",
+        "urn:mpeg:dash:schema*:mpd:2011",
+    );
+    let url = Url::parse("http://origin.test/live/manifest.mpd").unwrap();
+    let live = LivePresentation::parse(text.as_bytes(), &url).unwrap();
+    let mut recording = Recording::new();
+    let rep = &live.representations[0];
+    for segment in live.available_segments(rep, AST + 3 * SECOND, None, usize::MAX) {
+        recording.add_segment(&live, rep, &segment, &local(&segment.url));
+    }
+    let out = recording.render();
+    assert_eq!(out.matches("<Representation").count(), 1, "{out}");
+    assert_eq!(out.matches("<SegmentTemplate").count(), 1, "{out}");
+    assert_eq!(planned_paths(&out).len(), 7);
+}

@@ -385,11 +385,9 @@ fn source_xml(node: Node, skip: &[&str], skip_children: &[&str]) -> SourceXml {
     }
     let text = node.document().input_text();
     for child in node.children().filter(Node::is_element) {
-        let dash = child
-            .tag_name()
-            .namespace()
-            .is_none_or(|ns| ns == DASH_NAMESPACE);
-        if dash && skip_children.contains(&child.tag_name().name()) {
+        // The parser reads these children by their local name, whatever their namespace: they
+        // are the model's (addressing, Representations), not descriptions.
+        if skip_children.contains(&child.tag_name().name()) {
             continue;
         }
         let Some(xml) = text.get(child.range()) else {
@@ -406,9 +404,6 @@ fn source_xml(node: Node, skip: &[&str], skip_children: &[&str]) -> SourceXml {
     }
     source
 }
-
-/// The MPD schema's namespace.
-const DASH_NAMESPACE: &str = "urn:mpeg:dash:schema:mpd:2011";
 
 /// The first URL query descriptor of an element (ISO/IEC 23009-1 Annex I): `EssentialProperty`
 /// before `SupplementalProperty`, in document order, as players do.

@@ -382,7 +382,8 @@ impl<'a> Session<'a> {
     /// Remembers a track of the recording (in the order first met) and what it is called.
     fn name_track(&mut self, track: &str, id: &str) {
         if !self.recorded_tracks.iter().any(|(t, _)| t == track) {
-            self.recorded_tracks.push((track.to_string(), id.to_string()));
+            self.recorded_tracks
+                .push((track.to_string(), id.to_string()));
         }
     }
 
