@@ -301,7 +301,7 @@ async fn clock_availability_and_recording_compose_against_a_skewed_origin() {
                     recording.add_segment(&live, rep, &segment, &path.to_string_lossy());
                 }
             }
-            recording.write(&dir.path().join("manifest.mpd")).unwrap();
+            std::fs::write(dir.path().join("manifest.mpd"), recording.render()).unwrap();
             if unix_now() > stop {
                 break;
             }

@@ -261,9 +261,11 @@ struct Case {
     exit_code: i32,
     /// Whether the recording's MPD must cut a hole out of its timeline.
     gap: bool,
+    /// The stream starts a new Period every this many seconds (none: one Period).
+    periods: Option<u64>,
 }
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 4] = [
     Case {
         name: "timeline-time",
         addressing: Addressing::TimelineTime,
@@ -272,6 +274,7 @@ const CASES: [Case; 3] = [
         outage: None,
         exit_code: 0,
         gap: false,
+        periods: None,
     },
     Case {
         name: "number",
@@ -281,6 +284,7 @@ const CASES: [Case; 3] = [
         outage: None,
         exit_code: 0,
         gap: false,
+        periods: None,
     },
     Case {
         name: "outage-gap",
@@ -290,12 +294,34 @@ const CASES: [Case; 3] = [
         outage: Some((Duration::from_millis(1500), Duration::from_millis(3000))),
         exit_code: 1,
         gap: true,
+        periods: None,
+    },
+    Case {
+        name: "periods",
+        addressing: Addressing::TimelineTime,
+        buffer: 10,
+        duration: 6,
+        outage: None,
+        exit_code: 0,
+        gap: false,
+        periods: Some(2),
     },
 ];
 
 /// Records `case` from a fresh origin into `dir`: `dashget`'s exit code and stderr.
 fn record(case: &Case, dir: &Path) -> (Option<i32>, String) {
     let (origin, _) = origin_with_buffer(case.addressing, 30, case.buffer);
+    if let Some(every) = case.periods {
+        origin.update(|c| {
+            c.periods = (0..200)
+                .map(|k| PeriodSpec {
+                    id: format!("p{k}"),
+                    start: k * every * SEC,
+                    media_offset: 0,
+                })
+                .collect()
+        });
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_dashget"))
         .env("DASHGET_BACKOFF_MS", "10")
         .env("DASHGET_LIVE_GRACE_MS", "1500")

@@ -12,12 +12,10 @@
 //!   5.1's read templates fully, lists only in part);
 //! - each Period starts at its earliest recorded segment, and `presentationTimeOffset` keeps the
 //!   Representations of a Period aligned as they were live;
-//! - written atomically (a temporary file renamed over the old one), so a killed recorder
-//!   always leaves a whole manifest.
+//! - written atomically by the recorder through the output folder (`store`), so a killed
+//!   recorder always leaves a whole manifest.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
@@ -167,16 +165,6 @@ pub struct RecordedPeriod {
 pub struct Recording {
     /// The Periods, in live order.
     pub periods: Vec<RecordedPeriod>,
-}
-
-/// Why the static manifest could not be written.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write the recording's manifest {path}: {source}")]
-pub struct RecordingError {
-    /// The file being written.
-    pub path: PathBuf,
-    /// What failed.
-    pub source: std::io::Error,
 }
 
 impl Recording {
@@ -381,12 +369,6 @@ impl Recording {
             namespaces(self),
             format_duration(start)
         )
-    }
-
-    /// Writes the static manifest at `path`, atomically: a temporary file beside it, flushed to
-    /// disk, then renamed over it.
-    pub fn write(&self, path: &Path) -> Result<(), RecordingError> {
-        write_atomically(path, self.render().as_bytes())
     }
 }
 
@@ -866,29 +848,6 @@ fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// Writes `bytes` at `path` through `.NAME.tmp` in the same folder, synced, then renamed.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
-    let fail = |source| RecordingError {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "manifest.mpd".into());
-    let temporary = path.with_file_name(format!(".{name}.tmp"));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map_err(fail)
 }
 
 #[cfg(test)]

@@ -155,6 +155,39 @@ impl OutputDir {
         })
     }
 
+    /// Writes a whole file of the tool's own under `.dashget/` (a recording's state, its
+    /// manifest snapshots) atomically: `NAME.part`, fsync, rename to `NAME`. `relative` is
+    /// taken inside `.dashget/`.
+    pub fn write_meta(&self, relative: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(StoreError::UnsafePath {
+                path: relative.to_path_buf(),
+                reason: "not a plain relative path",
+            });
+        }
+        let path = self.root.join(META_DIR).join(relative);
+        let mut part = path.clone().into_os_string();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let result = (|| {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            let mut file = File::create(&part)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&part, &path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&part);
+        }
+        result.map_err(io_err(&path))?;
+        Ok(path)
+    }
+
     /// Writes a whole file atomically: `NAME.part`, fsync, rename to `NAME`.
     pub fn write_atomic(&self, relative: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         let slot = self.slot(relative)?;

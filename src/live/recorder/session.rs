@@ -234,16 +234,14 @@ impl<'a> Session<'a> {
         };
         let mut state = earlier.clone().unwrap_or_default();
         state.manifest_url = url.to_string();
-        let mut archive = SnapshotArchive::open(out.root());
-        archive
-            .keep(
-                &bytes,
-                live.attributes
-                    .publish_time
-                    .map(|_| publish_text(&bytes))
-                    .as_deref(),
-            )
-            .map_err(io(out.root().join(crate::store::META_DIR)))?;
+        let mut archive = SnapshotArchive::open(&out);
+        archive.keep(
+            &bytes,
+            live.attributes
+                .publish_time
+                .map(|_| publish_text(&bytes))
+                .as_deref(),
+        )?;
         let exchange = exchange_of(&fetched);
         let sync = synchronise(
             &live.attributes.utc_timing,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::live::recording::{RecordedSegment, RepresentationInfo};
 use crate::live::{SegmentId, SegmentKey};
-use crate::store::{META_DIR, SegmentIdentity, key_of};
+use crate::store::{META_DIR, OutputDir, SegmentIdentity, StoreError, key_of};
 
 /// A segment of the recording's span that could not be had.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,23 +100,15 @@ impl RecorderState {
         (state.manifest_url == manifest_url).then_some(state)
     }
 
-    /// Writes the state atomically.
-    pub(crate) fn save(&self, root: &Path) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        write_atomically(&state_path(root), &bytes)
+    /// Writes the state atomically, through the output folder.
+    pub(crate) fn save(&self, out: &OutputDir) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(self).map_err(|e| StoreError::Io {
+            path: state_path(out.root()),
+            source: std::io::Error::other(e),
+        })?;
+        out.write_meta(Path::new("live.json"), &bytes)?;
+        Ok(())
     }
-}
-
-/// Writes `bytes` to `path` through `path.part` and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    std::fs::write(&part, bytes)?;
-    std::fs::rename(&part, path)
 }
 
 /// The key of a representation in [`RecorderState::starts`].
@@ -151,15 +143,15 @@ pub(crate) fn journal_identity(id: &SegmentId) -> SegmentIdentity {
 /// The archive of manifest snapshots: `.dashget/manifests/NNNNNN-PUBLISHTIME.mpd`, one file per
 /// distinct snapshot, numbered in the order received.
 pub(crate) struct SnapshotArchive {
-    dir: PathBuf,
+    out: OutputDir,
     next: usize,
     last: Option<Vec<u8>>,
 }
 
 impl SnapshotArchive {
-    /// Opens the archive of the output folder `root`, continuing its numbering.
-    pub(crate) fn open(root: &Path) -> SnapshotArchive {
-        let dir = root.join(META_DIR).join("manifests");
+    /// Opens the archive of the output folder, continuing its numbering.
+    pub(crate) fn open(out: &OutputDir) -> SnapshotArchive {
+        let dir = out.root().join(META_DIR).join("manifests");
         let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries
@@ -173,7 +165,7 @@ impl SnapshotArchive {
         let last = names.last().and_then(|p| std::fs::read(p).ok());
         SnapshotArchive {
             next: names.len(),
-            dir,
+            out: out.clone(),
             last,
         }
     }
@@ -183,7 +175,7 @@ impl SnapshotArchive {
         &mut self,
         bytes: &[u8],
         publish_time: Option<&str>,
-    ) -> std::io::Result<Option<PathBuf>> {
+    ) -> Result<Option<PathBuf>, StoreError> {
         if self.last.as_deref() == Some(bytes) {
             return Ok(None);
         }
@@ -198,8 +190,8 @@ impl SnapshotArchive {
                 }
             })
             .collect();
-        let path = self.dir.join(format!("{:06}-{stamp}.mpd", self.next));
-        write_atomically(&path, bytes)?;
+        let name = Path::new("manifests").join(format!("{:06}-{stamp}.mpd", self.next));
+        let path = self.out.write_meta(&name, bytes)?;
         self.next += 1;
         self.last = Some(bytes.to_vec());
         Ok(Some(path))
@@ -259,14 +251,15 @@ mod tests {
     #[test]
     fn the_archive_keeps_each_distinct_snapshot_once_and_continues_its_numbering() {
         let dir = tempfile::tempdir().unwrap();
-        let mut archive = SnapshotArchive::open(dir.path());
+        let out = OutputDir::create(dir.path()).unwrap();
+        let mut archive = SnapshotArchive::open(&out);
         let first = archive
             .keep(b"<MPD/>", Some("2026-01-01T00:00:00Z"))
             .unwrap();
         assert!(first.unwrap().ends_with("000000-2026-01-01T00_00_00Z.mpd"));
         assert!(archive.keep(b"<MPD/>", None).unwrap().is_none());
         assert!(archive.keep(b"<MPD a=''/>", None).unwrap().is_some());
-        let mut again = SnapshotArchive::open(dir.path());
+        let mut again = SnapshotArchive::open(&out);
         assert_eq!(again.count(), 2);
         assert!(again.keep(b"<MPD a=''/>", None).unwrap().is_none());
         let third = again.keep(b"<MPD b=''/>", Some("x/y")).unwrap().unwrap();
@@ -281,7 +274,7 @@ mod tests {
             origin: Some(-3),
             ..RecorderState::default()
         };
-        state.save(dir.path()).unwrap();
+        state.save(&OutputDir::create(dir.path()).unwrap()).unwrap();
         assert_eq!(
             RecorderState::load(dir.path(), "http://a/m.mpd"),
             Some(state)

@@ -1,6 +1,5 @@
 //! Refreshing the manifest and the clock during a recording.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use url::Url;
@@ -93,10 +92,7 @@ impl Session<'_> {
         let Some(bytes) = fetched.bytes else {
             return Ok(None);
         };
-        let io = |path: PathBuf| move |source| RecordError::Io { path, source };
-        self.archive
-            .keep(&bytes, Some(&publish_text(&bytes)))
-            .map_err(io(self.out.root().join(crate::store::META_DIR)))?;
+        self.archive.keep(&bytes, Some(&publish_text(&bytes)))?;
         let live = match LivePresentation::parse(&bytes, &fetched.final_url) {
             Ok(live) => live,
             Err(e) => {

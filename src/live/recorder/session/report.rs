@@ -167,11 +167,11 @@ impl Session<'_> {
             .recording_written
             .is_none_or(|at| at.elapsed() >= MANIFEST_EVERY);
         if self.recording_dirty && (now || due) {
-            let path = self.out.root().join(&self.manifest_name);
-            self.recording.write(&path).map_err(|e| RecordError::Io {
-                path: e.path,
-                source: e.source,
-            })?;
+            // Atomically, through the output folder (a killed run leaves a whole manifest).
+            self.out.write_atomic(
+                std::path::Path::new(&self.manifest_name),
+                self.recording.render().as_bytes(),
+            )?;
             self.recording_dirty = false;
             self.recording_written = Some(Instant::now());
         }
@@ -181,12 +181,7 @@ impl Session<'_> {
     /// Writes the state when it changed, atomically.
     pub(super) fn save_state(&mut self) -> Result<(), RecordError> {
         if self.saved_state.as_ref() != Some(&self.state) {
-            self.state
-                .save(self.out.root())
-                .map_err(|source| RecordError::Io {
-                    path: super::super::state::state_path(self.out.root()),
-                    source,
-                })?;
+            self.state.save(&self.out)?;
             self.saved_state = Some(self.state.clone());
         }
         Ok(())
