@@ -14,23 +14,8 @@ use common::live_origin::client::*;
 use common::live_origin::*;
 
 fn media_bytes(dir: &Path) -> (usize, u64) {
-    let (mut count, mut bytes) = (0, 0);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if path.is_dir() {
-                if name != ".dashget" {
-                    stack.push(path);
-                }
-            } else if name.ends_with(".m4s") && !name.starts_with("init") {
-                count += 1;
-                bytes += entry.metadata().unwrap().len();
-            }
-        }
-    }
-    (count, bytes)
+    let files = common::media_files(dir);
+    (files.len(), files.iter().map(|(_, size)| size).sum())
 }
 
 fn written(pid: u32) -> u64 {

@@ -46,28 +46,10 @@ fn summary(out: &Output) -> serde_json::Value {
 
 /// The media files of a recording on disk (final names), relative to `dir`.
 fn media_files(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if path.is_dir() {
-                if name != ".dashget" {
-                    stack.push(path);
-                }
-            } else if name.ends_with(".m4s") && !name.starts_with("init") {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_string();
-                found.push(rel.replace('\\', "/"));
-            }
-        }
-    }
-    found.sort();
-    found
+    common::media_files(dir)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// An origin whose stream starts a new Period every 2 s (`p0` at AST, `p1` at 2 s, ...).

@@ -558,6 +558,35 @@ pub fn fixtures() -> PathBuf {
         .join("fixtures")
 }
 
+/// The media segments of a recording or mirror in `dir` (`.m4s` files under their final names,
+/// init segments and `.dashget/` aside): `/`-separated relative paths and sizes, sorted.
+pub fn media_files(dir: &Path) -> Vec<(String, u64)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if path.is_dir() {
+                if name != ".dashget" {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".m4s") && !name.starts_with("init") {
+                let Ok(relative) = path.strip_prefix(dir) else {
+                    continue;
+                };
+                let size = entry.metadata().map_or(0, |m| m.len());
+                found.push((relative.to_string_lossy().replace('\\', "/"), size));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Every regular file under `dir`, as `/`-separated relative paths, sorted.
 pub fn tree(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
