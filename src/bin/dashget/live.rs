@@ -70,8 +70,8 @@ impl LiveSink for LiveLines {
                 }
             }
             LiveEvent::Gap(gap) => self.line(&format!(
-                "dashget: gap: {} at {:.3}s ({:.3}s): {}",
-                gap.representation, gap.start_seconds, gap.duration_seconds, gap.reason
+                "dashget: gap: {} at {} ({:.3} s): {}",
+                gap.representation, gap.start_time, gap.duration_seconds, gap.reason
             )),
             LiveEvent::Status(status) => {
                 let lines: Vec<(String, String)> = status
@@ -187,8 +187,8 @@ pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosit
         eprintln!("dashget: {} segments missing:", summary.gaps.len());
         for gap in &summary.gaps {
             eprintln!(
-                "dashget:   {} at {:.3}s ({:.3}s): {}",
-                gap.representation, gap.start_seconds, gap.duration_seconds, gap.reason
+                "dashget:   {} at {} ({:.3} s): {}",
+                gap.representation, gap.start_time, gap.duration_seconds, gap.reason
             );
         }
     }

@@ -802,6 +802,7 @@ impl<'a> Session<'a> {
             segment: format!("{stream}/from={frontier}"),
             representation: rep.id.clone(),
             start_seconds: seconds(frontier),
+            start_time: self.wall_clock(frontier),
             duration_seconds: seconds(end - frontier),
             reason: if i128::from(self.live.period(rep).start) >= frontier {
                 format!(
@@ -818,6 +819,15 @@ impl<'a> Session<'a> {
         self.record_gap(&rep.track, end, gap)
     }
 
+    /// A presentation time (nanoseconds after AST) as a wall-clock time, RFC 3339.
+    fn wall_clock(&self, presentation: i128) -> String {
+        crate::live::time::format_datetime(
+            self.live
+                .availability_start_time
+                .saturating_add(presentation),
+        )
+    }
+
     fn add_gap(
         &mut self,
         rep: &LiveRepresentation,
@@ -828,6 +838,7 @@ impl<'a> Session<'a> {
             segment: segment.id.to_string(),
             representation: rep.id.clone(),
             start_seconds: seconds(segment.start),
+            start_time: self.wall_clock(segment.start),
             duration_seconds: seconds(segment.end - segment.start),
             reason,
         };

@@ -24,6 +24,9 @@ pub struct Gap {
     pub representation: String,
     /// Its start, seconds after `availabilityStartTime`.
     pub start_seconds: f64,
+    /// Its start as a wall-clock time (RFC 3339, UTC).
+    #[serde(default)]
+    pub start_time: String,
     /// Its duration, seconds.
     pub duration_seconds: f64,
     /// Why it is missing.
@@ -304,6 +307,7 @@ mod tests {
                     segment: "p/0/v/n=8".into(),
                     representation: "v".into(),
                     start_seconds: 1.5,
+                    start_time: "2026-12-07T00:00:01.5Z".into(),
                     duration_seconds: 0.4,
                     reason: "HTTP 403".into(),
                 },
