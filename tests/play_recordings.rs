@@ -1,7 +1,7 @@
 //! Live recordings made by `dashget` play from their start to their end in the DASH-IF reference
 //! player, dash.js, in headless Chromium: a clean recording in `SegmentTimeline` (`$Time$`)
 //! addressing, one in `$Number$` addressing, and one with an outage longer than the origin's
-//! buffer, whose hole the recording's MPD cuts out of the timeline with a new Period.
+//! buffer, whose hole the recording's MPD names and stretches the segment before it over.
 //!
 //! Each recording is made from the live test origin (127.0.0.1), served with the player page
 //! (`tests/browser/player.html`) and dash.js (`tests/browser/node_modules/`, from `npm ci
@@ -259,13 +259,11 @@ struct Case {
     outage: Option<(Duration, Duration)>,
     /// `dashget`'s exit code (1: the recording has gaps).
     exit_code: i32,
-    /// Whether the recording's MPD must cut a hole out of its timeline.
+    /// Whether the recording's MPD must name a hole in its timeline.
     gap: bool,
-    /// The stream starts a new Period every this many seconds (none: one Period).
-    periods: Option<u64>,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 3] = [
     Case {
         name: "timeline-time",
         addressing: Addressing::TimelineTime,
@@ -274,7 +272,6 @@ const CASES: [Case; 4] = [
         outage: None,
         exit_code: 0,
         gap: false,
-        periods: None,
     },
     Case {
         name: "number",
@@ -284,7 +281,6 @@ const CASES: [Case; 4] = [
         outage: None,
         exit_code: 0,
         gap: false,
-        periods: None,
     },
     Case {
         name: "outage-gap",
@@ -294,34 +290,12 @@ const CASES: [Case; 4] = [
         outage: Some((Duration::from_millis(1500), Duration::from_millis(3000))),
         exit_code: 1,
         gap: true,
-        periods: None,
-    },
-    Case {
-        name: "periods",
-        addressing: Addressing::TimelineTime,
-        buffer: 10,
-        duration: 6,
-        outage: None,
-        exit_code: 0,
-        gap: false,
-        periods: Some(2),
     },
 ];
 
 /// Records `case` from a fresh origin into `dir`: `dashget`'s exit code and stderr.
 fn record(case: &Case, dir: &Path) -> (Option<i32>, String) {
     let (origin, _) = origin_with_buffer(case.addressing, 30, case.buffer);
-    if let Some(every) = case.periods {
-        origin.update(|c| {
-            c.periods = (0..200)
-                .map(|k| PeriodSpec {
-                    id: format!("p{k}"),
-                    start: k * every * SEC,
-                    media_offset: 0,
-                })
-                .collect()
-        });
-    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_dashget"))
         .env("DASHGET_BACKOFF_MS", "10")
         .env("DASHGET_LIVE_GRACE_MS", "1500")
@@ -633,7 +607,7 @@ fn problems(case: &Case, report: &Report) -> Vec<String> {
     let has_gap = report.mpd.contains(dashget::live::recording::GAP_SCHEME);
     if has_gap != case.gap {
         wrong.push(format!(
-            "the recording's MPD {} a hole cut out of its timeline",
+            "the recording's MPD {} a named hole in its timeline",
             if has_gap { "has" } else { "does not have" }
         ));
     }

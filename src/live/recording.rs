@@ -60,6 +60,9 @@ pub struct RepresentationInfo {
     pub period_duration: Option<u64>,
     /// `AdaptationSet@id` (or its index).
     pub adaptation_set: String,
+    /// The AdaptationSet's index in its Period (the recording keeps the source's order).
+    #[serde(default)]
+    pub adaptation_set_index: usize,
     /// `AdaptationSet@contentType`.
     pub content_type: Option<String>,
     /// `Representation@id`.
@@ -91,6 +94,7 @@ impl RepresentationInfo {
             period_start: period.start,
             period_duration: period.duration,
             adaptation_set: rep.adaptation_set.clone(),
+            adaptation_set_index: rep.adaptation_set_index,
             content_type: rep.content_type.clone(),
             id: rep.id.clone(),
             mime_type: rep.mime_type.clone(),
@@ -138,6 +142,10 @@ pub struct RecordedAdaptationSet {
     pub id: String,
     /// `@contentType`.
     pub content_type: Option<String>,
+    /// Its index in the live Period (AdaptationSets keep the source's order: dash.js follows
+    /// tracks from Period to Period less surely when the order changes).
+    #[serde(default)]
+    pub index: usize,
     /// Its descriptive attributes and elements, as the live manifest wrote them.
     #[serde(default)]
     pub source: SourceXml,
@@ -201,13 +209,18 @@ impl Recording {
         let a = match sets.iter().position(|a| a.id == info.adaptation_set) {
             Some(a) => a,
             None => {
-                sets.push(RecordedAdaptationSet {
-                    id: info.adaptation_set.clone(),
-                    content_type: info.content_type.clone(),
-                    source: info.set_source.clone(),
-                    representations: Vec::new(),
-                });
-                sets.len() - 1
+                let at = sets.partition_point(|a| a.index <= info.adaptation_set_index);
+                sets.insert(
+                    at,
+                    RecordedAdaptationSet {
+                        id: info.adaptation_set.clone(),
+                        content_type: info.content_type.clone(),
+                        index: info.adaptation_set_index,
+                        source: info.set_source.clone(),
+                        representations: Vec::new(),
+                    },
+                );
+                at
             }
         };
         let reps = &mut sets[a].representations;
@@ -305,18 +318,15 @@ impl Recording {
         let mut start: u64 = 0;
         for (k, piece) in pieces.iter().enumerate() {
             // Back to back; a Period lasts as its source did up to the next one, unless a hole
-            // every Representation shares lies between them: then it ends with its media and
-            // the next starts at once (the hole is cut out of the timeline, see `pieces`).
+            // every Representation shares lies between them (media missing at a boundary): then
+            // it ends with its media and the next starts at once, saying so.
             let duration = match pieces.get(k + 1) {
                 Some(next) if next.gap_before.is_none() => next.anchor - piece.anchor,
                 _ => piece.end - piece.anchor,
             };
             let duration = u64::try_from(duration.max(0)).unwrap_or(0);
             let period = piece.period;
-            let id = match piece.part {
-                0 => period.id.clone(),
-                n => format!("{}.after-gap-{n}", period.id),
-            };
+            let id = period.id.clone();
             let _ = writeln!(
                 periods,
                 "  <Period id=\"{}\" start=\"{}\" duration=\"{}\">",
@@ -372,22 +382,18 @@ impl Recording {
     }
 }
 
-/// The `SupplementalProperty` scheme that marks a Period of a recording that follows a hole in
-/// the recorded media; its value is the hole's duration.
+/// The `SupplementalProperty` scheme that names a hole in a recording: on a Representation,
+/// `t=TIME,d=DURATION` in its timescale (a hole inside its timeline); on a Period, the duration
+/// of the hole before it (media missing at a Period boundary).
 pub const GAP_SCHEME: &str = "urn:dashget:recording-gap:2026";
 
-/// A hole shorter than this in what every Representation of a Period holds is not one (encoder
-/// jitter, rounding).
+/// A hole shorter than this between two recorded Periods is not one (rounding).
 const HOLE_TOLERANCE: i128 = 1_000_000;
 
-/// One Period of the recording's manifest: a recorded source Period, or the part of one between
-/// two holes that every Representation of it shares. Such a hole is cut out of the timeline (a
-/// new Period starts right after the media before it), because the reference player, dash.js,
-/// stops at a hole inside a SegmentTimeline but plays on into a next Period.
+/// One Period of the recording's manifest: a recorded source Period, where it starts and ends.
+/// (A hole inside a Period stays in its timelines, see `timeline_duration`.)
 struct Piece<'a> {
     period: &'a RecordedPeriod,
-    /// 0 for the first part of a source Period, then 1, 2, …
-    part: usize,
     /// The segments it holds start in `[from, to)` (nanoseconds after AST).
     from: i128,
     to: i128,
@@ -439,14 +445,13 @@ fn pieces(recording: &Recording) -> Vec<Piece<'_>> {
     for period in &recording.periods {
         let probe = Piece {
             period,
-            part: 0,
             from: i128::MIN,
             to: i128::MAX,
             anchor: 0,
             end: 0,
             gap_before: None,
         };
-        let mut spans: Vec<(i128, i128)> = period
+        let spans: Vec<(i128, i128)> = period
             .adaptation_sets
             .iter()
             .flat_map(|a| &a.representations)
@@ -461,43 +466,22 @@ fn pieces(recording: &Recording) -> Vec<Piece<'_>> {
         if spans.is_empty() {
             continue;
         }
-        spans.sort_unstable();
-        let mut part = 0;
-        let (mut anchor, mut end) = spans[0];
-        let mut gap_before = out
+        let anchor = spans.iter().map(|s| s.0).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.1).max().unwrap_or(anchor);
+        let gap_before = out
             .last()
             .filter(|previous| anchor - previous.end > HOLE_TOLERANCE)
             .map(|previous| (previous.end, anchor));
-        for &(s, e) in &spans[1..] {
-            if s - end > HOLE_TOLERANCE {
-                out.push(Piece {
-                    period,
-                    part,
-                    from: anchor,
-                    to: s,
-                    anchor,
-                    end,
-                    gap_before: gap_before.take(),
-                });
-                gap_before = Some((end, s));
-                part += 1;
-                anchor = s;
-            }
-            end = end.max(e);
-        }
-        out.push(Piece {
+        let mut piece = Piece {
             period,
-            part,
             from: anchor,
             to: i128::MAX,
             anchor,
             end,
             gap_before,
-        });
-        let first = out.len() - (part + 1);
-        for piece in &mut out[first..] {
-            piece.anchor = aligned_start(piece);
-        }
+        };
+        piece.anchor = aligned_start(&piece);
+        out.push(piece);
     }
     out
 }
@@ -606,6 +590,15 @@ fn write_representation(
             segments
         }
     };
+    // Each hole of the timeline, named: where the media stops and for how long, in the
+    // timescale below (the segment before it is stretched over it, see `timeline_duration`).
+    for (from, to) in holes(timeline) {
+        let _ = writeln!(
+            out,
+            "        <SupplementalProperty schemeIdUri=\"{GAP_SCHEME}\" value=\"t={from},d={}\"/>",
+            to - from
+        );
+    }
     let common = format!(
         "timescale=\"{timescale}\" presentationTimeOffset=\"{}\"",
         offset.max(0)
@@ -698,20 +691,47 @@ fn namespaces(recording: &Recording) -> String {
         .collect()
 }
 
+/// The holes of a Representation's recorded timeline: (media time where the media stops,
+/// the time the next segment starts), in its timescale.
+fn holes(segments: &[RecordedSegment]) -> Vec<(i128, i128)> {
+    segments
+        .windows(2)
+        .filter_map(|w| {
+            let end = i128::from(w[0].time) + i128::from(w[0].duration);
+            let next = i128::from(w[1].time);
+            (next > end).then_some((end, next))
+        })
+        .collect()
+}
+
+/// The duration the timeline gives segment `i`: its own, or, before a hole, up to the next
+/// segment's start. A hole is thus no `S@t` jump: dash.js stops at such a jump (and ffmpeg reads
+/// only one Period of several, so a hole cannot be cut out with a new Period either); with the
+/// segment before a hole stretched over it, dash.js jumps the gap in its buffer and ffprobe reads
+/// on, and the hole is named by a `SupplementalProperty` of the Representation.
+fn timeline_duration(segments: &[RecordedSegment], i: usize) -> i128 {
+    let own = i128::from(segments[i].duration);
+    match segments.get(i + 1) {
+        Some(next) => own.max(i128::from(next.time) - i128::from(segments[i].time)),
+        None => own,
+    }
+}
+
 /// One `S` per run of back-to-back segments of one duration (one per segment unless
-/// `repeat_runs`); a jump starts a new `S` with `@t`.
+/// `repeat_runs`), a segment before a hole stretched over it ([`timeline_duration`]); a jump
+/// back (an overlap) starts a new `S` with `@t`.
 fn write_timeline(out: &mut String, segments: &[RecordedSegment], repeat_runs: bool) {
     out.push_str("          <SegmentTimeline>\n");
     let mut next_time: Option<i128> = None;
     let mut i = 0;
     while i < segments.len() {
         let first = &segments[i];
+        let duration = timeline_duration(segments, i);
         let mut repeat = 0;
         while let Some(next) = segments.get(i + 1 + repeat).filter(|_| repeat_runs) {
-            let previous = &segments[i + repeat];
-            if next.duration != first.duration
-                || i128::from(next.time)
-                    != i128::from(previous.time) + i128::from(previous.duration)
+            let at = i + repeat;
+            if timeline_duration(segments, at + 1) != duration
+                || i128::from(next.time) != i128::from(segments[at].time) + duration
             {
                 break;
             }
@@ -721,13 +741,13 @@ fn write_timeline(out: &mut String, segments: &[RecordedSegment], repeat_runs: b
         if next_time != Some(i128::from(first.time)) {
             let _ = write!(out, " t=\"{}\"", first.time);
         }
-        let _ = write!(out, " d=\"{}\"", first.duration);
+        let _ = write!(out, " d=\"{duration}\"");
         if repeat > 0 {
             let _ = write!(out, " r=\"{repeat}\"");
         }
         out.push_str("/>\n");
         let last = &segments[i + repeat];
-        next_time = Some(i128::from(last.time) + i128::from(last.duration));
+        next_time = Some(i128::from(last.time) + timeline_duration(segments, i + repeat));
         i += repeat + 1;
     }
     out.push_str("          </SegmentTimeline>\n");

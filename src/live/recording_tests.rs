@@ -87,9 +87,15 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
         let expected: Vec<Option<i64>> = recorded.segments.iter().map(|s| Some(s.time)).collect();
         assert_eq!(times, expected, "{}", planned.id);
     }
-    // The gap shows as an S@t jump: video 1..=6, then from segment 9 (t = 8 × 5120).
+    // The gap (video 7 and 8, t = 30720 for 10240 ticks) is named on the Representation, and
+    // the segment before it is stretched over it (no S@t jump: dash.js stops at one); numbers
+    // with a gap make a SegmentList, one S per SegmentURL.
     assert!(
-        text.contains("<S d=\"5120\"/>\n            <S t=\"40960\" d=\"5120\"/>"),
+        text.contains(r#"<SupplementalProperty schemeIdUri="urn:dashget:recording-gap:2026" value="t=30720,d=10240"/>"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("<S d=\"15360\"/>\n            <S d=\"5120\"/>"),
         "{text}"
     );
     // The second Period follows the first back to back, with its own duration.

@@ -89,7 +89,8 @@ pub(super) struct Session<'a> {
     /// Per `period/adaptation-set/representation`: its number in the log.
     logged_reps: HashMap<String, u32>,
     /// (Representation number, media time) of every segment in the log.
-    logged_segments: HashSet<(u32, i64)>,
+    /// (kept only ahead of the cursor, [`Session::done_until`]), with their ends.
+    logged_segments: HashMap<(u32, i64), i128>,
     /// Per track: the end of what is recorded or reported as missing (presentation time). A
     /// snapshot whose first segment starts later shows a hole.
     ends: HashMap<String, i128>,
@@ -123,7 +124,9 @@ pub(super) struct Session<'a> {
     fully_described: bool,
     manifest_name: String,
     /// Segments had in this run, or found journalled.
-    had: HashSet<SegmentIdentity>,
+    /// (kept only ahead of the cursor: what lies behind it is never looked at again), with
+    /// their ends.
+    had: HashMap<SegmentIdentity, i128>,
     gapped: HashSet<String>,
     pending: HashMap<SegmentId, Pending>,
     /// Representations refused by the server (401/403), warned about once.
@@ -282,7 +285,7 @@ impl<'a> Session<'a> {
             recording_dirty: true,
             recording_written: None,
             logged_reps: HashMap::new(),
-            logged_segments: HashSet::new(),
+            logged_segments: HashMap::new(),
             ends: HashMap::new(),
             counts: HashMap::new(),
             recorded_tracks: Vec::new(),
@@ -297,7 +300,7 @@ impl<'a> Session<'a> {
             last_attempt: None,
             failing: false,
             fully_described,
-            had: HashSet::new(),
+            had: HashMap::new(),
             gapped: HashSet::new(),
             pending: HashMap::new(),
             refused: HashSet::new(),
@@ -342,7 +345,7 @@ impl<'a> Session<'a> {
                     if let Some((track, info)) = infos.get(&n) {
                         self.advance(track, segment.end);
                         *self.counts.entry(track.clone()).or_insert(0) += 1;
-                        self.logged_segments.insert((n, segment.time));
+                        self.logged_segments.insert((n, segment.time), segment.end);
                         self.recording.add_segment_of(info, segment);
                     }
                 }
@@ -594,9 +597,9 @@ impl<'a> Session<'a> {
                     key: crate::store::SegmentKey::Init,
                 };
                 let path = self.local_path(url);
-                if self.had.contains(&identity) {
+                if self.had.contains_key(&identity) {
                 } else if self.fetcher.journal().segment(&identity).is_some() {
-                    self.had.insert(identity);
+                    self.had.insert(identity, i128::MAX);
                     self.complete += 1;
                     self.recorded_init(&rep, &journal_key(&path))?;
                 } else {
@@ -682,8 +685,32 @@ impl<'a> Session<'a> {
         }
         jobs.sort_by_key(|j| j.due_by);
         self.download(jobs).await?;
+        self.forget_behind_the_cursor();
         self.status(t);
         Ok(())
+    }
+
+    /// Drops what is known of segments behind each Representation's cursor: nothing there is
+    /// looked at again, so memory holds what is ahead (the buffer), not the whole recording.
+    fn forget_behind_the_cursor(&mut self) {
+        let done = &self.done_until;
+        self.had.retain(|id, end| {
+            let stream = super::state::stream_key(&SegmentId {
+                period: id.period.clone(),
+                adaptation_set: id.adaptation_set.clone(),
+                representation: id.representation.clone(),
+                key: crate::live::SegmentKey::Number(0),
+            });
+            done.get(&stream).is_none_or(|&cursor| *end > cursor)
+        });
+        let streams: HashMap<u32, &String> =
+            self.logged_reps.iter().map(|(s, &n)| (n, s)).collect();
+        self.logged_segments.retain(|(n, _), end| {
+            streams
+                .get(n)
+                .and_then(|s| done.get(*s))
+                .is_none_or(|&cursor| *end > cursor)
+        });
     }
 
     /// The local path of a segment URL: relative to the manifest URL of the snapshot in use,
@@ -701,13 +728,13 @@ impl<'a> Session<'a> {
         segment: &LiveSegment,
         identity: &SegmentIdentity,
     ) -> Result<bool, RecordError> {
-        if self.had.contains(identity) {
+        if self.had.contains_key(identity) {
             return Ok(true);
         }
         if self.fetcher.journal().segment(identity).is_none() {
             return Ok(false);
         }
-        self.had.insert(identity.clone());
+        self.had.insert(identity.clone(), segment.end);
         self.complete += 1;
         let path = self.local_path(&segment.url);
         self.recorded_segment(rep, segment, &journal_key(&path))?;
@@ -750,7 +777,11 @@ impl<'a> Session<'a> {
             start: segment.start,
             end: segment.end,
         };
-        if self.logged_segments.insert((n, segment.time)) {
+        if self
+            .logged_segments
+            .insert((n, segment.time), segment.end)
+            .is_none()
+        {
             self.append(&Entry::Segment {
                 n,
                 segment: recorded.clone(),
@@ -908,7 +939,8 @@ impl<'a> Session<'a> {
                 let _ = self.fetcher.flush();
                 self.downloaded += 1;
                 self.bytes += size;
-                self.had.insert(job.identity.clone());
+                let end = job.segment.as_ref().map_or(i128::MAX, |s| s.end);
+                self.had.insert(job.identity.clone(), end);
                 match &job.segment {
                     Some(segment) => {
                         self.pending.remove(&segment.id);
