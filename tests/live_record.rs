@@ -471,8 +471,8 @@ fn an_outage_longer_than_the_buffer_reports_the_gaps_and_exits_1() {
         for gap in gaps {
             assert!(gap["reason"].as_str().unwrap().contains("buffer"), "{gap}");
         }
-        // What was recorded is still right; the MPD cuts the hole both tracks share out of the
-        // timeline with a new Period that says so.
+        // What was recorded is still right; the MPD names the hole (and stretches the segment
+        // before it over it, so that players go on past it).
         check_recording(&origin, dir.path());
         let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
         assert!(
@@ -621,8 +621,8 @@ fn an_encoder_gap_in_a_timeline_is_a_hole_not_a_missing_segment() {
     assert_eq!(out.status.code(), Some(0));
     assert!(summary(&out)["gaps"].as_array().unwrap().is_empty());
     check_recording(&origin, dir.path());
-    // The manifest never listed the segments of the outage: the recording shows the hole, as
-    // a new Period that follows it (players go on past it).
+    // The manifest never listed the segments of the outage: the recording names the hole (and
+    // stretches the segment before it over it, so that players go on past it).
     let text = std::fs::read_to_string(dir.path().join("manifest.mpd")).unwrap();
     assert!(
         text.contains(dashget::live::recording::GAP_SCHEME),

@@ -153,11 +153,10 @@ fn a_recording_that_starts_late_starts_at_zero_where_every_track_has_media() {
     assert_eq!(recording.segment_count(), 5 + 4);
 }
 
-/// The local paths the crate's plan gives the first Representation of a manifest.
+/// The local paths the crate's plan gives a manifest, every Representation in turn.
 fn planned_paths(text: &str) -> Vec<String> {
     let url = Url::parse("file:///mirror/manifest.mpd").unwrap();
     let plan = crate::plan::plan(text.as_bytes(), &url).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    // A hole every track shares starts a new Period: the same files, over several.
     plan.representations
         .iter()
         .flat_map(|r| r.segments())
