@@ -194,5 +194,21 @@ pub fn read_header<R: Read + Seek>(
     }))
 }
 
+/// The boxes of an in-memory list (a segment's first bytes, a container's payload), in order,
+/// each with its payload: the list ends where [`read_header`] ends it, and at a box that runs
+/// past the bytes given.
+pub fn boxes(bytes: &[u8]) -> impl Iterator<Item = (BoxHeader, &[u8])> + '_ {
+    let mut src = Source::new(io::Cursor::new(bytes));
+    let len = bytes.len() as u64;
+    let mut at = 0u64;
+    std::iter::from_fn(move || {
+        let header = read_header(&mut src, at, len - at, len, true).ok()?.ok()?;
+        let payload = bytes.get(usize::try_from(header.payload_offset()).ok()?..)?;
+        let payload = payload.get(..usize::try_from(header.size - header.header_len()).ok()?)?;
+        at = header.end();
+        Some((header, payload))
+    })
+}
+
 #[cfg(test)]
 mod tests;

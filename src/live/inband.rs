@@ -1,7 +1,10 @@
 //! The signals a live segment carries in its leading boxes (ISO/IEC 23009-1 §5.10.3.3 and
 //! §6.3.4.2): an `emsg` of the MPD validity scheme (`urn:mpeg:dash:event:2012`: the manifest
 //! changed, fetch it now) and the `lmsg` brand in `styp` (the Representation's last segment).
-//! Only the top-level boxes before the first `moof`/`mdat` are read.
+//! Only the top-level boxes before the first `moof`/`mdat` are read, with the crate's box reader
+//! ([`crate::isobmff`]).
+
+use crate::isobmff;
 
 /// The MPD events scheme (values 1: validity expiration, 2: patch, 3: a whole MPD inband).
 pub const MPD_EVENTS_SCHEME: &str = "urn:mpeg:dash:event:2012";
@@ -19,31 +22,9 @@ pub struct InbandSignals {
 /// not fit is not looked at). Never fails: malformed boxes end the reading.
 pub fn inband_signals(head: &[u8]) -> InbandSignals {
     let mut signals = InbandSignals::default();
-    let mut at = 0usize;
-    while let Some(header) = head.get(at..at + 8) {
-        let size32 = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
-        let kind = &header[4..8];
-        let (size, body_at) = match size32 {
-            0 => (head.len() - at, at + 8),
-            1 => match head.get(at + 8..at + 16) {
-                Some(large) => {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(large);
-                    (
-                        usize::try_from(u64::from_be_bytes(b)).unwrap_or(usize::MAX),
-                        at + 16,
-                    )
-                }
-                None => break,
-            },
-            n => (n as usize, at + 8),
-        };
-        if size < body_at - at || kind == b"moof" || kind == b"mdat" {
-            break;
-        }
-        let end = at.saturating_add(size);
-        let body = &head[body_at.min(head.len())..end.min(head.len())];
-        match kind {
+    for (header, body) in isobmff::boxes(head) {
+        match &header.typ.0 {
+            b"moof" | b"mdat" => break,
             b"styp" | b"ftyp" => {
                 // major brand, minor version, then compatible brands.
                 let major = body.get(0..4);
@@ -52,32 +33,54 @@ pub fn inband_signals(head: &[u8]) -> InbandSignals {
                     signals.last_segment = true;
                 }
             }
-            b"emsg"
-                if end <= head.len() && emsg_scheme(body) == Some(MPD_EVENTS_SCHEME.as_bytes()) =>
-            {
+            b"emsg" if emsg_scheme(body) == Some(MPD_EVENTS_SCHEME.as_bytes()) => {
                 signals.mpd_event = true;
             }
             _ => {}
         }
-        if end >= head.len() {
-            break;
-        }
-        at = end;
     }
     signals
 }
 
 /// The `scheme_id_uri` of an `emsg` body (version 0 puts it first; version 1 after its times).
 fn emsg_scheme(body: &[u8]) -> Option<&[u8]> {
-    let version = *body.first()?;
-    let from = match version {
-        0 => 4,
-        1 => 4 + 4 + 8 + 4 + 4,
+    let mut cursor = isobmff::Cursor::new(body);
+    let version = cursor.u8().ok()?;
+    cursor.skip(3).ok()?;
+    match version {
+        0 => {}
+        // timescale, presentation_time (64 bits), event_duration, id.
+        1 => cursor.skip(4 + 8 + 4 + 4).ok()?,
         _ => return None,
+    }
+    let rest = cursor.rest();
+    // The string must end inside the box.
+    rest.contains(&0).then(|| cursor.cstring())
+}
+
+/// The `mdhd` timescale of the first track of an init segment (`moov/trak/mdia/mdhd`), if its
+/// bytes hold one: what a recording's manifest may state its times in.
+pub fn media_timescale(init: &[u8]) -> Option<u64> {
+    let child = |bytes, kind: &[u8; 4]| {
+        isobmff::boxes(bytes)
+            .find(|(header, _)| &header.typ.0 == kind)
+            .map(|(_, payload)| payload)
     };
-    let rest = body.get(from..)?;
-    let nul = rest.iter().position(|&b| b == 0)?;
-    Some(&rest[..nul])
+    let mdhd = child(
+        child(child(child(init, b"moov")?, b"trak")?, b"mdia")?,
+        b"mdhd",
+    )?;
+    let mut cursor = isobmff::Cursor::new(mdhd);
+    let version = cursor.u8().ok()?;
+    cursor.skip(3).ok()?;
+    // creation and modification times: 32 bits each in version 0, 64 in version 1.
+    match version {
+        0 => cursor.skip(8).ok()?,
+        1 => cursor.skip(16).ok()?,
+        _ => return None,
+    }
+    let timescale = cursor.u32().ok()?;
+    (timescale > 0).then_some(u64::from(timescale))
 }
 
 #[cfg(test)]
@@ -190,53 +193,6 @@ mod tests {
         }
         assert!(inband_signals(b"\0\0\0\0stypmsdh\0\0\0\0lmsg").last_segment);
     }
-}
-
-/// The `mdhd` timescale of the first track of an init segment (`moov/trak/mdia/mdhd`), if its
-/// bytes hold one: what a recording's manifest may state its times in.
-pub fn media_timescale(init: &[u8]) -> Option<u64> {
-    let moov = child(init, b"moov")?;
-    let trak = child(moov, b"trak")?;
-    let mdia = child(trak, b"mdia")?;
-    let mdhd = child(mdia, b"mdhd")?;
-    let at = match *mdhd.first()? {
-        0 => 4 + 4 + 4,
-        1 => 4 + 8 + 8,
-        _ => return None,
-    };
-    let bytes = mdhd.get(at..at + 4)?;
-    let timescale = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    (timescale > 0).then_some(u64::from(timescale))
-}
-
-/// The body of the first box of type `kind` among the boxes of `bytes`.
-fn child<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    let mut at = 0usize;
-    while let Some(header) = bytes.get(at..at + 8) {
-        let size = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let (size, body_at) = match size {
-            0 => (bytes.len() - at, at + 8),
-            1 => {
-                let large = bytes.get(at + 8..at + 16)?;
-                let mut b = [0u8; 8];
-                b.copy_from_slice(large);
-                (usize::try_from(u64::from_be_bytes(b)).ok()?, at + 16)
-            }
-            n => (n, at + 8),
-        };
-        if size < body_at - at {
-            return None;
-        }
-        let end = at.checked_add(size)?.min(bytes.len());
-        if &header[4..8] == kind {
-            return bytes.get(body_at..end);
-        }
-        at = end;
-        if at >= bytes.len() {
-            return None;
-        }
-    }
-    None
 }
 
 #[cfg(test)]
