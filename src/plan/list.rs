@@ -3,20 +3,32 @@
 
 use std::io::{self, Write};
 
-use super::{Plan, RepresentationPlan, Segment};
+use super::{Plan, Segment};
 
 /// Writes every segment of `plan`, in plan order: with `json`, one JSON object per line
 /// (`period`, `representation`, `kind`, `url`, `range`, `path`, then `number`, `time`,
 /// `duration` where known); else one line of text each. Give it a buffered writer.
 pub fn write_plan(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<()> {
     for (rep, segment) in plan.segments() {
-        if json {
-            write_json_line(rep, &segment, out)?;
-        } else {
-            write_text_line(rep, &segment, out)?;
-        }
+        write_segment(&rep.period, &rep.id, &segment, json, out)?;
     }
     out.flush()
+}
+
+/// Writes one line of the list (see [`write_plan`]) for `segment` of Representation
+/// `representation` of Period `period`: the one format of `--list`, static or live.
+pub fn write_segment(
+    period: &str,
+    representation: &str,
+    segment: &Segment,
+    json: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if json {
+        write_json_line(period, representation, segment, out)
+    } else {
+        write_text_line(period, representation, segment, out)
+    }
 }
 
 /// A JSON string, escaped as serde_json escapes it.
@@ -25,14 +37,15 @@ fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
 }
 
 fn write_json_line(
-    rep: &RepresentationPlan,
+    period: &str,
+    representation: &str,
     segment: &Segment,
     out: &mut impl Write,
 ) -> io::Result<()> {
     out.write_all(b"{\"period\":")?;
-    json_string(out, &rep.period)?;
+    json_string(out, period)?;
     out.write_all(b",\"representation\":")?;
-    json_string(out, &rep.id)?;
+    json_string(out, representation)?;
     write!(out, ",\"kind\":\"{}\",\"url\":", segment.kind.as_str())?;
     json_string(out, segment.url.as_str())?;
     match segment.range {
@@ -54,15 +67,16 @@ fn write_json_line(
 }
 
 fn write_text_line(
-    rep: &RepresentationPlan,
+    period: &str,
+    representation: &str,
     segment: &Segment,
     out: &mut impl Write,
 ) -> io::Result<()> {
     write!(
         out,
         "{:<6} {:<12} {:<5}",
-        rep.period,
-        rep.id,
+        period,
+        representation,
         segment.kind.as_str()
     )?;
     if let Some(n) = segment.number {

@@ -1,41 +1,15 @@
 //! `dashget --list` on a live manifest: the segments available now (inside the time-shift
-//! buffer, by the synchronised clock), in the `--list` format of a static plan.
+//! buffer, by the synchronised clock), written by the static plan's list writer
+//! ([`crate::plan::list::write_segment`]).
 
 use std::io::{self, Write};
-
-use serde::Serialize;
+use std::path::PathBuf;
 
 use super::net::EngineTime;
 use super::{LiveEvent, LiveSink, RecordError, RecordOptions};
 use crate::fetch::Cancel;
 use crate::live::LivePresentation;
 use crate::live::clock::{LocalClock, synchronise};
-
-/// One line of the live `--list`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ListedSegment {
-    /// `Period@id` (or index).
-    pub period: String,
-    /// `Representation@id`.
-    pub representation: String,
-    /// `init` or `media`.
-    pub kind: &'static str,
-    /// Absolute URL.
-    pub url: String,
-    /// `first-last`, or null.
-    pub range: Option<String>,
-    /// Local path, relative to the output folder.
-    pub path: String,
-    /// `$Number$` (media segments).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number: Option<u64>,
-    /// Media time in the timescale (media segments).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<i64>,
-    /// Duration in the timescale (media segments).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<u64>,
-}
 
 /// What is available of a live manifest at one instant, ready to be listed.
 pub struct LiveListing {
@@ -155,80 +129,46 @@ impl LiveListing {
     /// other, its init segment first, streaming (memory stays flat however deep the buffer).
     /// Returns the number of lines.
     pub fn write(&self, json: bool, out: &mut impl Write) -> io::Result<u64> {
-        let path =
-            |u: &url::Url| crate::store::journal_key(&crate::layout::local_path(&self.layout, u));
+        use crate::plan::{Segment, SegmentKind, list::write_segment};
+        let path = |u: &url::Url| {
+            PathBuf::from(crate::store::journal_key(&crate::layout::local_path(
+                &self.layout,
+                u,
+            )))
+        };
         let mut lines = 0u64;
         for rep in self.selected() {
-            let period = self.live.period(rep).label.clone();
+            let period = &self.live.period(rep).label;
             if let Some((init, range)) = &rep.init
                 && self.now >= self.live.init_available_from(rep)
             {
-                let line = ListedSegment {
-                    period: period.clone(),
-                    representation: rep.id.clone(),
-                    kind: "init",
-                    url: init.to_string(),
-                    range: range.map(|r| r.to_string()),
+                let init = Segment {
+                    kind: SegmentKind::Init,
+                    url: init.clone(),
+                    range: *range,
                     path: path(init),
                     number: None,
                     time: None,
                     duration: None,
                 };
-                write_line(&line, json, out)?;
+                write_segment(period, &rep.id, &init, json, out)?;
                 lines += 1;
             }
             for segment in self.live.segments(rep, self.now, None, false) {
-                let line = ListedSegment {
-                    period: period.clone(),
-                    representation: rep.id.clone(),
-                    kind: "media",
-                    range: segment.range.map(|r| r.to_string()),
+                let media = Segment {
+                    kind: SegmentKind::Media,
                     path: path(&segment.url),
-                    url: segment.url.to_string(),
+                    url: segment.url,
+                    range: segment.range,
                     number: Some(segment.number),
                     time: Some(segment.time),
                     duration: Some(segment.duration),
                 };
-                write_line(&line, json, out)?;
+                write_segment(period, &rep.id, &media, json, out)?;
                 lines += 1;
             }
         }
         out.flush()?;
         Ok(lines)
     }
-}
-
-/// Writes the list as `--list` does: one JSON object per line with `json`, else one line of
-/// text per segment.
-pub fn write_list(list: &[ListedSegment], json: bool, out: &mut impl Write) -> io::Result<()> {
-    for s in list {
-        write_line(s, json, out)?;
-    }
-    out.flush()
-}
-
-/// One line of [`write_list`].
-fn write_line(s: &ListedSegment, json: bool, out: &mut impl Write) -> io::Result<()> {
-    if json {
-        serde_json::to_writer(&mut *out, s).map_err(io::Error::other)?;
-        out.write_all(b"\n")?;
-    } else {
-        write!(
-            out,
-            "{:<6} {:<12} {:<5}",
-            s.period, s.representation, s.kind
-        )?;
-        if let Some(n) = s.number {
-            write!(out, " #{n}")?;
-        }
-        if let (Some(t), Some(d)) = (s.time, s.duration) {
-            write!(out, " t={t} d={d}")?;
-        }
-        write!(out, " {}", s.url)?;
-        if let Some(r) = &s.range {
-            write!(out, " bytes={r}")?;
-        }
-        writeln!(out, " -> {}", s.path)?;
-    }
-    Ok(())
 }

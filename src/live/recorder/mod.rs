@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use list::{ListedSegment, LiveListing, available_now, write_list};
+pub use list::{LiveListing, available_now};
 pub use state::{Gap, RecorderState};
 
 use crate::fetch::{Cancel, FetchOptions, FetchedManifest, ManifestError};
