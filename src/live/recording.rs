@@ -46,6 +46,20 @@ pub struct RecordedSegment {
     pub end: i128,
 }
 
+impl RecordedSegment {
+    /// A live segment recorded at `path` (relative to the manifest's folder).
+    pub fn of(segment: &LiveSegment, path: &str) -> RecordedSegment {
+        RecordedSegment {
+            time: segment.time,
+            duration: segment.duration,
+            number: segment.number,
+            path: path.to_string(),
+            start: segment.start,
+            end: segment.end,
+        }
+    }
+}
+
 /// What the recording's manifest says of a Representation, besides its segments: where it
 /// stands in the live presentation (Period, AdaptationSet) and its attributes. Taken from the
 /// live manifest when the Representation is first recorded, and kept with the recording.
@@ -55,9 +69,6 @@ pub struct RepresentationInfo {
     pub period: String,
     /// The Period's live start, nanoseconds after AST.
     pub period_start: u64,
-    /// The Period's live duration, when the manifest gave one.
-    #[serde(default)]
-    pub period_duration: Option<u64>,
     /// `AdaptationSet@id` (or its index).
     pub adaptation_set: String,
     /// The AdaptationSet's index in its Period (the recording keeps the source's order).
@@ -92,7 +103,6 @@ impl RepresentationInfo {
         RepresentationInfo {
             period: period.label.clone(),
             period_start: period.start,
-            period_duration: period.duration,
             adaptation_set: rep.adaptation_set.clone(),
             adaptation_set_index: rep.adaptation_set_index,
             content_type: rep.content_type.clone(),
@@ -160,9 +170,6 @@ pub struct RecordedPeriod {
     pub id: String,
     /// Its live start, nanoseconds after AST (orders the Periods).
     pub live_start: u64,
-    /// Its live duration, when the manifest gave one.
-    #[serde(default)]
-    pub live_duration: Option<u64>,
     /// The AdaptationSets.
     pub adaptation_sets: Vec<RecordedAdaptationSet>,
 }
@@ -194,18 +201,13 @@ impl Recording {
                     RecordedPeriod {
                         id: info.period.clone(),
                         live_start: info.period_start,
-                        live_duration: info.period_duration,
                         adaptation_sets: Vec::new(),
                     },
                 );
                 at
             }
         };
-        let period = &mut self.periods[p];
-        if info.period_duration.is_some() {
-            period.live_duration = info.period_duration;
-        }
-        let sets = &mut period.adaptation_sets;
+        let sets = &mut self.periods[p].adaptation_sets;
         let a = match sets.iter().position(|a| a.id == info.adaptation_set) {
             Some(a) => a,
             None => {
@@ -278,14 +280,7 @@ impl Recording {
     ) {
         self.add_segment_of(
             &RepresentationInfo::of(presentation, rep),
-            RecordedSegment {
-                time: segment.time,
-                duration: segment.duration,
-                number: segment.number,
-                path: path.to_string(),
-                start: segment.start,
-                end: segment.end,
-            },
+            RecordedSegment::of(segment, path),
         );
     }
 

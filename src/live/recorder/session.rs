@@ -88,6 +88,8 @@ pub(super) struct Session<'a> {
     recording_written: Option<Instant>,
     /// Per `period/adaptation-set/representation`: its number in the log.
     logged_reps: HashMap<String, u32>,
+    /// Per number in the log: the Representation's description (taken once, not per segment).
+    rep_infos: HashMap<u32, RepresentationInfo>,
     /// (Representation number, media time) of every segment in the log.
     /// (kept only ahead of the cursor, [`Session::done_until`]), with their ends.
     logged_segments: HashMap<(u32, i64), i128>,
@@ -285,6 +287,7 @@ impl<'a> Session<'a> {
             recording_dirty: true,
             recording_written: None,
             logged_reps: HashMap::new(),
+            rep_infos: HashMap::new(),
             logged_segments: HashMap::new(),
             ends: HashMap::new(),
             counts: HashMap::new(),
@@ -317,7 +320,7 @@ impl<'a> Session<'a> {
 
     /// Rebuilds the recording, the tracks' ends and the gaps from an earlier run's log.
     fn replay(&mut self, entries: Vec<Entry>) {
-        let mut infos: HashMap<u32, (String, RepresentationInfo)> = HashMap::new();
+        let mut tracks: HashMap<u32, String> = HashMap::new();
         for entry in entries {
             match entry {
                 Entry::Representation { n, track, info } => {
@@ -329,24 +332,26 @@ impl<'a> Session<'a> {
                     });
                     self.logged_reps.insert(stream, n);
                     self.name_track(&track, &info.id);
-                    infos.insert(n, (track, *info));
+                    tracks.insert(n, track);
+                    self.rep_infos.insert(n, *info);
                 }
                 Entry::Init {
                     n,
                     path,
                     media_timescale,
                 } => {
-                    if let Some((_, info)) = infos.get(&n) {
+                    if let Some(info) = self.rep_infos.get(&n) {
                         self.recording.add_init_of(info, &path);
                         self.recording.set_media_timescale(info, media_timescale);
                     }
                 }
                 Entry::Segment { n, segment } => {
-                    if let Some((track, info)) = infos.get(&n) {
-                        self.advance(track, segment.end);
-                        *self.counts.entry(track.clone()).or_insert(0) += 1;
-                        self.logged_segments.insert((n, segment.time), segment.end);
+                    if let (Some(track), Some(info)) = (tracks.get(&n), self.rep_infos.get(&n)) {
+                        let (track, end) = (track.clone(), segment.end);
+                        self.logged_segments.insert((n, segment.time), end);
                         self.recording.add_segment_of(info, segment);
+                        self.advance(&track, end);
+                        *self.counts.entry(track).or_insert(0) += 1;
                     }
                 }
                 Entry::Gap { track, end, gap } => {
@@ -370,12 +375,14 @@ impl<'a> Session<'a> {
             return Ok(n);
         }
         let n = u32::try_from(self.logged_reps.len()).unwrap_or(u32::MAX);
+        let info = RepresentationInfo::of(&self.live, rep);
         self.append(&Entry::Representation {
             n,
             track: rep.track.clone(),
-            info: Box::new(RepresentationInfo::of(&self.live, rep)),
+            info: Box::new(info.clone()),
         })?;
         self.logged_reps.insert(stream, n);
+        self.rep_infos.insert(n, info);
         self.name_track(&rep.track, &rep.id);
         Ok(n)
     }
@@ -745,14 +752,15 @@ impl<'a> Session<'a> {
     fn recorded_init(&mut self, rep: &LiveRepresentation, path: &str) -> Result<(), RecordError> {
         use std::io::Read as _;
         let n = self.log_number(rep)?;
-        let info = RepresentationInfo::of(&self.live, rep);
         let mut head = Vec::new();
         let media_timescale = std::fs::File::open(self.out.root().join(path))
             .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
             .ok()
             .and_then(|_| crate::live::inband::media_timescale(&head));
-        self.recording.add_init_of(&info, path);
-        self.recording.set_media_timescale(&info, media_timescale);
+        if let Some(info) = self.rep_infos.get(&n) {
+            self.recording.add_init_of(info, path);
+            self.recording.set_media_timescale(info, media_timescale);
+        }
         self.recording_dirty = true;
         self.append(&Entry::Init {
             n,
@@ -769,14 +777,7 @@ impl<'a> Session<'a> {
         path: &str,
     ) -> Result<(), RecordError> {
         let n = self.log_number(rep)?;
-        let recorded = RecordedSegment {
-            time: segment.time,
-            duration: segment.duration,
-            number: segment.number,
-            path: path.to_string(),
-            start: segment.start,
-            end: segment.end,
-        };
+        let recorded = RecordedSegment::of(segment, path);
         if self
             .logged_segments
             .insert((n, segment.time), segment.end)
@@ -788,8 +789,9 @@ impl<'a> Session<'a> {
             })?;
             *self.counts.entry(rep.track.clone()).or_insert(0) += 1;
         }
-        self.recording
-            .add_segment_of(&RepresentationInfo::of(&self.live, rep), recorded);
+        if let Some(info) = self.rep_infos.get(&n) {
+            self.recording.add_segment_of(info, recorded);
+        }
         self.recording_dirty = true;
         self.advance(&rep.track, segment.end);
         Ok(())
