@@ -16,13 +16,14 @@
 use url::Url;
 
 use super::LiveError;
-use super::addressing::{self, Context, E9, Media, Run};
 use super::time::UnixNanos;
-use super::window::{Frame, partition};
+use super::window::{E9, Frame, Run, partition};
 use crate::mpd::live::{AvailabilityOffset, LiveAttributes};
 use crate::mpd::{Mpd, PresentationType, parse_mpd};
-use crate::plan::template::Values;
-use crate::plan::{ByteRange, period_timings};
+use crate::plan::addressing::{self, AddressingError, Context, Resolved};
+use crate::plan::positions::{OpenRun, Positions};
+use crate::plan::template::{Identifier, Template, Values};
+use crate::plan::{ByteRange, SegmentKind, period_timings};
 
 /// What identifies a segment across manifest refreshes (DASH-IF: `$Time$`, `$Number$` and
 /// SegmentList entries are stable while a segment is listed).
@@ -241,8 +242,7 @@ impl LivePresentation {
             None => 0,
         };
         let timings = period_timings(mpd);
-        let mpd_base =
-            addressing::resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
+        let mpd_base = resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
         let mut periods = Vec::new();
         let mut representations = Vec::new();
         let mut skipped = Vec::new();
@@ -272,26 +272,28 @@ impl LivePresentation {
                 period: label.clone(),
                 message,
             };
-            let period_base =
-                addressing::resolve_base(&mpd_base, &period.base_urls).map_err(fail)?;
+            let period_base = resolve_base(&mpd_base, &period.base_urls).map_err(fail)?;
             for (a, set) in period.adaptation_sets.iter().enumerate() {
-                let set_base =
-                    addressing::resolve_base(&period_base, &set.base_urls).map_err(fail)?;
+                let set_base = resolve_base(&period_base, &set.base_urls).map_err(fail)?;
                 for (r, rep) in set.representations.iter().enumerate() {
                     let id = rep.id.clone().unwrap_or_else(|| format!("{a}.{r}"));
                     let fail = |message: String| LiveError::Representation {
                         period: label.clone(),
                         message: format!("representation \"{id}\": {message}"),
                     };
-                    let resolved = addressing::resolve_base(&set_base, &rep.base_urls)
+                    let resolved = resolve_base(&set_base, &rep.base_urls)
                         .and_then(|base| {
                             let ctx = Context {
                                 base: &base,
+                                has_own_base_url: false,
                                 representation_id: &id,
                                 bandwidth: rep.bandwidth,
                                 period_duration: timing.duration,
+                                dynamic,
+                                planned_before: 0,
+                                open_end: true,
                             };
-                            addressing::resolve(
+                            follow(
                                 [&period.segment_info, &set.segment_info, &rep.segment_info],
                                 &ctx,
                             )
@@ -368,6 +370,179 @@ impl LivePresentation {
             skipped,
         })
     }
+}
+
+/// Where the media segments' URLs come from.
+#[derive(Debug, Clone, PartialEq)]
+enum Media {
+    /// A template; `by_time`: it uses `$Time$` (which then identifies a segment), and
+    /// `duration_addressed`: `$Time$` is (Number − startNumber) × `@duration`, as in the plan.
+    Template {
+        template: Template,
+        base: Url,
+        by_time: bool,
+        duration_addressed: bool,
+    },
+    /// A SegmentList's resources, in order.
+    List(Vec<(Url, Option<ByteRange>)>),
+}
+
+/// A Representation's addressing as the recorder follows it.
+struct Followed {
+    timescale: u64,
+    presentation_time_offset: u64,
+    init: Option<(Url, Option<ByteRange>)>,
+    media: Media,
+    runs: Vec<Run>,
+}
+
+/// Resolves the first non-empty BaseURL of a level against `parent`, by the plan's rule.
+fn resolve_base(parent: &Url, base_urls: &[String]) -> Result<Url, String> {
+    crate::plan::resolve_base(parent, base_urls, "BaseURL")
+        .map(|(url, _)| url)
+        .map_err(|e| e.to_string())
+}
+
+/// A Representation's addressing, resolved by the plan with open ends (a timeline or
+/// `@duration` that only the clock ends), as runs of equal segments; errors name the
+/// attribute at fault.
+fn follow(levels: [&crate::mpd::SegmentInfo; 3], ctx: &Context) -> Result<Followed, String> {
+    let addressing = addressing::merge(levels);
+    let what = match &addressing {
+        addressing::Addressing::Template(_) | addressing::Addressing::List(_) => None,
+        addressing::Addressing::Base(_) => Some("SegmentBase"),
+        addressing::Addressing::BaseUrlOnly => Some("a bare BaseURL"),
+    };
+    if let Some(what) = what {
+        return Err(format!(
+            "{what} in a live presentation (its one resource grows as it is written) is not supported"
+        ));
+    }
+    let resolved = addressing::resolve(&addressing, ctx).map_err(|e| match e {
+        AddressingError::Invalid(message) | AddressingError::Live(message) => message,
+        AddressingError::TooMany => "too many segments".to_string(),
+    })?;
+    let Resolved {
+        timescale,
+        presentation_time_offset,
+        listed,
+        generated,
+        list_positions,
+        open,
+    } = resolved;
+    let pto_e9 = i128::from(presentation_time_offset) * E9;
+    let init = listed
+        .iter()
+        .find(|a| a.kind == SegmentKind::Init)
+        .map(|a| (a.url.clone(), a.range));
+    let (media, runs) = match generated {
+        Some(generated) => {
+            if let Positions::Single(_) = generated.positions {
+                return Err(
+                    "SegmentTemplate@media has neither @duration nor a SegmentTimeline: its one segment has no place on the live timeline".into(),
+                );
+            }
+            let duration_addressed = matches!(generated.positions, Positions::Uniform { .. });
+            let runs = runs_of(&generated.positions, open, pto_e9, None);
+            let media = Media::Template {
+                by_time: generated.template.uses(Identifier::Time),
+                template: generated.template,
+                base: ctx.base.clone(),
+                duration_addressed,
+            };
+            (media, runs)
+        }
+        None => {
+            let resources: Vec<_> = listed
+                .into_iter()
+                .filter(|a| a.kind == SegmentKind::Media)
+                .map(|a| (a.url, a.range))
+                .collect();
+            let Some(positions) = list_positions else {
+                return Err(if resources.len() <= 1 {
+                    "SegmentList without @duration or SegmentTimeline: its segment has no place on the live timeline".into()
+                } else {
+                    "SegmentList of several segments needs @duration or a SegmentTimeline".into()
+                });
+            };
+            let runs = runs_of(&positions, open, pto_e9, Some(resources.len() as u64));
+            (Media::List(resources), runs)
+        }
+    };
+    Ok(Followed {
+        timescale,
+        presentation_time_offset,
+        init,
+        media,
+        runs,
+    })
+}
+
+/// The plan's positions (and open run) as runs on the media timeline. `@duration` positions
+/// count from the Period's start, so `presentationTimeOffset` is added to them; a timeline's
+/// times already include it. `listed`: a SegmentList's length, which no run reaches past.
+fn runs_of(
+    positions: &Positions,
+    open: Option<OpenRun>,
+    pto_e9: i128,
+    listed: Option<u64>,
+) -> Vec<Run> {
+    let origin_e9 = match positions {
+        Positions::Uniform { .. } => pto_e9,
+        _ => 0,
+    };
+    let mut runs = match positions {
+        Positions::Timeline(runs) => {
+            let mut index = 0usize;
+            runs.iter()
+                .map(|r| {
+                    let run = Run {
+                        start_e9: i128::from(r.time) * E9,
+                        d_e9: i128::from(r.duration) * E9,
+                        count: Some(r.count),
+                        first_number: r.number,
+                        first_list_index: index,
+                    };
+                    index = index.saturating_add(usize::try_from(r.count).unwrap_or(usize::MAX));
+                    run
+                })
+                .collect()
+        }
+        Positions::Uniform {
+            start_number,
+            count,
+            duration_e9,
+        } => vec![Run {
+            start_e9: origin_e9,
+            d_e9: i128::try_from(*duration_e9).unwrap_or(i128::MAX),
+            count: Some(*count),
+            first_number: *start_number,
+            first_list_index: 0,
+        }],
+        Positions::Single(_) => Vec::new(),
+    };
+    if let Some(open) = open {
+        let first_list_index = runs.last().map_or(0, |r: &Run| {
+            r.first_list_index
+                .saturating_add(usize::try_from(r.count.unwrap_or(0)).unwrap_or(usize::MAX))
+        });
+        runs.push(Run {
+            start_e9: origin_e9.saturating_add(i128::from(open.time) * E9),
+            d_e9: i128::try_from(open.duration_e9).unwrap_or(i128::MAX),
+            count: None,
+            first_number: open.number,
+            first_list_index,
+        });
+    }
+    if let Some(listed) = listed {
+        // A list names exactly its segments.
+        for run in &mut runs {
+            let left = listed.saturating_sub(run.first_list_index as u64);
+            run.count = Some(run.count.map_or(left, |c| c.min(left)));
+        }
+    }
+    runs.retain(|r| r.count != Some(0));
+    runs
 }
 
 /// The key a Representation is followed by from Period to Period: its AdaptationSet's `@id`

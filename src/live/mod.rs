@@ -14,7 +14,6 @@
 //! Instants are integer nanoseconds since the Unix epoch ([`time::UnixNanos`]), media times
 //! integer ticks: nothing here is a float.
 
-mod addressing;
 pub mod availability;
 pub mod clock;
 pub mod inband;

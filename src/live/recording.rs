@@ -20,9 +20,9 @@ use std::fmt::Write as _;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use super::addressing::ceil_div;
 use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
 use super::time::format_duration;
+use super::window::ceil_div;
 use crate::mpd::SourceXml;
 use crate::plan::template::{Identifier, Template, Values};
 

@@ -1,8 +1,33 @@
 //! One Representation's segment windows in exact integers: the arithmetic behind
 //! [`super::availability`].
 
-use super::addressing::{Run, ceil_div};
 use super::time::UnixNanos;
+
+/// 10^9 as the wide integer the arithmetic is done in.
+pub(crate) const E9: i128 = 1_000_000_000;
+
+/// `a / b` rounded up, for `b > 0`.
+pub(crate) fn ceil_div(a: i128, b: i128) -> i128 {
+    let q = a.div_euclid(b);
+    if a.rem_euclid(b) == 0 { q } else { q + 1 }
+}
+
+/// Consecutive segments of one duration, as the plan's positions give them: segment `j` starts
+/// at media time `(start_e9 + j × d_e9) / 10^9` ticks (both scaled by 10^9, so that fractional
+/// `@duration` values stay exact).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Run {
+    /// Media time of the first segment, in ticks × 10^9 (`presentationTimeOffset` included).
+    pub start_e9: i128,
+    /// Duration of each, in ticks × 10^9.
+    pub d_e9: i128,
+    /// How many; `None`: as many as the clock allows (the plan's open run).
+    pub count: Option<u64>,
+    /// `$Number$` of the first.
+    pub first_number: u64,
+    /// Index of the first in the SegmentList (lists only).
+    pub first_list_index: usize,
+}
 
 /// The values every window of one Representation is computed from (nanoseconds, or ticks ×
 /// 10^9 where named `_e9`).

@@ -3,7 +3,7 @@
 use url::Url;
 
 use super::media;
-use super::positions::Positions;
+use super::positions::{OpenRun, Positions};
 use super::template::Template;
 use super::{ByteRange, SegmentKind};
 use crate::mpd::{
@@ -135,6 +135,10 @@ pub struct Context<'a> {
     pub dynamic: bool,
     /// Segments already planned for other representations (for the global cap).
     pub planned_before: usize,
+    /// For a live recording: segments the manifest gives no end to (a timeline repeating to
+    /// the live edge, `@duration` without a Period end) are an [`OpenRun`] that the clock
+    /// cuts, instead of an error; and nothing is capped, since nothing is expanded.
+    pub open_end: bool,
 }
 
 /// A Representation's segments: those planned one by one (init, index, bitstream switching,
@@ -147,6 +151,14 @@ pub struct Resolved {
     pub listed: Vec<Addressed>,
     /// Media segments generated from a template, after the listed ones.
     pub generated: Option<GeneratedMedia>,
+    /// `@presentationTimeOffset`, in the timescale.
+    pub presentation_time_offset: u64,
+    /// A SegmentList's media segments' positions (from its timeline or `@duration`), one per
+    /// listed media segment in order, when it has either.
+    pub list_positions: Option<Positions>,
+    /// With [`Context::open_end`]: the segments after the counted ones that only the clock
+    /// ends (after the generated positions, or the list's).
+    pub open: Option<OpenRun>,
 }
 
 /// Media segments of a template, not expanded.
@@ -177,6 +189,9 @@ impl Resolved {
             timescale,
             listed,
             generated: None,
+            presentation_time_offset: 0,
+            list_positions: None,
+            open: None,
         }
     }
 }
@@ -205,7 +220,9 @@ pub fn resolve(addressing: &Addressing, ctx: &Context) -> Result<Resolved, Addre
         }
     };
     // The cap is checked on counts, before anything is expanded.
-    if (ctx.planned_before as u128).saturating_add(resolved.count()) > MAX_SEGMENTS as u128 {
+    if !ctx.open_end
+        && (ctx.planned_before as u128).saturating_add(resolved.count()) > MAX_SEGMENTS as u128
+    {
         return Err(AddressingError::TooMany);
     }
     Ok(resolved)

@@ -6,7 +6,7 @@ use super::addressing::{
     Addressed, AddressingError, Context, GeneratedMedia, Resolved, head_segments, join,
     parse_range, resource, timescale,
 };
-use super::positions::{Positions, Run, Slot};
+use super::positions::{OpenRun, Positions, Run, Slot};
 use super::template::{Identifier, Template, Values};
 use crate::mpd::{CommonSegmentAttributes, SegmentList, SegmentTemplate, TimelineEntry};
 
@@ -15,7 +15,11 @@ use crate::mpd::{CommonSegmentAttributes, SegmentList, SegmentTemplate, Timeline
 fn period_end_media_time(common: &CommonSegmentAttributes, ts: u64, ctx: &Context) -> Option<i128> {
     let duration = ctx.period_duration?;
     let pto = i128::from(common.presentation_time_offset.unwrap_or(0));
-    Some(pto + ceil_div(i128::from(duration) * i128::from(ts), 1_000_000_000))
+    // u64 × u64 can pass i128::MAX: saturated, an absurd Period ends at the end of time.
+    Some(pto.saturating_add(ceil_div(
+        i128::from(duration).saturating_mul(i128::from(ts)),
+        1_000_000_000,
+    )))
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -38,13 +42,14 @@ fn invalid(message: impl Into<String>) -> AddressingError {
 
 /// A SegmentTimeline as runs. `$Number$` counts entries from `startNumber` (an `S@n` restarts
 /// the count); `S@t` may be negative and may jump forward (a gap); `@endNumber` is the number
-/// of the last segment. Nothing is expanded; every number and time is checked to fit.
+/// of the last segment. Nothing is expanded; every number and time is checked to fit. With
+/// [`Context::open_end`], a last `S` that repeats to an end nothing gives is the open run.
 pub fn timeline_runs(
     entries: &[TimelineEntry],
     common: &CommonSegmentAttributes,
     ts: u64,
     ctx: &Context,
-) -> Result<Vec<Run>, AddressingError> {
+) -> Result<(Vec<Run>, Option<OpenRun>), AddressingError> {
     let mut runs = Vec::with_capacity(entries.len());
     // None: past u64::MAX (an error only if a segment is numbered there).
     let mut next_number = Some(common.start_number.unwrap_or(1));
@@ -71,6 +76,21 @@ pub fn timeline_runs(
                 Some(next_t) => i128::from(next_t),
                 None => match period_end_media_time(common, ts, ctx) {
                     Some(end) => end,
+                    None if ctx.open_end => {
+                        if i + 1 < entries.len() {
+                            return Err(invalid(format!(
+                                "SegmentTimeline/S[{i}]@r=-1 is followed by an S without @t"
+                            )));
+                        }
+                        let open = OpenRun {
+                            number,
+                            time: i64::try_from(time).map_err(|_| {
+                                invalid(format!("SegmentTimeline/S[{i}]: times overflow"))
+                            })?,
+                            duration_e9: u128::from(s.d) * 1_000_000_000,
+                        };
+                        return Ok((runs, Some(open)));
+                    }
                     None if ctx.dynamic => {
                         return Err(AddressingError::Live(
                             "its SegmentTimeline repeats (r=-1) up to the live edge".into(),
@@ -83,11 +103,13 @@ pub fn timeline_runs(
                     }
                 },
             };
-            ceil_div(end - time, d).max(0)
+            ceil_div(end.saturating_sub(time), d).max(0)
         };
         let k = u128::from(s.k.unwrap_or(1).max(1));
         total = total.saturating_add(count.unsigned_abs().saturating_mul(k));
-        if (ctx.planned_before as u128).saturating_add(total) > super::MAX_SEGMENTS as u128 {
+        if !ctx.open_end
+            && (ctx.planned_before as u128).saturating_add(total) > super::MAX_SEGMENTS as u128
+        {
             return Err(AddressingError::TooMany);
         }
         // Below the cap: count fits u64, and count × d fits i128.
@@ -112,19 +134,20 @@ pub fn timeline_runs(
         runs.push(run);
         let steps = u64::try_from(count).map_err(|_| AddressingError::TooMany)?;
         next_number = number.checked_add(steps);
-        time += i128::from(steps) * d;
+        time = time.saturating_add(i128::from(steps).saturating_mul(d));
     }
-    Ok(runs)
+    Ok((runs, None))
 }
 
 /// Positions of a `@duration`-addressed representation: ceil(Period duration × timescale /
-/// duration) segments numbered from `startNumber`, bounded by `endNumber`.
+/// duration) segments numbered from `startNumber`, bounded by `endNumber`; with
+/// [`Context::open_end`] and neither bound, none counted and all of them open.
 fn uniform_positions(
     duration_e9: u128,
     common: &CommonSegmentAttributes,
     ts: u64,
     ctx: &Context,
-) -> Result<Positions, AddressingError> {
+) -> Result<(Positions, Option<OpenRun>), AddressingError> {
     if duration_e9 == 0 {
         return Err(invalid("@duration is 0"));
     }
@@ -133,7 +156,20 @@ fn uniform_positions(
         .end_number
         .map(|end| u128::from(numbers_up_to(start_number, end)));
     let count: u128 = match (ctx.period_duration, by_end_number) {
-        (_, _) if ctx.dynamic => {
+        (None, None) if ctx.open_end => {
+            let open = OpenRun {
+                number: start_number,
+                time: 0,
+                duration_e9,
+            };
+            let none = Positions::Uniform {
+                start_number,
+                count: 0,
+                duration_e9,
+            };
+            return Ok((none, Some(open)));
+        }
+        (_, _) if ctx.dynamic && !ctx.open_end => {
             return Err(AddressingError::Live(
                 "its segments are numbered by @duration from the live edge".into(),
             ));
@@ -151,7 +187,9 @@ fn uniform_positions(
             ));
         }
     };
-    if (ctx.planned_before as u128).saturating_add(count) > super::MAX_SEGMENTS as u128 {
+    if !ctx.open_end
+        && (ctx.planned_before as u128).saturating_add(count) > super::MAX_SEGMENTS as u128
+    {
         return Err(AddressingError::TooMany);
     }
     let count = u64::try_from(count).map_err(|_| AddressingError::TooMany)?;
@@ -165,7 +203,7 @@ fn uniform_positions(
             "@duration: $Number$ or $Time$ of the last segment overflows",
         ));
     }
-    Ok(positions)
+    Ok((positions, None))
 }
 
 fn compile(text: &str, attribute: &str) -> Result<Template, AddressingError> {
@@ -249,25 +287,31 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
         .as_deref()
         .ok_or_else(|| invalid("SegmentTemplate has no @media"))?;
     let media = compile(media_text, "media")?;
-    let positions = match (&t.common.timeline, t.common.duration_e9) {
-        (Some(entries), _) => Positions::Timeline(timeline_runs(entries, &t.common, ts, ctx)?),
+    let (positions, open) = match (&t.common.timeline, t.common.duration_e9) {
+        (Some(entries), _) => {
+            let (runs, open) = timeline_runs(entries, &t.common, ts, ctx)?;
+            (Positions::Timeline(runs), open)
+        }
         (None, Some(d)) => uniform_positions(d, &t.common, ts, ctx)?,
         // 23009-1 §5.3.9.5.3: neither @duration nor a SegmentTimeline: the Period is one media
         // segment, numbered startNumber, starting at the Period's start (presentationTimeOffset).
-        (None, None) => Positions::Single(Slot {
-            number: t.common.start_number.unwrap_or(1),
-            time: i64::try_from(t.common.presentation_time_offset.unwrap_or(0))
-                .map_err(|_| invalid("@presentationTimeOffset is too large"))?,
-            // The Period's duration, when it is a whole number of ticks.
-            duration: ctx
-                .period_duration
-                .map(|ns| u128::from(ns) * u128::from(ts))
-                .filter(|ticks| ticks % 1_000_000_000 == 0)
-                .and_then(|ticks| u64::try_from(ticks / 1_000_000_000).ok()),
-            sub_number: None,
-        }),
+        (None, None) => (
+            Positions::Single(Slot {
+                number: t.common.start_number.unwrap_or(1),
+                time: i64::try_from(t.common.presentation_time_offset.unwrap_or(0))
+                    .map_err(|_| invalid("@presentationTimeOffset is too large"))?,
+                // The Period's duration, when it is a whole number of ticks.
+                duration: ctx
+                    .period_duration
+                    .map(|ns| u128::from(ns) * u128::from(ts))
+                    .filter(|ticks| ticks % 1_000_000_000 == 0)
+                    .and_then(|ticks| u64::try_from(ticks / 1_000_000_000).ok()),
+                sub_number: None,
+            }),
+            None,
+        ),
     };
-    check_media(&media, media_text, &values, &positions, ctx)?;
+    check_media(&media, media_text, &values, &positions, open, ctx)?;
     Ok(Resolved {
         timescale: ts,
         listed: out,
@@ -275,6 +319,9 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
             template: media,
             positions,
         }),
+        presentation_time_offset: t.common.presentation_time_offset.unwrap_or(0),
+        list_positions: None,
+        open,
     })
 }
 
@@ -286,12 +333,18 @@ fn check_media(
     media_text: &str,
     values: &Values,
     positions: &Positions,
+    open: Option<OpenRun>,
     ctx: &Context,
 ) -> Result<(), AddressingError> {
-    let Some(((first_number, last_number), (first_time, last_time))) = positions.bounds() else {
+    let mut ends = Vec::with_capacity(3);
+    if let Some(((first_number, last_number), (first_time, last_time))) = positions.bounds() {
+        ends.extend([(first_number, first_time), (last_number, last_time)]);
+    }
+    ends.extend(open.and_then(|o| o.slot(0)).map(|s| (s.number, s.time)));
+    if ends.is_empty() {
         return Ok(());
-    };
-    for (number, time) in [(first_number, first_time), (last_number, last_time)] {
+    }
+    for (number, time) in ends {
         let v = Values {
             number: Some(number),
             time: Some(time),
@@ -325,20 +378,24 @@ fn check_media(
 pub fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<Resolved, AddressingError> {
     let ts = timescale(&l.common)?;
     let mut out = head_segments(&l.common, ctx, "SegmentList")?;
-    if (ctx.planned_before as u128).saturating_add(l.segment_urls.len() as u128)
-        > super::MAX_SEGMENTS as u128
+    if !ctx.open_end
+        && (ctx.planned_before as u128).saturating_add(l.segment_urls.len() as u128)
+            > super::MAX_SEGMENTS as u128
     {
         return Err(AddressingError::TooMany);
     }
     out.reserve(l.segment_urls.len());
     // Times: from the timeline when there is one, else from @duration.
-    let timeline = match &l.common.timeline {
-        Some(entries) => Some(Positions::Timeline(timeline_runs(
-            entries, &l.common, ts, ctx,
-        )?)),
-        None => None,
+    let (timeline, open) = match &l.common.timeline {
+        Some(entries) => {
+            let (runs, open) = timeline_runs(entries, &l.common, ts, ctx)?;
+            (Some(Positions::Timeline(runs)), open)
+        }
+        None => (None, None),
     };
-    let mut slots = timeline.as_ref().map(Positions::iter);
+    let mut slots = timeline
+        .as_ref()
+        .map(|t| t.iter().chain(open.into_iter().flat_map(OpenRun::iter)));
     let start_number = l.common.start_number.unwrap_or(1);
     // DESIGN.md: a listed segment belongs to its Period only when it starts before the Period's
     // end (on the media timeline with a SegmentTimeline, from the Period's start with @duration).
@@ -394,9 +451,21 @@ pub fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<Resolved, Addressi
             duration,
         });
     }
+    // The listed media segments' positions: the timeline's, else one run of @duration.
+    let media_count = out.iter().filter(|a| a.kind == SegmentKind::Media).count() as u64;
+    let list_positions = timeline.or_else(|| {
+        l.common.duration_e9.map(|duration_e9| Positions::Uniform {
+            start_number,
+            count: media_count,
+            duration_e9,
+        })
+    });
     Ok(Resolved {
         timescale: ts,
         listed: out,
         generated: None,
+        presentation_time_offset: l.common.presentation_time_offset.unwrap_or(0),
+        list_positions,
+        open,
     })
 }

@@ -7,12 +7,12 @@
 //! Conventions (DESIGN.md): periods in order, representations in document order within each,
 //! the init segment first and then the media segments; URLs resolved by RFC 3986 §5.2.
 
-mod addressing;
+pub(crate) mod addressing;
 mod error;
 pub mod list;
 mod media;
 mod paths;
-mod positions;
+pub(crate) mod positions;
 mod query;
 mod segments;
 pub mod template;
@@ -23,10 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use url::Url;
 
+use addressing::AddressingError;
 use addressing::Context;
 pub use addressing::MAX_SEGMENTS;
-pub(crate) use addressing::{Addressing as InheritedAddressing, merge as merge_segment_info};
-pub(crate) use addressing::{AddressingError, parse_range};
 use error::seconds;
 pub use error::{PlanError, PlanWarning};
 pub use paths::SharedFile;
@@ -370,6 +369,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     period_duration: timing.duration,
                     dynamic,
                     planned_before: planned,
+                    open_end: false,
                 };
                 let resolved = addressing::resolve(&addressing, &ctx).map_err(|e| match e {
                     AddressingError::Invalid(message) => PlanError::Representation {

@@ -45,6 +45,39 @@ impl Run {
     }
 }
 
+/// Segments without an end, after the counted ones: a live stream's SegmentTimeline whose last
+/// `S` repeats to the live edge (`@r="-1"`), or its `@duration` addressing with no Period end.
+/// The clock, not the manifest, says how many exist. Segment `i` is number `number + i` at
+/// `time + floor(i × duration_e9 / 10^9)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenRun {
+    /// Number of the first.
+    pub number: u64,
+    /// Start of the first (for `@duration` addressing, 0: the Period's start).
+    pub time: i64,
+    /// Duration of each × 10^9 (a fractional `@duration` stays exact).
+    pub duration_e9: u128,
+}
+
+impl OpenRun {
+    /// The `i`-th segment (`None` past 64-bit numbers or times).
+    pub fn slot(&self, i: u64) -> Option<Slot> {
+        let offset = u128::from(i).checked_mul(self.duration_e9)? / 1_000_000_000;
+        Some(Slot {
+            number: self.number.checked_add(i)?,
+            time: i64::try_from(i128::from(self.time).checked_add(i128::try_from(offset).ok()?)?)
+                .ok()?,
+            duration: u64::try_from(self.duration_e9 / 1_000_000_000).ok(),
+            sub_number: None,
+        })
+    }
+
+    /// Its segments in order, as far as 64 bits reach.
+    pub fn iter(self) -> impl Iterator<Item = Slot> {
+        (0..).map_while(move |i| self.slot(i))
+    }
+}
+
 /// The positions of a Representation's media segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Positions {
@@ -305,6 +338,35 @@ mod tests {
         };
         assert!(!half.times_increase() && half.numbers_increase());
         assert_eq!(half.bounds(), Some(((1, 3), (0, 1))));
+    }
+
+    #[test]
+    fn open_runs_continue_exactly() {
+        // @duration 1.5 from t=10: starts 10, 11 (10 + 1.5 floored), 13; numbers from 5.
+        let open = OpenRun {
+            number: 5,
+            time: 10,
+            duration_e9: 1_500_000_000,
+        };
+        let first: Vec<_> = open.iter().take(3).map(|s| (s.number, s.time)).collect();
+        assert_eq!(first, vec![(5, 10), (6, 11), (7, 13)]);
+        // It ends where 64 bits do, without a panic.
+        let edge = OpenRun {
+            number: u64::MAX - 1,
+            time: 0,
+            duration_e9: 1_000_000_000,
+        };
+        assert_eq!(edge.iter().count(), 2);
+        assert_eq!(
+            OpenRun {
+                number: 1,
+                time: i64::MAX - 1,
+                duration_e9: 2_000_000_000,
+            }
+            .iter()
+            .count(),
+            1
+        );
     }
 
     #[test]
