@@ -20,6 +20,7 @@ pub mod inband;
 pub mod recorder;
 pub mod recording;
 pub use crate::mpd::time;
+mod recorded;
 mod window;
 
 pub use crate::mpd::live::{AvailabilityOffset, LiveAttributes, UtcTiming};

@@ -21,44 +21,11 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 use super::availability::{LivePresentation, LiveRepresentation, LiveSegment};
+use super::recorded::template_around;
+pub use super::recorded::{Clock, RecordedSegment, RecordedSegments};
 use super::time::format_duration;
-use super::window::ceil_div;
 use crate::mpd::SourceXml;
 use crate::plan::template::{Identifier, Template, Values};
-
-/// One recorded media segment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordedSegment {
-    /// Media time in the Representation's timescale (`presentationTimeOffset` included), as in
-    /// the live manifest.
-    pub time: i64,
-    /// Duration in the timescale.
-    pub duration: u64,
-    /// `$Number$` in the live presentation.
-    pub number: u64,
-    /// The file, relative to the manifest's folder, `/`-separated.
-    pub path: String,
-    /// Its start on the live presentation timeline, nanoseconds after AST (rounded down).
-    #[serde(default)]
-    pub start: i128,
-    /// Its end there, clipped to its Period's end (rounded up).
-    #[serde(default)]
-    pub end: i128,
-}
-
-impl RecordedSegment {
-    /// A live segment recorded at `path` (relative to the manifest's folder).
-    pub fn of(segment: &LiveSegment, path: &str) -> RecordedSegment {
-        RecordedSegment {
-            time: segment.time,
-            duration: segment.duration,
-            number: segment.number,
-            path: path.to_string(),
-            start: segment.start,
-            end: segment.end,
-        }
-    }
-}
 
 /// What the recording's manifest says of a Representation, besides its segments: where it
 /// stands in the live presentation (Period, AdaptationSet) and its attributes. Taken from the
@@ -119,7 +86,7 @@ impl RepresentationInfo {
 }
 
 /// One recorded Representation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RecordedRepresentation {
     /// `Representation@id`.
     pub id: String,
@@ -135,18 +102,18 @@ pub struct RecordedRepresentation {
     pub presentation_time_offset: u64,
     /// The init segment's file, relative to the manifest's folder.
     pub init: Option<String>,
+    /// Where its media times are on the live timeline.
+    pub clock: Clock,
     /// The recorded segments, in time order, one per time.
-    pub segments: Vec<RecordedSegment>,
+    pub segments: RecordedSegments,
     /// Its descriptive attributes and elements, as the live manifest wrote them.
-    #[serde(default)]
     pub source: SourceXml,
     /// The init segment's `mdhd` timescale, when known.
-    #[serde(default)]
     pub media_timescale: Option<u64>,
 }
 
 /// One recorded AdaptationSet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RecordedAdaptationSet {
     /// `@id` (or its index in the live Period).
     pub id: String,
@@ -154,17 +121,15 @@ pub struct RecordedAdaptationSet {
     pub content_type: Option<String>,
     /// Its index in the live Period (AdaptationSets keep the source's order: dash.js follows
     /// tracks from Period to Period less surely when the order changes).
-    #[serde(default)]
     pub index: usize,
     /// Its descriptive attributes and elements, as the live manifest wrote them.
-    #[serde(default)]
     pub source: SourceXml,
     /// The Representations, in the order they were first recorded.
     pub representations: Vec<RecordedRepresentation>,
 }
 
 /// One recorded Period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RecordedPeriod {
     /// `Period@id` (or its index).
     pub id: String,
@@ -174,9 +139,8 @@ pub struct RecordedPeriod {
     pub adaptation_sets: Vec<RecordedAdaptationSet>,
 }
 
-/// What has been recorded so far. Serialisable, so that a journal can keep it and a resumed
-/// recording rewrite the same manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// What has been recorded so far (rebuilt from the recording's log when a recording resumes).
+#[derive(Debug, Clone, Default)]
 pub struct Recording {
     /// The Periods, in live order.
     pub periods: Vec<RecordedPeriod>,
@@ -237,7 +201,12 @@ impl Recording {
                     timescale: info.timescale,
                     presentation_time_offset: info.presentation_time_offset,
                     init: None,
-                    segments: Vec::new(),
+                    clock: Clock {
+                        period_start: info.period_start,
+                        timescale: info.timescale,
+                        presentation_time_offset: info.presentation_time_offset,
+                    },
+                    segments: RecordedSegments::default(),
                     source: info.source.clone(),
                     media_timescale: None,
                 });
@@ -285,15 +254,11 @@ impl Recording {
     }
 
     /// [`Recording::add_segment`] for a described Representation.
-    pub fn add_segment_of(&mut self, info: &RepresentationInfo, recorded: RecordedSegment) {
+    pub fn add_segment_of(&mut self, info: &RepresentationInfo, mut recorded: RecordedSegment) {
         let entry = self.entry(info);
-        match entry
-            .segments
-            .binary_search_by_key(&recorded.time, |s| s.time)
-        {
-            Ok(at) => entry.segments[at] = recorded,
-            Err(at) => entry.segments.insert(at, recorded),
-        }
+        recorded.path = url_path(&recorded.path);
+        let clock = entry.clock;
+        entry.segments.insert(recorded, &clock);
     }
 
     /// Media segments recorded, in all Representations.
@@ -302,7 +267,7 @@ impl Recording {
             .iter()
             .flat_map(|p| &p.adaptation_sets)
             .flat_map(|a| &a.representations)
-            .map(|r| r.segments.len())
+            .map(|r| usize::try_from(r.segments.len()).unwrap_or(usize::MAX))
             .sum()
     }
 
@@ -345,11 +310,10 @@ impl Recording {
             }
             let anchor = piece.anchor - i128::from(period.live_start);
             for set in &period.adaptation_sets {
-                let reps: Vec<(&RecordedRepresentation, &[RecordedSegment])> = set
+                let reps: Vec<&RecordedRepresentation> = set
                     .representations
                     .iter()
-                    .map(|r| (r, piece.segments_of(r)))
-                    .filter(|(_, segments)| !segments.is_empty())
+                    .filter(|r| !r.segments.is_empty())
                     .collect();
                 if reps.is_empty() {
                     continue;
@@ -361,8 +325,8 @@ impl Recording {
                 write_attributes(&mut periods, &set.source);
                 periods.push_str(">\n");
                 write_children(&mut periods, &set.source, "      ");
-                for (rep, segments) in reps {
-                    write_representation(&mut periods, rep, segments, anchor);
+                for rep in reps {
+                    write_representation(&mut periods, rep, anchor);
                 }
                 periods.push_str("    </AdaptationSet>\n");
             }
@@ -389,88 +353,41 @@ const HOLE_TOLERANCE: i128 = 1_000_000;
 /// (A hole inside a Period stays in its timelines, see `timeline_duration`.)
 struct Piece<'a> {
     period: &'a RecordedPeriod,
-    /// The segments it holds start in `[from, to)` (nanoseconds after AST).
-    from: i128,
-    to: i128,
-    /// Its earliest segment start and latest (clipped) segment end.
+    /// Where it starts (its earliest segment start, aligned: see [`aligned_start`]) and its
+    /// latest (clipped) segment end, nanoseconds after AST.
     anchor: i128,
     end: i128,
     /// The hole cut out just before it, if any.
     gap_before: Option<(i128, i128)>,
 }
 
-impl Piece<'_> {
-    fn segments_of<'r>(&self, rep: &'r RecordedRepresentation) -> &'r [RecordedSegment] {
-        let first = rep
-            .segments
-            .partition_point(|s| segment_start(rep, s, self) < self.from);
-        let last = rep
-            .segments
-            .partition_point(|s| segment_start(rep, s, self) < self.to);
-        &rep.segments[first..last]
-    }
-}
-
-/// A segment's start after AST: as recorded, or from its media time for a recording that did not
-/// keep it.
-fn segment_start(rep: &RecordedRepresentation, s: &RecordedSegment, piece: &Piece) -> i128 {
-    if s.end > 0 {
-        s.start
-    } else {
-        i128::from(piece.period.live_start) + presentation_ns(rep, s.time)
-    }
-}
-
-fn segment_end(rep: &RecordedRepresentation, s: &RecordedSegment, live_start: u64) -> i128 {
-    if s.end > 0 {
-        return s.end;
-    }
-    let ticks =
-        i128::from(s.time) + i128::from(s.duration) - i128::from(rep.presentation_time_offset);
-    i128::from(live_start)
-        + ceil_div(
-            ticks.saturating_mul(1_000_000_000),
-            i128::from(rep.timescale.max(1)),
-        )
-}
-
 /// The Periods of the recording's manifest, in order (see [`Piece`]).
 fn pieces(recording: &Recording) -> Vec<Piece<'_>> {
     let mut out: Vec<Piece> = Vec::new();
     for period in &recording.periods {
-        let probe = Piece {
-            period,
-            from: i128::MIN,
-            to: i128::MAX,
-            anchor: 0,
-            end: 0,
-            gap_before: None,
+        let reps = || {
+            period
+                .adaptation_sets
+                .iter()
+                .flat_map(|a| &a.representations)
         };
-        let spans: Vec<(i128, i128)> = period
-            .adaptation_sets
-            .iter()
-            .flat_map(|a| &a.representations)
-            .flat_map(|r| r.segments.iter().map(move |s| (r, s)))
-            .map(|(r, s)| {
-                (
-                    segment_start(r, s, &probe),
-                    segment_end(r, s, period.live_start),
-                )
-            })
-            .collect();
-        if spans.is_empty() {
+        let Some(anchor) = reps()
+            .filter_map(|r| r.segments.first())
+            .map(|s| s.start)
+            .min()
+        else {
             continue;
-        }
-        let anchor = spans.iter().map(|s| s.0).min().unwrap_or(0);
-        let end = spans.iter().map(|s| s.1).max().unwrap_or(anchor);
+        };
+        let end = reps()
+            .filter_map(|r| r.segments.end())
+            .max()
+            .unwrap_or(anchor);
         let gap_before = out
             .last()
             .filter(|previous| anchor - previous.end > HOLE_TOLERANCE)
             .map(|previous| (previous.end, anchor));
         let mut piece = Piece {
             period,
-            from: anchor,
-            to: i128::MAX,
             anchor,
             end,
             gap_before,
@@ -496,13 +413,11 @@ fn aligned_start(piece: &Piece) -> i128 {
         .iter()
         .flat_map(|a| &a.representations)
     {
-        let segments = piece.segments_of(rep);
-        if let Some(first) = segments.first() {
-            firsts.push(segment_start(rep, first, piece));
+        if let Some(first) = rep.segments.first() {
+            firsts.push(first.start);
         }
-        for s in segments.iter().take(2) {
-            let span = segment_end(rep, s, piece.period.live_start) - segment_start(rep, s, piece);
-            longest = longest.max(span);
+        for s in rep.segments.iter(&rep.clock).take(2) {
+            longest = longest.max(s.end - s.start);
         }
     }
     let (Some(&earliest), Some(&latest)) = (firsts.iter().min(), firsts.iter().max()) else {
@@ -515,14 +430,6 @@ fn aligned_start(piece: &Piece) -> i128 {
     }
 }
 
-/// Period-relative nanoseconds of a media time, rounded down.
-fn presentation_ns(rep: &RecordedRepresentation, time: i64) -> i128 {
-    let ticks = i128::from(time) - i128::from(rep.presentation_time_offset);
-    ticks
-        .saturating_mul(1_000_000_000)
-        .div_euclid(i128::from(rep.timescale.max(1)))
-}
-
 /// The new `presentationTimeOffset`: the Representation's media time at the anchor.
 fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
     i128::from(rep.presentation_time_offset).saturating_add(
@@ -532,12 +439,7 @@ fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
     )
 }
 
-fn write_representation(
-    out: &mut String,
-    rep: &RecordedRepresentation,
-    segments: &[RecordedSegment],
-    anchor: i128,
-) {
+fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: i128) {
     let _ = write!(out, "      <Representation id=\"{}\"", escape(&rep.id));
     if let Some(m) = &rep.mime_type {
         let _ = write!(out, " mimeType=\"{}\"", escape(m));
@@ -549,45 +451,31 @@ fn write_representation(
     write_attributes(out, &rep.source);
     out.push_str(">\n");
     write_children(out, &rep.source, "        ");
-    let template = media_template(segments);
+    let segments = || rep.segments.iter(&rep.clock);
+    let template = media_template(rep);
     // Times in the media's own timescale when the manifest's differs (an `@duration` source with
     // `@timescale="1"`, say) and every time converts exactly, unless file names carry `$Time$`
     // values of the manifest's timescale: the recording then says what the media says.
     let by_time = matches!(template, Some((_, false)));
+    let live = rep.timescale.max(1);
     let media = rep
         .media_timescale
         .filter(|&m| m != rep.timescale && m > 0 && !by_time)
         .filter(|&m| {
-            let exact = |v: i128| (v * i128::from(m)) % i128::from(rep.timescale.max(1)) == 0;
-            segments
-                .iter()
-                .all(|s| exact(i128::from(s.time)) && exact(i128::from(s.duration)))
+            let exact = |v: i128| (v * i128::from(m)) % i128::from(live) == 0;
+            segments().all(|s| exact(i128::from(s.time)) && exact(i128::from(s.duration)))
         });
-    let (timescale, offset, converted);
-    let timeline: &[RecordedSegment] = match media {
-        Some(m) => {
-            let scale = |v: i128| v * i128::from(m) / i128::from(rep.timescale.max(1));
-            converted = segments
-                .iter()
-                .map(|s| RecordedSegment {
-                    time: i64::try_from(scale(i128::from(s.time))).unwrap_or(s.time),
-                    duration: u64::try_from(scale(i128::from(s.duration))).unwrap_or(s.duration),
-                    ..s.clone()
-                })
-                .collect::<Vec<_>>();
-            timescale = m;
-            offset = scale(offset_at(rep, anchor));
-            &converted
-        }
-        None => {
-            timescale = rep.timescale;
-            offset = offset_at(rep, anchor);
-            segments
-        }
+    let (timescale, scale) = match media {
+        Some(m) => (m, (i128::from(m), i128::from(live))),
+        None => (rep.timescale, (1, 1)),
     };
+    let scaled = |v: i128| v * scale.0 / scale.1;
+    let offset = scaled(offset_at(rep, anchor));
+    let timeline =
+        || segments().map(move |s| (scaled(i128::from(s.time)), scaled(i128::from(s.duration))));
     // Each hole of the timeline, named: where the media stops and for how long, in the
-    // timescale below (the segment before it is stretched over it, see `timeline_duration`).
-    for (from, to) in holes(timeline) {
+    // timescale below (the segment before it is stretched over it, see `write_timeline`).
+    for (from, to) in holes(timeline()) {
         let _ = writeln!(
             out,
             "        <SupplementalProperty schemeIdUri=\"{GAP_SCHEME}\" value=\"t={from},d={}\"/>",
@@ -601,8 +489,8 @@ fn write_representation(
     match &template {
         Some((media, by_number)) => {
             let _ = write!(out, "        <SegmentTemplate {common}");
-            if *by_number {
-                let _ = write!(out, " startNumber=\"{}\"", segments[0].number);
+            if *by_number && let Some(first) = rep.segments.first() {
+                let _ = write!(out, " startNumber=\"{}\"", first.number);
             }
             if let Some(init) = &rep.init {
                 let _ = write!(out, " initialization=\"{}\"", escape(&url_path(init)));
@@ -622,15 +510,15 @@ fn write_representation(
     }
     // dash.js (5.2) asks for the first SegmentURL for every repetition of an `S@r` in a
     // SegmentList: a list gets one `S` per segment.
-    write_timeline(out, timeline, template.is_some());
+    write_timeline(out, timeline(), template.is_some());
     match template {
         Some(_) => out.push_str("        </SegmentTemplate>\n"),
         None => {
-            for segment in segments {
+            for segment in segments() {
                 let _ = writeln!(
                     out,
                     "          <SegmentURL media=\"{}\"/>",
-                    escape(&url_path(&segment.path))
+                    escape(&segment.path)
                 );
             }
             out.push_str("        </SegmentList>\n");
@@ -686,64 +574,68 @@ fn namespaces(recording: &Recording) -> String {
         .collect()
 }
 
-/// The holes of a Representation's recorded timeline: (media time where the media stops,
-/// the time the next segment starts), in its timescale.
-fn holes(segments: &[RecordedSegment]) -> Vec<(i128, i128)> {
-    segments
-        .windows(2)
-        .filter_map(|w| {
-            let end = i128::from(w[0].time) + i128::from(w[0].duration);
-            let next = i128::from(w[1].time);
-            (next > end).then_some((end, next))
-        })
-        .collect()
-}
-
-/// The duration the timeline gives segment `i`: its own, or, before a hole, up to the next
-/// segment's start. A hole is thus no `S@t` jump: dash.js stops at such a jump (and ffmpeg reads
-/// only one Period of several, so a hole cannot be cut out with a new Period either); with the
-/// segment before a hole stretched over it, dash.js jumps the gap in its buffer and ffprobe reads
-/// on, and the hole is named by a `SupplementalProperty` of the Representation.
-fn timeline_duration(segments: &[RecordedSegment], i: usize) -> i128 {
-    let own = i128::from(segments[i].duration);
-    match segments.get(i + 1) {
-        Some(next) => own.max(i128::from(next.time) - i128::from(segments[i].time)),
-        None => own,
+/// The holes of a Representation's recorded timeline, given as (time, duration) per segment:
+/// (media time where the media stops, the time the next segment starts).
+fn holes(timeline: impl Iterator<Item = (i128, i128)>) -> Vec<(i128, i128)> {
+    let mut out = Vec::new();
+    let mut end: Option<i128> = None;
+    for (time, duration) in timeline {
+        if let Some(end) = end.filter(|&e| time > e) {
+            out.push((end, time));
+        }
+        end = Some(time + duration);
     }
+    out
 }
 
-/// One `S` per run of back-to-back segments of one duration (one per segment unless
-/// `repeat_runs`), a segment before a hole stretched over it ([`timeline_duration`]); a jump
-/// back (an overlap) starts a new `S` with `@t`.
-fn write_timeline(out: &mut String, segments: &[RecordedSegment], repeat_runs: bool) {
+/// The `S` elements of a timeline given as (time, duration) per segment: one per run of
+/// back-to-back segments of one duration (one per segment unless `repeat_runs`); a jump back (an
+/// overlap) starts a new `S` with `@t`. A segment before a hole lasts up to the next one's
+/// start: a hole is thus no `S@t` jump: dash.js stops at such a jump (and ffmpeg reads only one
+/// Period of several, so a hole cannot be cut out with a new Period either); with the segment
+/// before a hole stretched over it, dash.js jumps the gap in its buffer and ffprobe reads on,
+/// and the hole is named by a `SupplementalProperty` of the Representation.
+fn write_timeline(
+    out: &mut String,
+    timeline: impl Iterator<Item = (i128, i128)>,
+    repeat_runs: bool,
+) {
     out.push_str("          <SegmentTimeline>\n");
     let mut next_time: Option<i128> = None;
-    let mut i = 0;
-    while i < segments.len() {
-        let first = &segments[i];
-        let duration = timeline_duration(segments, i);
-        let mut repeat = 0;
-        while let Some(next) = segments.get(i + 1 + repeat).filter(|_| repeat_runs) {
-            let at = i + repeat;
-            if timeline_duration(segments, at + 1) != duration
-                || i128::from(next.time) != i128::from(segments[at].time) + duration
-            {
-                break;
-            }
-            repeat += 1;
-        }
+    let mut flush = |out: &mut String, (t, d, r): (i128, i128, u64)| {
         out.push_str("            <S");
-        if next_time != Some(i128::from(first.time)) {
-            let _ = write!(out, " t=\"{}\"", first.time);
+        if next_time != Some(t) {
+            let _ = write!(out, " t=\"{t}\"");
         }
-        let _ = write!(out, " d=\"{duration}\"");
-        if repeat > 0 {
-            let _ = write!(out, " r=\"{repeat}\"");
+        let _ = write!(out, " d=\"{d}\"");
+        if r > 0 {
+            let _ = write!(out, " r=\"{r}\"");
         }
         out.push_str("/>\n");
-        let last = &segments[i + repeat];
-        next_time = Some(i128::from(last.time) + timeline_duration(segments, i + repeat));
-        i += repeat + 1;
+        next_time = Some(t + (i128::from(r) + 1) * d);
+    };
+    let mut timeline = timeline.peekable();
+    let mut current: Option<(i128, i128, u64)> = None;
+    while let Some((time, own)) = timeline.next() {
+        let duration = match timeline.peek() {
+            Some(&(next, _)) => own.max(next - time),
+            None => own,
+        };
+        if let Some((t, d, r)) = &mut current
+            && repeat_runs
+            && duration == *d
+            && time == *t + (i128::from(*r) + 1) * *d
+        {
+            *r += 1;
+            continue;
+        }
+        if let Some(run) = current.take() {
+            flush(out, run);
+        }
+        current = Some((time, duration, 0));
+    }
+    if let Some(run) = current {
+        flush(out, run);
     }
     out.push_str("          </SegmentTimeline>\n");
 }
@@ -751,12 +643,18 @@ fn write_timeline(out: &mut String, segments: &[RecordedSegment], repeat_runs: b
 /// A `@media` template that names every recorded file from its time (or its number, when the
 /// numbers have no gap: a timeline numbers its segments one after another), if there is one.
 /// Returns the template (URL-encoded) and whether it uses `$Number$`.
-fn media_template(segments: &[RecordedSegment]) -> Option<(String, bool)> {
-    let first = segments.first()?;
-    let encoded: Vec<String> = segments.iter().map(|s| url_path(&s.path)).collect();
-    let consecutive = segments
-        .windows(2)
-        .all(|w| w[0].number.checked_add(1) == Some(w[1].number));
+fn media_template(rep: &RecordedRepresentation) -> Option<(String, bool)> {
+    let first = rep.segments.first()?;
+    let segments = || rep.segments.iter(&rep.clock);
+    let consecutive = {
+        let mut numbers = segments().map(|s| s.number);
+        let mut previous = numbers.next();
+        numbers.all(|n| {
+            let next = previous.and_then(|p| p.checked_add(1)) == Some(n);
+            previous = Some(n);
+            next
+        })
+    };
     let candidates = [
         (Identifier::Time, first.time.to_string(), false),
         (Identifier::Number, first.number.to_string(), true),
@@ -765,56 +663,24 @@ fn media_template(segments: &[RecordedSegment]) -> Option<(String, bool)> {
         if by_number && !consecutive {
             continue;
         }
-        let Some(text) = template_around(&encoded[0], &value, identifier) else {
+        let Some(text) = template_around(&first.path, &value, identifier) else {
             continue;
         };
         let Ok(template) = Template::compile(&text) else {
             continue;
         };
-        let names_all = segments.iter().zip(&encoded).all(|(s, path)| {
+        let mut expanded = String::new();
+        let names_all = segments().all(|s| {
             let values = Values {
                 number: Some(s.number),
                 time: Some(s.time),
                 ..Values::default()
             };
-            template.expand(&values).is_ok_and(|e| &e == path)
+            template.expand_into(&values, &mut expanded).is_ok() && expanded == s.path
         });
         if names_all {
             return Some((text, by_number));
         }
-    }
-    None
-}
-
-/// `path` with the last whole run of digits that reads `value` replaced by the identifier
-/// (`$Number%05d$` when the run is zero-padded).
-fn template_around(path: &str, value: &str, identifier: Identifier) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut end = path.len();
-    while let Some(at) = path[..end].rfind(value) {
-        let stop = at + value.len();
-        let mut start = at;
-        while start > 0 && bytes[start - 1] == b'0' {
-            start -= 1;
-        }
-        let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-        let whole = (start == 0 || !digit(start - 1)) && !digit(stop);
-        if whole && !value.starts_with('-') {
-            let name = match identifier {
-                Identifier::Time => "Time",
-                _ => "Number",
-            };
-            let tag = if start < at {
-                format!("${name}%0{}d$", stop - start)
-            } else {
-                format!("${name}$")
-            };
-            return Some(format!("{}{tag}{}", &path[..start], &path[stop..]));
-        }
-        if at == 0 {
-            return None;
-        }
-        end = at + value.len() - 1;
     }
     None
 }

@@ -81,10 +81,14 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
             .map(|s| s.path.to_string_lossy().replace('\\', "/"))
             .collect();
         let mut expected = vec![recorded.init.clone().unwrap()];
-        expected.extend(recorded.segments.iter().map(|s| s.path.clone()));
+        expected.extend(recorded.segments.iter(&recorded.clock).map(|s| s.path));
         assert_eq!(paths, expected, "{}", planned.id);
         let times: Vec<Option<i64>> = planned.segments().skip(1).map(|s| s.time).collect();
-        let expected: Vec<Option<i64>> = recorded.segments.iter().map(|s| Some(s.time)).collect();
+        let expected: Vec<Option<i64>> = recorded
+            .segments
+            .iter(&recorded.clock)
+            .map(|s| Some(s.time))
+            .collect();
         assert_eq!(times, expected, "{}", planned.id);
     }
     // The gap (video 7 and 8, t = 30720 for 10240 ticks) is named on the Representation, and
@@ -109,10 +113,6 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
     );
     assert!(text.contains("mediaPresentationDuration=\"PT20.8S\""));
     assert!(text.contains("id=\"a &amp; b\""));
-    // A journal can keep it: the same recording comes back from JSON.
-    let json = serde_json::to_string(&recording).unwrap();
-    let back: Recording = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, recording);
 }
 
 #[test]
