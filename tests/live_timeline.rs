@@ -456,3 +456,20 @@ fn a_location_move_to_another_folder_keeps_one_tree_and_a_template_manifest() {
         "{text}"
     );
 }
+
+#[test]
+fn asking_for_a_representation_that_cannot_be_recorded_live_says_why() {
+    let (server, _root) = served_manifest(
+        r#"availabilityStartTime="2020-01-01T00:00:00Z" timeShiftBufferDepth="PT30S" minimumUpdatePeriod="PT2S""#,
+        r#"<BaseURL>v.mp4</BaseURL><SegmentBase indexRange="0-99"/>"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&server.url("live.mpd"), dir.path(), &["-r", "v"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("-r v: cannot be recorded live: period p0, representation \"v\": SegmentBase in a live presentation"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no representation with id"), "{stderr}");
+}

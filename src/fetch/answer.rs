@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::http::{Failure, parse_content_range, retryable_status, status_text};
+use super::http::{Failure, parse_content_range, status_text};
 
 /// The parts of a response the decision depends on.
 #[derive(Debug, Clone, Copy)]
@@ -108,18 +108,7 @@ pub(crate) fn decide(response: Response<'_>, request: Request) -> Action {
                 status_text(status)
             )));
         }
-        _ => {
-            let reason = format!("HTTP {}", status_text(status));
-            return Action::Fail(if retryable_status(status) {
-                Failure {
-                    reason,
-                    retryable: true,
-                    retry_after: response.retry_after,
-                }
-            } else {
-                Failure::fatal(reason)
-            });
-        }
+        _ => return Action::Fail(Failure::of_status(status, response.retry_after)),
     };
     if let Action::Body {
         total: Some(total), ..

@@ -70,6 +70,8 @@ pub(crate) struct Failure {
     pub reason: String,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// The HTTP status that made it, if one did.
+    pub status: Option<u16>,
 }
 
 impl Failure {
@@ -78,6 +80,7 @@ impl Failure {
             reason: reason.into(),
             retryable: true,
             retry_after: None,
+            status: None,
         }
     }
 
@@ -86,6 +89,7 @@ impl Failure {
             reason: reason.into(),
             retryable: false,
             retry_after: None,
+            status: None,
         }
     }
 
@@ -106,16 +110,18 @@ impl Failure {
     /// An HTTP status that is not a success: 408, 429 and 5xx are retried (with the server's
     /// `Retry-After`, capped), the rest (404, 403, 410, …) fail at once.
     pub fn status(response: &Response, retry_after_cap: Duration) -> Failure {
-        let status = response.status();
-        let reason = format!("HTTP {}", status_text(status));
-        if retryable_status(status) {
-            Failure {
-                reason,
-                retryable: true,
-                retry_after: retry_after(response.headers(), retry_after_cap),
-            }
-        } else {
-            Failure::fatal(reason)
+        let retry_after = retry_after(response.headers(), retry_after_cap);
+        Failure::of_status(response.status(), retry_after)
+    }
+
+    /// [`Failure::status`] from the status and the server's `Retry-After` (capped).
+    pub fn of_status(status: StatusCode, retry_after: Option<Duration>) -> Failure {
+        let retryable = retryable_status(status);
+        Failure {
+            reason: format!("HTTP {}", status_text(status)),
+            retryable,
+            retry_after: retry_after.filter(|_| retryable),
+            status: Some(status.as_u16()),
         }
     }
 }

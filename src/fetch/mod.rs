@@ -457,7 +457,13 @@ fn joined<R>(
             } else {
                 "internal error: the download task was cancelled".to_string()
             };
-            (id, Outcome::Failed(reason))
+            (
+                id,
+                Outcome::Failed {
+                    reason,
+                    status: None,
+                },
+            )
         }
     };
     in_flight.remove(&id).map(|res| (res, outcome))
@@ -488,7 +494,7 @@ fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome
                 status,
             });
         }
-        Outcome::Failed(reason) => {
+        Outcome::Failed { reason, .. } => {
             summary.failed_files += 1;
             summary.failed_segments += res.segments;
             ctx.sink.event(&Event::Failed {

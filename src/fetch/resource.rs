@@ -20,8 +20,8 @@ use crate::store;
 pub(crate) enum Outcome {
     /// Complete under its final name.
     Complete { status: FileStatus, size: u64 },
-    /// Failed for good (reason).
-    Failed(String),
+    /// Failed for good: why, and the HTTP status that made it, if one did.
+    Failed { reason: String, status: Option<u16> },
     /// Stopped by cancellation; a part file may remain for the next run.
     Interrupted,
 }
@@ -30,7 +30,10 @@ impl From<Stop> for Outcome {
     fn from(stop: Stop) -> Outcome {
         match stop {
             Stop::Interrupted => Outcome::Interrupted,
-            Stop::Failure(f) => Outcome::Failed(f.reason),
+            Stop::Failure(f) => Outcome::Failed {
+                reason: f.reason,
+                status: f.status,
+            },
         }
     }
 }
@@ -91,7 +94,12 @@ pub(crate) async fn complete(
     // Checked now; its folders are created only when there is something to write.
     let slot = match ctx.out.slot(&res.path) {
         Ok(slot) => slot,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => {
+            return Outcome::Failed {
+                reason: e.to_string(),
+                status: None,
+            };
+        }
     };
     if let Some(size) = slot.size().filter(|&size| size >= res.min_size) {
         // `None`: not what the server has, downloaded again.
@@ -164,7 +172,10 @@ async fn on_disk(ctx: &Context, res: &Resource, key: &str, size: u64) -> Option<
     match probed {
         Ok(server) if server == Some(size) => {
             if !journalled && let Err(e) = journal_done(ctx, key, res, size) {
-                return Some(Outcome::Failed(e.to_string()));
+                return Some(Outcome::Failed {
+                    reason: e.to_string(),
+                    status: None,
+                });
             }
             ctx.sink.event(&Event::Expected { bytes: size });
             Some(Outcome::Complete {

@@ -23,8 +23,13 @@ pub enum ResourceOutcome {
         /// Whether this call downloaded it.
         fetched: bool,
     },
-    /// Failed after the engine's retries (the reason starts with `HTTP NNN` for a status).
-    Failed(String),
+    /// Failed after the engine's retries.
+    Failed {
+        /// Why, in words.
+        reason: String,
+        /// The HTTP status that made it, if one did.
+        status: Option<u16>,
+    },
     /// The run was cancelled; a part file may remain for the next run.
     Interrupted,
 }
@@ -75,7 +80,7 @@ impl ResourceFetcher {
                 size,
                 fetched: status == FileStatus::Downloaded,
             },
-            Outcome::Failed(reason) => ResourceOutcome::Failed(reason),
+            Outcome::Failed { reason, status } => ResourceOutcome::Failed { reason, status },
             Outcome::Interrupted => ResourceOutcome::Interrupted,
         }
     }

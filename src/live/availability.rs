@@ -210,7 +210,22 @@ pub struct LivePresentation {
     pub warnings: Vec<String>,
     /// Representations that cannot be followed live, each with the reason (left out of
     /// [`LivePresentation::representations`]).
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A Representation left out of a live presentation's recording, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its `@id` (or `AS.REP` indices when it has none).
+    pub id: String,
+    /// What is wrong, where: `period P, representation "ID": REASON`.
+    pub message: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl LivePresentation {
@@ -316,7 +331,10 @@ impl LivePresentation {
                         Err(message) => {
                             // One representation that cannot be followed does not stop the
                             // others: it is skipped, by name.
-                            skipped.push(fail(message).to_string());
+                            skipped.push(Skipped {
+                                message: fail(message).to_string(),
+                                id,
+                            });
                             continue;
                         }
                     };

@@ -26,7 +26,7 @@ mod window;
 pub use crate::mpd::live::{AvailabilityOffset, LiveAttributes, UtcTiming};
 pub use availability::{
     EndReason, LivePeriod, LivePresentation, LiveRepresentation, LiveSegment, PresentationEnd,
-    SegmentId, SegmentKey,
+    SegmentId, SegmentKey, Skipped,
 };
 
 /// Why a live manifest cannot be followed.

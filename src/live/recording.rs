@@ -88,26 +88,14 @@ impl RepresentationInfo {
 /// One recorded Representation.
 #[derive(Debug, Clone)]
 pub struct RecordedRepresentation {
-    /// `Representation@id`.
-    pub id: String,
-    /// `@mimeType`.
-    pub mime_type: Option<String>,
-    /// `@codecs`.
-    pub codecs: Option<String>,
-    /// `@bandwidth`.
-    pub bandwidth: Option<u64>,
-    /// Media timescale.
-    pub timescale: u64,
-    /// The live `@presentationTimeOffset`, in the timescale.
-    pub presentation_time_offset: u64,
+    /// What the live manifest said of it when it was first recorded.
+    pub info: RepresentationInfo,
     /// The init segment's file, relative to the manifest's folder.
     pub init: Option<String>,
     /// Where its media times are on the live timeline.
     pub clock: Clock,
     /// The recorded segments, in time order, one per time.
     pub segments: RecordedSegments,
-    /// Its descriptive attributes and elements, as the live manifest wrote them.
-    pub source: SourceXml,
     /// The init segment's `mdhd` timescale, when known.
     pub media_timescale: Option<u64>,
 }
@@ -190,16 +178,11 @@ impl Recording {
             }
         };
         let reps = &mut sets[a].representations;
-        let r = match reps.iter().position(|r| r.id == info.id) {
+        let r = match reps.iter().position(|r| r.info.id == info.id) {
             Some(r) => r,
             None => {
                 reps.push(RecordedRepresentation {
-                    id: info.id.clone(),
-                    mime_type: info.mime_type.clone(),
-                    codecs: info.codecs.clone(),
-                    bandwidth: info.bandwidth,
-                    timescale: info.timescale,
-                    presentation_time_offset: info.presentation_time_offset,
+                    info: info.clone(),
                     init: None,
                     clock: Clock {
                         period_start: info.period_start,
@@ -207,7 +190,6 @@ impl Recording {
                         presentation_time_offset: info.presentation_time_offset,
                     },
                     segments: RecordedSegments::default(),
-                    source: info.source.clone(),
                     media_timescale: None,
                 });
                 reps.len() - 1
@@ -432,42 +414,42 @@ fn aligned_start(piece: &Piece) -> i128 {
 
 /// The new `presentationTimeOffset`: the Representation's media time at the anchor.
 fn offset_at(rep: &RecordedRepresentation, anchor: i128) -> i128 {
-    i128::from(rep.presentation_time_offset).saturating_add(
+    i128::from(rep.info.presentation_time_offset).saturating_add(
         anchor
-            .saturating_mul(i128::from(rep.timescale))
+            .saturating_mul(i128::from(rep.info.timescale))
             .div_euclid(1_000_000_000),
     )
 }
 
 fn write_representation(out: &mut String, rep: &RecordedRepresentation, anchor: i128) {
-    let _ = write!(out, "      <Representation id=\"{}\"", escape(&rep.id));
-    if let Some(m) = &rep.mime_type {
+    let _ = write!(out, "      <Representation id=\"{}\"", escape(&rep.info.id));
+    if let Some(m) = &rep.info.mime_type {
         let _ = write!(out, " mimeType=\"{}\"", escape(m));
     }
-    if let Some(c) = &rep.codecs {
+    if let Some(c) = &rep.info.codecs {
         let _ = write!(out, " codecs=\"{}\"", escape(c));
     }
-    let _ = write!(out, " bandwidth=\"{}\"", rep.bandwidth.unwrap_or(0));
-    write_attributes(out, &rep.source);
+    let _ = write!(out, " bandwidth=\"{}\"", rep.info.bandwidth.unwrap_or(0));
+    write_attributes(out, &rep.info.source);
     out.push_str(">\n");
-    write_children(out, &rep.source, "        ");
+    write_children(out, &rep.info.source, "        ");
     let segments = || rep.segments.iter(&rep.clock);
     let template = media_template(rep);
     // Times in the media's own timescale when the manifest's differs (an `@duration` source with
     // `@timescale="1"`, say) and every time converts exactly, unless file names carry `$Time$`
     // values of the manifest's timescale: the recording then says what the media says.
     let by_time = matches!(template, Some((_, false)));
-    let live = rep.timescale.max(1);
+    let live = rep.info.timescale.max(1);
     let media = rep
         .media_timescale
-        .filter(|&m| m != rep.timescale && m > 0 && !by_time)
+        .filter(|&m| m != rep.info.timescale && m > 0 && !by_time)
         .filter(|&m| {
             let exact = |v: i128| (v * i128::from(m)) % i128::from(live) == 0;
             segments().all(|s| exact(i128::from(s.time)) && exact(i128::from(s.duration)))
         });
     let (timescale, scale) = match media {
         Some(m) => (m, (i128::from(m), i128::from(live))),
-        None => (rep.timescale, (1, 1)),
+        None => (rep.info.timescale, (1, 1)),
     };
     let scaled = |v: i128| v * scale.0 / scale.1;
     let offset = scaled(offset_at(rep, anchor));
@@ -559,7 +541,7 @@ fn namespaces(recording: &Recording) -> String {
         .iter()
         .flat_map(|p| &p.adaptation_sets)
         .flat_map(|a| {
-            std::iter::once(&a.source).chain(a.representations.iter().map(|r| &r.source))
+            std::iter::once(&a.source).chain(a.representations.iter().map(|r| &r.info.source))
         });
     for source in sources {
         for ns in &source.namespaces {

@@ -75,7 +75,7 @@ fn the_plan_reads_back_exactly_the_recorded_files_with_gaps() {
         .flat_map(|a| &a.representations)
         .collect();
     for (planned, recorded) in plan.representations.iter().zip(&recorded) {
-        assert_eq!(planned.id, recorded.id);
+        assert_eq!(planned.id, recorded.info.id);
         let paths: Vec<String> = planned
             .segments()
             .map(|s| s.path.to_string_lossy().replace('\\', "/"))

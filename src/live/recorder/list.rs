@@ -108,7 +108,12 @@ impl LiveListing {
             } else {
                 format!(
                     "no representation can be followed live ({})",
-                    self.live.skipped.join("; ")
+                    self.live
+                        .skipped
+                        .iter()
+                        .map(|s| s.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 )
             });
         }

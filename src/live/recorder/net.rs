@@ -64,14 +64,12 @@ pub(crate) enum SegmentFailure {
 }
 
 impl SegmentFailure {
-    /// Classifies the engine's reason for a failure.
-    pub(crate) fn of(reason: String) -> SegmentFailure {
-        if reason.starts_with("HTTP 404") || reason.starts_with("HTTP 410") {
-            SegmentFailure::Missing(reason)
-        } else if reason.starts_with("HTTP 401") || reason.starts_with("HTTP 403") {
-            SegmentFailure::Refused(reason)
-        } else {
-            SegmentFailure::Failed(reason)
+    /// Classifies a failure of the engine by the HTTP status that made it.
+    pub(crate) fn of(reason: String, status: Option<u16>) -> SegmentFailure {
+        match status {
+            Some(404 | 410) => SegmentFailure::Missing(reason),
+            Some(401 | 403) => SegmentFailure::Refused(reason),
+            _ => SegmentFailure::Failed(reason),
         }
     }
 }

@@ -199,6 +199,17 @@ impl<'a> Session<'a> {
             .map(String::as_str)
             .filter(|id| !known.contains(id))
             .collect();
+        // One that is there but cannot be recorded says why.
+        if let Some(skipped) = live
+            .skipped
+            .iter()
+            .find(|s| unknown.contains(&s.id.as_str()))
+        {
+            return Err(RecordError::Unsupported {
+                url: url.to_string(),
+                what: format!("-r {}: cannot be recorded live: {skipped}", skipped.id),
+            });
+        }
         if !unknown.is_empty() {
             return Err(RecordError::UnknownReps {
                 url: url.to_string(),
@@ -218,7 +229,11 @@ impl<'a> Session<'a> {
                 } else {
                     format!(
                         "no representation can be recorded ({})",
-                        live.skipped.join("; ")
+                        live.skipped
+                            .iter()
+                            .map(|s| s.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     )
                 },
             });
@@ -914,7 +929,9 @@ impl<'a> Session<'a> {
                     };
                     let result = match fetcher.fetch(&resource).await {
                         ResourceOutcome::Complete { size, .. } => Ok(size),
-                        ResourceOutcome::Failed(reason) => Err(SegmentFailure::of(reason)),
+                        ResourceOutcome::Failed { reason, status } => {
+                            Err(SegmentFailure::of(reason, status))
+                        }
                         ResourceOutcome::Interrupted => Err(SegmentFailure::Interrupted),
                     };
                     (job, result)
