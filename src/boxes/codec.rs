@@ -1,6 +1,7 @@
 //! Codec configuration boxes inside sample entries: `avcC`, `hvcC`, `av1C`, `vpcC`, `colr`,
 //! `dvcC`/`dvvC`, `dac3`, `dec3`, `dmlp` (and `dac4` in its own file).
 
+use super::fields::{av1c, avcc, vpcc};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::Inspector;
@@ -42,11 +43,11 @@ pub fn avcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
         _ => None,
     };
     match profile {
-        Some(name) => ins.string("Profile", name.as_bytes()),
-        None => ins.uint("Profile", u64::from(p[1])),
+        Some(name) => ins.string(avcc::PROFILE, name.as_bytes()),
+        None => ins.uint(avcc::PROFILE, u64::from(p[1])),
     }
-    ins.hex("Profile Compatibility", u64::from(p[2]));
-    ins.uint("Level", u64::from(p[3]));
+    ins.hex(avcc::COMPATIBILITY, u64::from(p[2]));
+    ins.uint(avcc::LEVEL, u64::from(p[3]));
     ins.uint("NALU Length Size", u64::from(1 + (p[4] & 3)));
     for s in sps {
         ins.bytes("Sequence Parameter", s);
@@ -65,7 +66,7 @@ pub fn hvcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     let space = (p[1] >> 6) & 3;
     let profile = p[1] & 0x1f;
     ins.uint("Configuration Version", u64::from(p[0]));
-    ins.uint("Profile Space", u64::from(space));
+    ins.uint(avcc::PROFILE_SPACE, u64::from(space));
     let name = if space == 0 {
         match profile {
             1 => Some("Main"),
@@ -78,16 +79,16 @@ pub fn hvcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
         None
     };
     match name {
-        Some(n) => ins.string("Profile", n.as_bytes()),
-        None => ins.uint("Profile", u64::from(profile)),
+        Some(n) => ins.string(avcc::PROFILE, n.as_bytes()),
+        None => ins.uint(avcc::PROFILE, u64::from(profile)),
     }
-    ins.uint("Tier", u64::from((p[1] >> 5) & 1));
-    ins.hex("Profile Compatibility", u64::from(be32(2)));
+    ins.uint(avcc::TIER, u64::from((p[1] >> 5) & 1));
+    ins.hex(avcc::COMPATIBILITY, u64::from(be32(2)));
     ins.hex(
         "Constraint",
         (u64::from(be32(6)) << 16) | u64::from(be16(10)),
     );
-    ins.uint("Level", u64::from(p[12]));
+    ins.uint(avcc::LEVEL, u64::from(p[12]));
     ins.uint("Min Spatial Segmentation", u64::from(be16(13) & 0x0fff));
     ins.uint("Parallelism Type", u64::from(p[15] & 3));
     ins.uint("Chroma Format", u64::from(p[16] & 3));
@@ -130,9 +131,9 @@ pub fn hvcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
 pub fn av1c(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     let b = c.array::<4>()?;
     ins.uint("version", u64::from(b[0] & 0x7f));
-    ins.uint("seq_profile", u64::from(b[1] >> 5));
-    ins.uint("seq_level_idx_0", u64::from(b[1] & 0x1f));
-    ins.uint("seq_tier_0", u64::from((b[2] >> 7) & 1));
+    ins.uint(av1c::PROFILE, u64::from(b[1] >> 5));
+    ins.uint(av1c::LEVEL, u64::from(b[1] & 0x1f));
+    ins.uint(av1c::TIER, u64::from((b[2] >> 7) & 1));
     ins.uint("high_bitdepth", u64::from((b[2] >> 6) & 1));
     ins.uint("twelve_bit", u64::from((b[2] >> 5) & 1));
     ins.uint("monochrome", u64::from((b[2] >> 4) & 1));
@@ -162,9 +163,9 @@ pub fn vpcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     let matrix = c.u8()?;
     let init_len = c.u16()?;
     let init = c.bytes(usize::from(init_len))?;
-    ins.uint("profile", u64::from(profile));
-    ins.uint("level", u64::from(level));
-    ins.uint("bit depth", u64::from(bits >> 4));
+    ins.uint(vpcc::PROFILE, u64::from(profile));
+    ins.uint(vpcc::LEVEL, u64::from(level));
+    ins.uint(vpcc::BIT_DEPTH, u64::from(bits >> 4));
     ins.uint("chroma subsampling", u64::from((bits >> 1) & 7));
     ins.uint("video full range flag", u64::from(bits & 1));
     ins.uint("colour primaries", u64::from(primaries));

@@ -3,6 +3,7 @@
 //! Descriptors print like boxes (`[ESDescriptor] size=5+37`), with an offset too: the position
 //! of the descriptor's tag byte in the file.
 
+use super::fields::esds;
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::{BoxStart, Inspector};
@@ -150,7 +151,7 @@ fn sub_descriptors(
                         b' ',
                     ]);
                 }
-                ins.string("DecoderSpecificInfo", &text);
+                ins.string(esds::DECODER_SPECIFIC_INFO, &text);
             }
             _ => {
                 let name = descriptor_name(d.tag);
@@ -227,7 +228,7 @@ fn decoder_config(d: &Descriptor<'_>, base: u64, depth: usize, ins: &mut dyn Ins
         avg = c.u32()?;
     }
     ins.uint("stream_type", u64::from(stream_type));
-    ins.uint("object_type", u64::from(oti));
+    ins.uint(esds::OBJECT_TYPE, u64::from(oti));
     ins.uint("up_stream", u64::from(up));
     ins.uint("buffer_size", u64::from(buffer));
     ins.uint("max_bitrate", u64::from(max));

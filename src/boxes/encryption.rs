@@ -1,6 +1,7 @@
 //! Common encryption: `tenc`, `senc` (and the PIFF `uuid` forms of both), `schm`, `frma`,
 //! `pssh`.
 
+use super::fields::{frma, senc};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::Inspector;
@@ -69,7 +70,7 @@ pub fn senc(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         ins.uint("IV_size", u64::from(iv));
         ins.bytes("KID", kid);
     }
-    ins.uint("sample info count", u64::from(count));
+    ins.uint(senc::SAMPLE_COUNT, u64::from(count));
     if ins.verbosity() < 2 {
         return Ok(());
     }
@@ -176,7 +177,7 @@ pub fn schm(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
 
 /// `frma`: the original sample entry type.
 pub fn frma(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
-    ins.fourcc("original_format", c.u32()?);
+    ins.fourcc(frma::ORIGINAL_FORMAT, c.u32()?);
     Ok(())
 }
 

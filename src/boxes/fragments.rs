@@ -1,6 +1,7 @@
 //! Movie fragments and indexes: `mehd`, `trex`, `mfhd`, `tfhd`, `tfdt`, `trun`, `sidx`,
 //! `tfra`, `mfro`.
 
+use super::fields::{mfhd, sidx, tfdt, tfhd, trex, trun};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::{Inspector, Value};
@@ -22,11 +23,11 @@ pub fn trex(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         return Err(Reject);
     }
     let v = [c.u32()?, c.u32()?, c.u32()?, c.u32()?, c.u32()?];
-    ins.uint("track id", u64::from(v[0]));
-    ins.uint("default sample description index", u64::from(v[1]));
-    ins.uint("default sample duration", u64::from(v[2]));
-    ins.uint("default sample size", u64::from(v[3]));
-    ins.hex("default sample flags", u64::from(v[4]));
+    ins.uint(trex::TRACK_ID, u64::from(v[0]));
+    ins.uint(trex::DESCRIPTION, u64::from(v[1]));
+    ins.uint(trex::DURATION, u64::from(v[2]));
+    ins.uint(trex::SIZE, u64::from(v[3]));
+    ins.hex(trex::FLAGS, u64::from(v[4]));
     Ok(())
 }
 
@@ -35,7 +36,7 @@ pub fn mfhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     if f.version != 0 {
         return Err(Reject);
     }
-    ins.uint("sequence number", u64::from(c.u32()?));
+    ins.uint(mfhd::SEQUENCE_NUMBER, u64::from(c.u32()?));
     Ok(())
 }
 
@@ -70,21 +71,21 @@ pub fn tfhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     } else {
         None
     };
-    ins.uint("track ID", u64::from(track));
+    ins.uint(tfhd::TRACK_ID, u64::from(track));
     if let Some(v) = base {
-        ins.uint("base data offset", v);
+        ins.uint(tfhd::BASE_DATA_OFFSET, v);
     }
     if let Some(v) = desc {
-        ins.uint("sample description index", u64::from(v));
+        ins.uint(tfhd::DESCRIPTION, u64::from(v));
     }
     if let Some(v) = dur {
-        ins.uint("default sample duration", u64::from(v));
+        ins.uint(tfhd::DURATION, u64::from(v));
     }
     if let Some(v) = size {
-        ins.uint("default sample size", u64::from(v));
+        ins.uint(tfhd::SIZE, u64::from(v));
     }
     if let Some(v) = flags {
-        ins.hex("default sample flags", u64::from(v));
+        ins.hex(tfhd::FLAGS, u64::from(v));
     }
     Ok(())
 }
@@ -96,7 +97,7 @@ pub fn tfdt(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         1 => c.u64()?,
         _ => return Err(Reject),
     };
-    ins.uint("base media decode time", t);
+    ins.uint(tfdt::DECODE_TIME, t);
     Ok(())
 }
 
@@ -153,12 +154,12 @@ pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
             }
         }
     }
-    ins.uint("sample count", u64::from(count));
+    ins.uint(trun::SAMPLE_COUNT, u64::from(count));
     if flags & 0x1 != 0 {
-        ins.field(Some("data offset"), Value::Int(i64::from(data_offset)));
+        ins.field(Some(trun::DATA_OFFSET), Value::Int(i64::from(data_offset)));
     }
     if flags & 0x4 != 0 {
-        ins.hex("first sample flags", u64::from(first_flags));
+        ins.hex(trun::FIRST_SAMPLE_FLAGS, u64::from(first_flags));
     }
     let verbosity = ins.verbosity();
     let long = verbosity >= 2;
@@ -195,20 +196,16 @@ pub fn trun(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         }
         ins.start_object(true);
         if let Some(v) = values[0] {
-            ins.uint(if long { "sample_duration" } else { "d" }, u64::from(v));
+            ins.uint(if long { trun::SAMPLE_DURATION } else { "d" }, u64::from(v));
         }
         if let Some(v) = values[1] {
-            ins.uint(if long { "sample_size" } else { "s" }, u64::from(v));
+            ins.uint(if long { trun::SAMPLE_SIZE } else { "s" }, u64::from(v));
         }
         if let Some(v) = values[2] {
-            ins.uint(if long { "sample_flags" } else { "f" }, u64::from(v));
+            ins.uint(if long { trun::SAMPLE_FLAGS } else { "f" }, u64::from(v));
         }
         if let Some(v) = values[3] {
-            let name = if long {
-                "sample_composition_time_offset"
-            } else {
-                "c"
-            };
+            let name = if long { trun::SAMPLE_CTO } else { "c" };
             if f.version == 0 {
                 ins.uint(name, u64::from(v));
             } else {
@@ -244,9 +241,9 @@ pub fn sidx(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         0
     };
     ins.uint("reference_ID", u64::from(reference_id));
-    ins.uint("timescale", u64::from(timescale));
-    ins.uint("earliest_presentation_time", earliest);
-    ins.uint("first_offset", first_offset);
+    ins.uint(sidx::TIMESCALE, u64::from(timescale));
+    ins.uint(sidx::EARLIEST, earliest);
+    ins.uint(sidx::FIRST_OFFSET, first_offset);
     if ins.verbosity() >= 1 {
         ins.start_table("entries");
         for _ in 0..count {
@@ -254,10 +251,10 @@ pub fn sidx(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
             let duration = c.u32()?;
             let b = c.u32()?;
             ins.start_object(true);
-            ins.uint("reference_type", u64::from(a >> 31));
-            ins.uint("referenced_size", u64::from(a & 0x7fff_ffff));
-            ins.uint("subsegment_duration", u64::from(duration));
-            ins.uint("starts_with_SAP", u64::from(b >> 31));
+            ins.uint(sidx::REFERENCE_TYPE, u64::from(a >> 31));
+            ins.uint(sidx::REFERENCED_SIZE, u64::from(a & 0x7fff_ffff));
+            ins.uint(sidx::SUBSEGMENT_DURATION, u64::from(duration));
+            ins.uint(sidx::STARTS_WITH_SAP, u64::from(b >> 31));
             ins.uint("SAP_type", u64::from((b >> 28) & 7));
             ins.uint("SAP_delta_time", u64::from(b & 0x0fff_ffff));
             ins.end_object();

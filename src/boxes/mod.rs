@@ -12,6 +12,7 @@ mod codec;
 mod descriptors;
 mod encryption;
 mod extended;
+pub mod fields;
 mod fragments;
 mod hint;
 mod metadata;

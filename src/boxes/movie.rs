@@ -1,6 +1,7 @@
 //! File and movie structure: `ftyp`/`styp`, movie and track headers, media headers, handler,
 //! data references, edit lists, track references.
 
+use super::fields::{elst, hdlr, mdhd, tkhd};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::{Inspector, Value};
@@ -124,7 +125,7 @@ pub fn tkhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let width = c.u32()?;
     let height = c.u32()?;
     ins.uint("enabled", u64::from(f.flags & 1));
-    ins.uint("id", u64::from(id));
+    ins.uint(tkhd::ID, u64::from(id));
     ins.uint("duration", duration);
     if ins.verbosity() > 0 {
         ins.uint("volume", u64::from(volume));
@@ -150,7 +151,7 @@ pub fn mdhd(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
     let (duration, timescale) = (t.duration, t.middle);
     let lang = c.array::<2>()?;
     c.skip(2)?;
-    ins.uint("timescale", u64::from(timescale));
+    ins.uint(mdhd::TIMESCALE, u64::from(timescale));
     ins.uint("duration", duration);
     // Bento4 truncates (no rounding) in double precision, then to 32 bits.
     ins.field(
@@ -186,7 +187,7 @@ pub fn hdlr(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         Some(&n) if usize::from(n) + 1 == name.len() => &name[1..],
         _ => name,
     };
-    ins.fourcc("handler_type", handler);
+    ins.fourcc(hdlr::HANDLER_TYPE, handler);
     ins.string("handler_name", name);
     Ok(())
 }
@@ -270,12 +271,12 @@ pub fn elst(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
             let duration = c.u64()?;
             let time = c.u64()? as i64;
             ins.uint("entry/segment duration", duration);
-            ins.int("entry/media time", time);
+            ins.int(elst::MEDIA_TIME, time);
         } else {
             let duration = c.u32()?;
             let time = c.u32()? as i32;
             ins.uint("entry/segment duration", u64::from(duration));
-            ins.int("entry/media time", i64::from(time));
+            ins.int(elst::MEDIA_TIME, i64::from(time));
         }
         let rate = c.u16()?;
         c.skip(2)?;

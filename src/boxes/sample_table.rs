@@ -4,6 +4,7 @@
 //! Every table is bounded by the bytes present: a count larger than the payload can hold is
 //! cut (or the table dropped) the way Bento4 does, never trusted for a loop or an allocation.
 
+use super::fields::saiz;
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::{Inspector, Value};
@@ -354,7 +355,7 @@ pub fn saiz(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
         ins.hex("aux info type parameter", u64::from(aux_param));
     }
     ins.uint("default sample info size", u64::from(default_size));
-    ins.uint("sample count", count);
+    ins.uint(saiz::SAMPLE_COUNT, count);
     if ins.verbosity() >= 2 {
         ins.start_table("entries");
         for e in entries {

@@ -180,8 +180,9 @@ pub struct FactsInspector {
     in_row: bool,
     /// Rows of the current table.
     row_index: u64,
-    /// The track a `trex` being read names.
-    pending_trex: Option<u64>,
+    /// The `trex` boxes read, by track: applied to the tracks when the file ends, since
+    /// `mvex` may come before the `trak`s (ISO/IEC 14496-12 §6.2.3 only recommends an order).
+    trex: Vec<(u64, Defaults)>,
 }
 
 fn four(name: &[u8]) -> [u8; 4] {
@@ -258,6 +259,11 @@ impl FactsInspector {
     pub fn take(&mut self) -> FileFacts {
         self.stack.clear();
         self.in_row = false;
+        for (id, defaults) in self.trex.drain(..) {
+            if let Some(t) = self.facts.tracks.iter_mut().find(|t| t.id == id) {
+                t.defaults = defaults;
+            }
+        }
         std::mem::take(&mut self.facts)
     }
 
@@ -294,24 +300,21 @@ impl FactsInspector {
     }
 
     fn trex_field(&mut self, name: &str, v: u64) {
-        let Some(track_id) = (name == "track id").then_some(v) else {
-            // trex arrives in mvex, after the traks: find the track it names.
-            let Some(id) = self.pending_trex else {
-                return;
-            };
-            if let Some(t) = self.facts.tracks.iter_mut().find(|t| t.id == id) {
-                let d = &mut t.defaults;
-                match name {
-                    "default sample description index" => d.description = Some(v),
-                    "default sample duration" => d.duration = Some(v),
-                    "default sample size" => d.size = Some(v),
-                    "default sample flags" => d.flags = Some(v),
-                    _ => {}
-                }
-            }
+        use crate::boxes::fields::trex;
+        if name == trex::TRACK_ID {
+            self.trex.push((v, Defaults::default()));
+            return;
+        }
+        let Some((_, d)) = self.trex.last_mut() else {
             return;
         };
-        self.pending_trex = Some(track_id);
+        match name {
+            trex::DESCRIPTION => d.description = Some(v),
+            trex::DURATION => d.duration = Some(v),
+            trex::SIZE => d.size = Some(v),
+            trex::FLAGS => d.flags = Some(v),
+            _ => {}
+        }
     }
 }
 
@@ -320,6 +323,89 @@ mod inspect;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The facts of a committed fixture file.
+    fn facts_of(relative: &str) -> FileFacts {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(relative);
+        let mut file = std::fs::File::open(&path).expect(relative);
+        let len = file.metadata().unwrap().len();
+        let mut inspector = FactsInspector::default();
+        crate::boxes::walk_file(
+            &mut crate::isobmff::Source::new(&mut file),
+            len,
+            &mut inspector,
+        )
+        .expect("walks");
+        let facts = inspector.take();
+        assert!(
+            facts.malformed.is_empty(),
+            "{relative}: {:?}",
+            facts.malformed
+        );
+        facts
+    }
+
+    /// Every fact a check reads arrives from the decoders, on real files of several
+    /// packagers: a label renamed on one side only would leave one of these empty.
+    #[test]
+    fn every_fact_the_checks_need_is_delivered() {
+        // Init segments: track, timescale, handler, trex defaults, edit list, configurations.
+        let video = facts_of("dash/template-number/init-stream0.m4s");
+        let t = &video.tracks[0];
+        assert!(video.has_moov && t.id > 0 && t.timescale > 0, "{t:?}");
+        assert_eq!(&t.handler, b"vide");
+        assert!(t.defaults.description.is_some() && t.defaults.duration.is_some());
+        assert!(t.defaults.size.is_some() && t.defaults.flags.is_some());
+        assert_eq!(t.entries[0].codec.avc, Some((66, 0xc0, 13)), "{t:?}");
+        let audio = facts_of("dash/template-number/init-stream2.m4s");
+        let a = &audio.tracks[0];
+        assert_eq!(&a.handler, b"soun");
+        assert_eq!(a.entries[0].codec.mp4a, Some((0x40, Some(2))));
+        assert!(a.edit_shift.is_some(), "ffmpeg's AAC priming edit: {a:?}");
+        let hevc = facts_of("generated/hevc-frag.mp4");
+        assert!(
+            hevc.tracks[0].entries[0]
+                .codec
+                .hevc
+                .is_some_and(|c| c.1 > 0 && c.3 > 0)
+        );
+        let av1 = facts_of("generated/av1.mp4");
+        assert!(av1.tracks[0].entries[0].codec.av1.is_some());
+        let vp9 = facts_of("generated/vp9.mp4");
+        assert!(vp9.tracks[0].entries[0].codec.vp9.is_some_and(|c| c.2 > 0));
+        // Media segments: sequence, track, decode time, every trun field and row.
+        let media = facts_of("dash/template-number/chunk-stream0-00002.m4s");
+        let moof = &media.moofs[0];
+        assert!(moof.sequence.is_some_and(|s| s > 0));
+        let traf = &moof.trafs[0];
+        assert!(traf.track_id > 0 && traf.decode_time.is_some_and(|t| t > 0));
+        let run = &traf.truns[0];
+        assert!(run.count > 0 && run.rows == run.count && run.data_offset.is_some());
+        assert!(run.sizes.0 == run.count && run.sizes.1 > 0);
+        assert!(run.first_flags.is_some() || run.first_row_flags.is_some());
+        assert!(run.durations.0 == run.count || traf.defaults.duration.is_some());
+        // Encryption: protection, original format, tenc, senc and saiz counts.
+        let init = facts_of("bento4-dash/cenc/video/avc1/init.mp4");
+        let entry = &init.tracks[0].entries[0];
+        assert!(entry.protected && entry.tenc && entry.original == Some(*b"avc1"));
+        let encrypted = facts_of("bento4-dash/cenc/video/avc1/seg-2.m4s");
+        let traf = &encrypted.moofs[0].trafs[0];
+        let samples: u64 = traf.truns.iter().map(|r| r.count).sum();
+        assert_eq!((traf.senc, traf.saiz), (Some(samples), Some(samples)));
+        assert!(traf.defaults.duration.is_some() || traf.truns[0].durations.0 > 0);
+        // Segment index: its header and every reference.
+        let indexed = facts_of("dash/single-file/manifest-stream0.mp4");
+        let sidx = &indexed.sidx[0];
+        assert!(sidx.timescale > 0 && !sidx.references.is_empty());
+        assert!(
+            sidx.references
+                .iter()
+                .all(|r| r.0 == 0 && r.1 > 0 && r.2 > 0 && r.3),
+            "{sidx:?}"
+        );
+    }
 
     #[test]
     fn audio_object_types() {

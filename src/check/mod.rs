@@ -70,11 +70,13 @@ pub enum Check {
     Sidx,
     /// `@bandwidth` too low for the segments' sizes.
     Bandwidth,
+    /// One `@id` for Representations of a Period that are not functionally identical.
+    DuplicateId,
 }
 
 impl Check {
     /// Every check, in the order DESIGN.md names them.
-    pub const ALL: [Check; 16] = [
+    pub const ALL: [Check; 17] = [
         Check::MissingSegment,
         Check::MalformedBox,
         Check::NotFragmented,
@@ -91,6 +93,7 @@ impl Check {
         Check::Encryption,
         Check::Sidx,
         Check::Bandwidth,
+        Check::DuplicateId,
     ];
 
     /// The stable name.
@@ -112,6 +115,7 @@ impl Check {
             Check::Encryption => "encryption",
             Check::Sidx => "sidx",
             Check::Bandwidth => "bandwidth",
+            Check::DuplicateId => "duplicate-id",
         }
     }
 }
@@ -233,6 +237,64 @@ impl CheckEvents for Counting<'_> {
     }
 }
 
+/// ISO/IEC 23009-1 §5.3.5.2: `Representation@id` is unique within a Period unless the
+/// Representations are functionally identical. One finding per Period and `@id` whose
+/// Representations differ in what they are (type, codecs, bandwidth) or in their segments.
+fn duplicate_ids(reps: &[RepresentationPlan], manifest: &str) -> Vec<Finding> {
+    let mut groups: BTreeMap<(usize, &str), Vec<&RepresentationPlan>> = BTreeMap::new();
+    for rep in reps {
+        groups
+            .entry((rep.period_index, rep.id.as_str()))
+            .or_default()
+            .push(rep);
+    }
+    let mut out = Vec::new();
+    for ((_, id), group) in groups {
+        let Some((first, rest)) = group.split_first() else {
+            continue;
+        };
+        let describe = |r: &RepresentationPlan| {
+            format!(
+                "AdaptationSet {} ({}, {}, {} b/s)",
+                r.adaptation_set_index,
+                r.mime_type.as_deref().unwrap_or("no mimeType"),
+                r.codecs.as_deref().unwrap_or("no codecs"),
+                r.bandwidth.unwrap_or(0)
+            )
+        };
+        let same = |r: &RepresentationPlan| {
+            r.mime_type == first.mime_type
+                && r.codecs == first.codecs
+                && r.bandwidth == first.bandwidth
+                && r.segments()
+                    .map(|s| s.path)
+                    .eq(first.segments().map(|s| s.path))
+        };
+        if rest.is_empty() || rest.iter().all(|r| same(r)) {
+            continue;
+        }
+        out.push(Finding {
+            severity: Severity::Error,
+            representation: id.to_string(),
+            segment: manifest.to_string(),
+            check: Check::DuplicateId,
+            message: format!(
+                "Period {}: {} Representations share @id \"{id}\" but are not functionally identical: {}",
+                first.period,
+                group.len(),
+                group
+                    .iter()
+                    .map(|r| describe(r))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            expected: Some(serde_json::json!("a unique @id")),
+            found: Some(serde_json::json!(group.len())),
+        });
+    }
+    out
+}
+
 /// Checks every fMP4 representation of the presentation in `options.folder` (the ones a dump
 /// would write), reporting findings to `events` as they are found.
 pub fn check_folder(
@@ -261,6 +323,14 @@ pub fn check_folder(
         done: 0,
         total,
     };
+    let manifest_name = presentation
+        .manifest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for finding in duplicate_ids(&presentation.plan.representations, &manifest_name) {
+        counting.finding(&finding);
+    }
     let mut representations = 0;
     let mut segments = 0;
     let mut skipped = Vec::new();

@@ -83,6 +83,19 @@ struct Channel {
     worst_segment: String,
 }
 
+/// What runs on from one segment of a Period to the next: decode times, sequence numbers, the
+/// bandwidth channel. Kept per Period, since each Period has its own sample timeline and
+/// several Periods may name the same files (ISO/IEC 23009-1 §5.3.9.2).
+#[derive(Debug, Clone, Default)]
+struct Continuity {
+    decode_end: Option<u64>,
+    decode_alternative: Option<u64>,
+    last_sequence: Option<u64>,
+    sequence_before: Option<u64>,
+    sequence_path: String,
+    channel: Channel,
+}
+
 /// Checks one representation: a [`WalkSink`](crate::render::WalkSink) fed by the dump's driver.
 pub struct RepresentationChecker<'a> {
     id: String,
@@ -118,6 +131,11 @@ pub struct RepresentationChecker<'a> {
     /// Comparisons of starts that each measure failed.
     misfits: [u64; 2],
     channel: Channel,
+    /// The continuity of the Periods not being read now.
+    saved: HashMap<usize, Continuity>,
+    /// Findings already reported (a file several Periods name is compared once per Period):
+    /// each is printed once.
+    reported: std::collections::HashSet<(Check, String, String)>,
 }
 
 /// Adds a fragment's run to a segment's.
@@ -227,6 +245,8 @@ impl<'a> RepresentationChecker<'a> {
             misplaced: Vec::new(),
             misfits: [0; 2],
             channel: Channel::default(),
+            saved: HashMap::new(),
+            reported: std::collections::HashSet::new(),
         }
     }
 
@@ -254,6 +274,12 @@ impl<'a> RepresentationChecker<'a> {
         expected: Option<Value>,
         found: Option<Value>,
     ) {
+        if !self
+            .reported
+            .insert((check, segment.to_string(), message.clone()))
+        {
+            return;
+        }
         self.events.finding(&Finding {
             severity,
             representation: self.id.clone(),
@@ -352,6 +378,9 @@ impl<'a> RepresentationChecker<'a> {
         for moof in &facts.moofs {
             self.check_fragment(path, moof, &facts);
         }
+        // Several Periods may name this file: each one's segments against its own timeline.
+        let mut media = media;
+        media.sort_by_key(|p| p.part);
         for sidx_index in 0..facts.sidx.len() {
             self.check_sidx(path, size, &facts, sidx_index);
         }
@@ -365,6 +394,7 @@ impl<'a> RepresentationChecker<'a> {
             return;
         }
         for p in media {
+            self.enter_part(p.part);
             let (start, end, bytes) = match p.range {
                 Some(r) => (r.first, r.last.saturating_add(1), r.len()),
                 None => (0, u64::MAX, size),
@@ -387,15 +417,31 @@ impl<'a> RepresentationChecker<'a> {
         }
     }
 
-    /// A new Period restarts the continuity of decode times and sequence numbers.
+    /// Moves to the segments of another Period: the continuity of decode times, sequence
+    /// numbers and the bandwidth channel is that Period's own (new for a Period not met yet).
     fn enter_part(&mut self, part: usize) {
-        if self.part != Some(part) {
-            self.part = Some(part);
-            self.decode_end = None;
-            self.decode_alternative = None;
-            self.last_sequence = None;
-            self.sequence_before = None;
+        if self.part == Some(part) {
+            return;
         }
+        let leaving = Continuity {
+            decode_end: self.decode_end.take(),
+            decode_alternative: self.decode_alternative.take(),
+            last_sequence: self.last_sequence.take(),
+            sequence_before: self.sequence_before.take(),
+            sequence_path: std::mem::take(&mut self.sequence_path),
+            channel: std::mem::take(&mut self.channel),
+        };
+        if let Some(old) = self.part {
+            self.saved.insert(old, leaving);
+        }
+        let entering = self.saved.remove(&part).unwrap_or_default();
+        self.decode_end = entering.decode_end;
+        self.decode_alternative = entering.decode_alternative;
+        self.last_sequence = entering.last_sequence;
+        self.sequence_before = entering.sequence_before;
+        self.sequence_path = entering.sequence_path;
+        self.channel = entering.channel;
+        self.part = Some(part);
     }
 
     /// The checks of one segment (or subsegment) against the previous one and the manifest.

@@ -7,6 +7,9 @@ use super::{
     FactsInspector, Moof, SampleEntry, Sidx, TopBox, Track, Traf, Trun, as_i64, as_u64,
     audio_object_type, avc_profile, four, hevc_profile,
 };
+use crate::boxes::fields::{
+    av1c, avcc, elst, esds, frma, hdlr, mdhd, mfhd, saiz, senc, sidx, tfdt, tfhd, tkhd, trun, vpcc,
+};
 use crate::render::{BoxStart, Inspector, Value};
 
 impl Inspector for FactsInspector {
@@ -93,22 +96,22 @@ impl Inspector for FactsInspector {
         };
         let current = self.parent(0);
         match &current {
-            b"tkhd" if name == "id" => {
+            b"tkhd" if name == tkhd::ID => {
                 if let (Some(t), Some(v)) = (self.facts.tracks.last_mut(), as_u64(value)) {
                     t.id = v;
                 }
             }
-            b"mdhd" if name == "timescale" => {
+            b"mdhd" if name == mdhd::TIMESCALE => {
                 if let (Some(t), Some(v)) = (self.facts.tracks.last_mut(), as_u64(value)) {
                     t.timescale = v;
                 }
             }
-            b"hdlr" if name == "handler_type" && self.in_box(b"mdia") => {
+            b"hdlr" if name == hdlr::HANDLER_TYPE && self.in_box(b"mdia") => {
                 if let (Some(t), Value::Str(s)) = (self.facts.tracks.last_mut(), value) {
                     t.handler = four(s);
                 }
             }
-            b"elst" if name == "entry/media time" => {
+            b"elst" if name == elst::MEDIA_TIME => {
                 if let (Some(t), Some(v)) = (self.facts.tracks.last_mut(), as_i64(value))
                     && t.edit_shift.is_none()
                     && v >= 0
@@ -121,7 +124,7 @@ impl Inspector for FactsInspector {
                     self.trex_field(name, v);
                 }
             }
-            b"frma" if name == "original_format" => {
+            b"frma" if name == frma::ORIGINAL_FORMAT => {
                 if let (Some(e), Value::Str(s)) = (self.entry(), value) {
                     e.original = Some(four(s));
                 }
@@ -130,9 +133,9 @@ impl Inspector for FactsInspector {
                 if let Some(e) = self.entry() {
                     let mut c = e.codec.avc.unwrap_or_default();
                     match name {
-                        "Profile" => c.0 = avc_profile(value).unwrap_or(0),
-                        "Profile Compatibility" => c.1 = as_u64(value).unwrap_or(0) as u8,
-                        "Level" => c.2 = as_u64(value).unwrap_or(0) as u8,
+                        avcc::PROFILE => c.0 = avc_profile(value).unwrap_or(0),
+                        avcc::COMPATIBILITY => c.1 = as_u64(value).unwrap_or(0) as u8,
+                        avcc::LEVEL => c.2 = as_u64(value).unwrap_or(0) as u8,
                         _ => {}
                     }
                     e.codec.avc = Some(c);
@@ -142,10 +145,10 @@ impl Inspector for FactsInspector {
                 if let Some(e) = self.entry() {
                     let mut c = e.codec.hevc.unwrap_or_default();
                     match name {
-                        "Profile Space" => c.0 = as_u64(value).unwrap_or(0) as u8,
-                        "Profile" => c.1 = hevc_profile(value).unwrap_or(0),
-                        "Tier" => c.2 = as_u64(value).unwrap_or(0) as u8,
-                        "Level" => c.3 = as_u64(value).unwrap_or(0) as u8,
+                        avcc::PROFILE_SPACE => c.0 = as_u64(value).unwrap_or(0) as u8,
+                        avcc::PROFILE => c.1 = hevc_profile(value).unwrap_or(0),
+                        avcc::TIER => c.2 = as_u64(value).unwrap_or(0) as u8,
+                        avcc::LEVEL => c.3 = as_u64(value).unwrap_or(0) as u8,
                         _ => {}
                     }
                     e.codec.hevc = Some(c);
@@ -155,9 +158,9 @@ impl Inspector for FactsInspector {
                 if let Some(e) = self.entry() {
                     let mut c = e.codec.av1.unwrap_or_default();
                     match name {
-                        "seq_profile" => c.0 = as_u64(value).unwrap_or(0) as u8,
-                        "seq_level_idx_0" => c.1 = as_u64(value).unwrap_or(0) as u8,
-                        "seq_tier_0" => c.2 = as_u64(value).unwrap_or(0) as u8,
+                        av1c::PROFILE => c.0 = as_u64(value).unwrap_or(0) as u8,
+                        av1c::LEVEL => c.1 = as_u64(value).unwrap_or(0) as u8,
+                        av1c::TIER => c.2 = as_u64(value).unwrap_or(0) as u8,
                         _ => {}
                     }
                     e.codec.av1 = Some(c);
@@ -167,9 +170,9 @@ impl Inspector for FactsInspector {
                 if let Some(e) = self.entry() {
                     let mut c = e.codec.vp9.unwrap_or_default();
                     match name {
-                        "profile" => c.0 = as_u64(value).unwrap_or(0) as u8,
-                        "level" => c.1 = as_u64(value).unwrap_or(0) as u8,
-                        "bit depth" => c.2 = as_u64(value).unwrap_or(0) as u8,
+                        vpcc::PROFILE => c.0 = as_u64(value).unwrap_or(0) as u8,
+                        vpcc::LEVEL => c.1 = as_u64(value).unwrap_or(0) as u8,
+                        vpcc::BIT_DEPTH => c.2 = as_u64(value).unwrap_or(0) as u8,
                         _ => {}
                     }
                     e.codec.vp9 = Some(c);
@@ -179,14 +182,16 @@ impl Inspector for FactsInspector {
                 if let Some(e) = self.entry() {
                     let mut c = e.codec.mp4a.unwrap_or_default();
                     match (name, value) {
-                        ("object_type", v) => c.0 = as_u64(v).unwrap_or(0) as u8,
-                        ("DecoderSpecificInfo", Value::Str(s)) => c.1 = audio_object_type(s),
+                        (esds::OBJECT_TYPE, v) => c.0 = as_u64(v).unwrap_or(0) as u8,
+                        (esds::DECODER_SPECIFIC_INFO, Value::Str(s)) => {
+                            c.1 = audio_object_type(s);
+                        }
                         _ => {}
                     }
                     e.codec.mp4a = Some(c);
                 }
             }
-            b"mfhd" if name == "sequence number" => {
+            b"mfhd" if name == mfhd::SEQUENCE_NUMBER => {
                 if let Some(m) = self.facts.moofs.last_mut() {
                     m.sequence = as_u64(value);
                 }
@@ -195,17 +200,17 @@ impl Inspector for FactsInspector {
                 let v = as_u64(value);
                 if let Some(t) = self.traf() {
                     match name {
-                        "track ID" => t.track_id = v.unwrap_or(0),
-                        "base data offset" => t.base_data_offset = v,
-                        "sample description index" => t.defaults.description = v,
-                        "default sample duration" => t.defaults.duration = v,
-                        "default sample size" => t.defaults.size = v,
-                        "default sample flags" => t.defaults.flags = v,
+                        tfhd::TRACK_ID => t.track_id = v.unwrap_or(0),
+                        tfhd::BASE_DATA_OFFSET => t.base_data_offset = v,
+                        tfhd::DESCRIPTION => t.defaults.description = v,
+                        tfhd::DURATION => t.defaults.duration = v,
+                        tfhd::SIZE => t.defaults.size = v,
+                        tfhd::FLAGS => t.defaults.flags = v,
                         _ => {}
                     }
                 }
             }
-            b"tfdt" if name == "base media decode time" => {
+            b"tfdt" if name == tfdt::DECODE_TIME => {
                 if let Some(t) = self.traf() {
                     t.decode_time = as_u64(value);
                 }
@@ -216,38 +221,38 @@ impl Inspector for FactsInspector {
                 if let Some(r) = self.trun() {
                     if in_row {
                         match name {
-                            "sample_duration" => {
+                            trun::SAMPLE_DURATION => {
                                 let v = as_u64(value).unwrap_or(0);
                                 r.durations.0 += 1;
                                 r.durations.1 = r.durations.1.saturating_add(v);
                                 r.durations.2 = r.durations.2.max(v);
                             }
-                            "sample_size" => {
+                            trun::SAMPLE_SIZE => {
                                 r.sizes.0 += 1;
                                 r.sizes.1 = r.sizes.1.saturating_add(as_u64(value).unwrap_or(0));
                             }
-                            "sample_flags" if first_row => r.first_row_flags = as_u64(value),
-                            "sample_composition_time_offset" if first_row => {
+                            trun::SAMPLE_FLAGS if first_row => r.first_row_flags = as_u64(value),
+                            trun::SAMPLE_CTO if first_row => {
                                 r.first_cto = as_i64(value);
                             }
                             _ => {}
                         }
                     } else {
                         match name {
-                            "sample count" => r.count = as_u64(value).unwrap_or(0),
-                            "data offset" => r.data_offset = as_i64(value),
-                            "first sample flags" => r.first_flags = as_u64(value),
+                            trun::SAMPLE_COUNT => r.count = as_u64(value).unwrap_or(0),
+                            trun::DATA_OFFSET => r.data_offset = as_i64(value),
+                            trun::FIRST_SAMPLE_FLAGS => r.first_flags = as_u64(value),
                             _ => {}
                         }
                     }
                 }
             }
-            b"senc" | b"uuid" if name == "sample info count" && self.in_box(b"traf") => {
+            b"senc" | b"uuid" if name == senc::SAMPLE_COUNT && self.in_box(b"traf") => {
                 if let Some(t) = self.traf() {
                     t.senc = as_u64(value);
                 }
             }
-            b"saiz" if name == "sample_count" && self.in_box(b"traf") => {
+            b"saiz" if name == saiz::SAMPLE_COUNT && self.in_box(b"traf") => {
                 if let Some(t) = self.traf() {
                     t.saiz = as_u64(value);
                 }
@@ -259,18 +264,18 @@ impl Inspector for FactsInspector {
                     if in_row {
                         if let Some(r) = s.references.last_mut() {
                             match name {
-                                "reference_type" => r.0 = v,
-                                "referenced_size" => r.1 = v,
-                                "subsegment_duration" => r.2 = v,
-                                "starts_with_SAP" => r.3 = v != 0,
+                                sidx::REFERENCE_TYPE => r.0 = v,
+                                sidx::REFERENCED_SIZE => r.1 = v,
+                                sidx::SUBSEGMENT_DURATION => r.2 = v,
+                                sidx::STARTS_WITH_SAP => r.3 = v != 0,
                                 _ => {}
                             }
                         }
                     } else {
                         match name {
-                            "timescale" => s.timescale = v,
-                            "earliest_presentation_time" => s.earliest = v,
-                            "first_offset" => s.first_offset = v,
+                            sidx::TIMESCALE => s.timescale = v,
+                            sidx::EARLIEST => s.earliest = v,
+                            sidx::FIRST_OFFSET => s.first_offset = v,
                             _ => {}
                         }
                     }

@@ -43,6 +43,12 @@ impl RepresentationChecker<'_> {
     /// After the last file: the checks over the whole representation.
     pub fn conclude(mut self) {
         self.close_channel();
+        let mut saved: Vec<_> = std::mem::take(&mut self.saved).into_iter().collect();
+        saved.sort_by_key(|(part, _)| *part);
+        for (_, continuity) in saved {
+            self.channel = continuity.channel;
+            self.close_channel();
+        }
         // One measure for the whole representation, never half of each: the one that fits
         // more segments (tfdt on a tie).
         let measure = usize::from(self.misfits[1] < self.misfits[0]);
