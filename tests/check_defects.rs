@@ -157,9 +157,26 @@ fn timescale() {
         r#"<SegmentTemplate timescale="12288" initialization="init-stream$RepresentationID$.m4s""#,
         r#"<SegmentTemplate timescale="24576" initialization="init-stream$RepresentationID$.m4s""#,
     );
-    let findings = assert_only(dir.path(), "timescale", "init-stream0.m4s");
-    assert_eq!(findings[0]["expected"], 24576);
-    assert_eq!(findings[0]["found"], 12288);
+    // Another timescale is legal; times that disagree once converted are not: the warning
+    // says why, the times say where.
+    let findings = assert_found(dir.path(), "mpd-time", "chunk-0-12288.m4s");
+    let warning = findings
+        .iter()
+        .find(|f| f["check"] == "timescale")
+        .expect("a timescale warning");
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["segment"], "init-stream0.m4s");
+    assert_eq!(
+        (warning["expected"].clone(), warning["found"].clone()),
+        (24576.into(), 12288.into())
+    );
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["check"] == "timescale")
+            .all(|f| f["severity"] == "warning"),
+        "{findings:#?}"
+    );
 }
 
 #[test]

@@ -117,9 +117,6 @@ pub struct RepresentationChecker<'a> {
     /// whose number alone is out of the run is reported on its own segment.
     sequence_before: Option<u64>,
     sequence_path: String,
-    /// Periods whose SegmentTimeline is not in the media's timescale: their times are not
-    /// compared (the `timescale` finding says why).
-    foreign_timescale: Vec<usize>,
     /// The longest sample of the last segment checked.
     last_sample: u64,
     /// Whether the manifest's start is compared with the earliest presentation time (else
@@ -240,7 +237,6 @@ impl<'a> RepresentationChecker<'a> {
             last_sequence: None,
             sequence_before: None,
             sequence_path: String::new(),
-            foreign_timescale: Vec::new(),
             last_sample: 0,
             misplaced: Vec::new(),
             misfits: [0; 2],
@@ -381,6 +377,16 @@ impl<'a> RepresentationChecker<'a> {
         // Several Periods may name this file: each one's segments against its own timeline.
         let mut media = media;
         media.sort_by_key(|p| p.part);
+        // A file its own index says is longer than it is: cut short (the `sidx` finding
+        // says so), not unfragmented.
+        let cut_short = facts.sidx.iter().any(|s| {
+            let referenced: u64 = s.references.iter().map(|r| r.1).sum();
+            s.offset
+                .saturating_add(s.size)
+                .saturating_add(s.first_offset)
+                .saturating_add(referenced)
+                > size
+        });
         for sidx_index in 0..facts.sidx.len() {
             self.check_sidx(path, size, &facts, sidx_index);
         }
@@ -400,6 +406,10 @@ impl<'a> RepresentationChecker<'a> {
                 None => (0, u64::MAX, size),
             };
             let moofs = Self::moofs_in(&facts, start, end);
+            if moofs.is_empty() && cut_short {
+                self.decode_end = None;
+                continue;
+            }
             let (timescale, simple) = (
                 self.parts[p.part].0.timescale,
                 self.parts[p.part].1.simple && !self.parts[p.part].1.timeline,

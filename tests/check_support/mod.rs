@@ -160,3 +160,121 @@ pub fn set_decode_time(b: &mut [u8], change: impl Fn(u64) -> u64) {
     let t = u64::from_be_bytes(b[tfdt + 12..tfdt + 20].try_into().expect("8"));
     b[tfdt + 12..tfdt + 20].copy_from_slice(&change(t).to_be_bytes());
 }
+
+/// GPAC's order: `mvex` moved before the `trak`s of the init's `moov` (right after `mvhd`;
+/// ISO/IEC 14496-12 §6.2.3 only recommends putting it last).
+pub fn mvex_first(b: &mut Vec<u8>) {
+    let (moov, moov_size) = find(b, &[b"moov"]);
+    let (mvex, mvex_size) = find(b, &[b"moov", b"mvex"]);
+    let (mvhd, mvhd_size) = find(b, &[b"moov", b"mvhd"]);
+    assert!(mvex > mvhd && mvex + mvex_size <= moov + moov_size);
+    let block: Vec<u8> = b.drain(mvex..mvex + mvex_size).collect();
+    let at = mvhd + mvhd_size;
+    b.splice(at..at, block);
+}
+
+/// Removes the default sample duration from every `tfhd` of a segment (the `trex` of the init
+/// must then supply it): the field's 4 bytes go, and the sizes and offsets that span them
+/// (`tfhd`, `traf`, `moof`, `trun`'s data offset, the `sidx` reference) shrink by 4. Returns
+/// the duration removed.
+pub fn drop_tfhd_duration(b: &mut Vec<u8>) -> u32 {
+    let (moof, _) = find(b, &[b"moof"]);
+    let (traf, _) = find(b, &[b"moof", b"traf"]);
+    let (tfhd, _) = find(b, &[b"moof", b"traf", b"tfhd"]);
+    let flags = read_u32(b, tfhd + 8) & 0x00ff_ffff;
+    assert!(flags & 0x8 != 0, "tfhd with a default sample duration");
+    let mut at = tfhd + 16;
+    for (bit, len) in [(0x1, 8), (0x2, 4)] {
+        if flags & bit != 0 {
+            at += len;
+        }
+    }
+    let duration = read_u32(b, at);
+    b.drain(at..at + 4);
+    let version = read_u32(b, tfhd + 8) & 0xff00_0000;
+    write_u32(b, tfhd + 8, version | (flags & !0x8));
+    for start in [tfhd, traf, moof] {
+        let size = read_u32(b, start);
+        write_u32(b, start, size - 4);
+    }
+    let (trun, _) = find(b, &[b"moof", b"traf", b"trun"]);
+    if read_u32(b, trun + 8) & 0x1 != 0 {
+        let offset = read_u32(b, trun + 16);
+        write_u32(b, trun + 16, offset - 4);
+    }
+    if b.windows(4).any(|w| w == b"sidx") {
+        let (sidx, _) = find(b, &[b"sidx"]);
+        let first_reference = sidx + if b[sidx + 8] == 1 { 40 } else { 32 };
+        let reference = read_u32(b, first_reference);
+        write_u32(b, first_reference, reference - 4);
+    }
+    duration
+}
+
+/// Sets the default sample duration of the init's (one) `trex`.
+pub fn set_trex_duration(b: &mut [u8], duration: u32) {
+    let (trex, _) = find(b, &[b"moov", b"mvex", b"trex"]);
+    write_u32(b, trex + 20, duration);
+}
+
+/// Asserts that the presentation checks without an error (exit 0), and returns its findings.
+pub fn assert_clean(dir: &Path) -> Vec<Value> {
+    let (code, findings, _) = check(dir);
+    assert!(
+        findings.iter().all(|f| f["severity"] == "warning"),
+        "{findings:#?}"
+    );
+    assert_eq!(code, 0, "{findings:#?}");
+    findings
+}
+
+/// What ffprobe reads of a presentation: frames per stream (`None` when ffprobe is not
+/// installed; `.ci/run` installs it).
+pub fn ffprobe_frames(dir: &Path, manifest: &str) -> Option<Vec<String>> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(dir.join(manifest))
+        .output()
+        .ok()?;
+    // (ffprobe's DASH reader prints "Error when loading first fragment" on clean fixtures
+    // too: its exit status and what it read are compared, not its chatter.)
+    assert!(
+        out.status.success(),
+        "ffprobe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// A variant reads in ffprobe without an error, with as many streams as the presentation it
+/// was made from, each with frames (their counts may differ: an edit list that hides more
+/// priming hides a frame).
+pub fn assert_reads_like(dir: &Path, original: &str) {
+    let want = ffprobe_frames(&fixtures().join(original), "manifest.mpd");
+    let got = ffprobe_frames(dir, "manifest.mpd");
+    let shape = |frames: &Option<Vec<String>>| {
+        frames.as_ref().map(|f| {
+            f.iter()
+                .map(|n| n.parse::<u64>().is_ok_and(|n| n > 0))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        shape(&got),
+        shape(&want),
+        "ffprobe: {got:?}, {original}: {want:?}"
+    );
+}

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{BASE_IS_MOOF, RepresentationChecker};
 use crate::check::facts::{FileFacts, Moof};
-use crate::check::{Check, codecs};
+use crate::check::{Check, Severity, codecs};
 
 impl RepresentationChecker<'_> {
     pub(super) fn check_init(&mut self, path: &str, part: usize) {
@@ -31,8 +31,10 @@ impl RepresentationChecker<'_> {
                 }
             }
         }
-        // The times of a SegmentTimeline are the media's (`$Time$` is the `tfdt`); a
-        // `@duration` is converted between timescales and may use any.
+        // A SegmentTimeline in another timescale than the media's is legal (ISO/IEC 23009-1
+        // §5.3.9.6: times are in `@timescale`); the DASH-IF timing model recommends the
+        // media's. A warning: the times are compared once converted, and `mpd-time` and
+        // `mpd-duration` say where they do not agree.
         let gives_times = timing.timeline;
         if let Some(track) = self.tracks.first().filter(|_| self.tracks.len() == 1)
             && timing.explicit_timescale
@@ -40,12 +42,12 @@ impl RepresentationChecker<'_> {
             && track.timescale != plan.timescale
         {
             let found = track.timescale;
-            self.foreign_timescale.push(part);
-            self.report(
+            self.report_as(
+                Severity::Warning,
                 Check::Timescale,
                 path,
                 format!(
-                    "the manifest's @timescale is {}, the init segment's mdhd timescale is {found}",
+                    "the manifest's @timescale is {}, the init segment's mdhd timescale is {found}: times are compared once converted (the DASH-IF timing model recommends the media's timescale)",
                     plan.timescale
                 ),
                 Some(json!(plan.timescale)),

@@ -354,6 +354,9 @@ impl WalkSink for RepresentationChecker<'_> {
             Some(json!(reason)),
         );
         self.decode_end = None;
+        // The bandwidth channel does not run over a missing file as if the next one followed:
+        // what was read so far is concluded, and the next file starts a new stretch.
+        self.close_channel();
         Ok(())
     }
 

@@ -75,7 +75,7 @@ impl RepresentationChecker<'_> {
             return;
         };
         let media_ts = track.timescale;
-        if media_ts == 0 || expect.timescale == 0 || self.foreign_timescale.contains(&expect.part) {
+        if media_ts == 0 || expect.timescale == 0 {
             return;
         }
         let sample = convert_up(unit.max_sample.max(1), media_ts, expect.timescale);
@@ -84,11 +84,13 @@ impl RepresentationChecker<'_> {
             _ => sample,
         };
         let tolerance = i128::from(tolerance);
+        // The edit list's shift: media before it is not presented (AAC priming, the first
+        // B-frame delay), so a segment's presented span starts at it at the earliest.
+        let shift = i128::from(track.edit_shift.unwrap_or(0));
         if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
             let decode = convert_time(i128::from(tfdt), media_ts, expect.timescale);
             let earliest = convert_time(
-                i128::from(tfdt) + i128::from(unit.first_cto)
-                    - i128::from(track.edit_shift.unwrap_or(0)),
+                (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift,
                 media_ts,
                 expect.timescale,
             );
@@ -110,13 +112,38 @@ impl RepresentationChecker<'_> {
         }
         if let Some(expected) = expect.duration {
             let found = convert_up(unit.duration, media_ts, expect.timescale);
-            let delta = i128::from(found) - i128::from(expected);
-            let wrong = if expect.last_in_part {
-                delta > tolerance
+            // A Period's last segment may be shorter than the manifest says, but only down to
+            // the Period's end: its media must reach it (when the Period's end is known).
+            let shorter_by = if expect.last_in_part {
+                let timing = &self.parts[expect.part].1;
+                match (expect.time, timing.period_duration) {
+                    (Some(start), Some(period)) => {
+                        let period_end = i128::from(timing.presentation_time_offset)
+                            + i128::from(period) * i128::from(expect.timescale) / 1_000_000_000;
+                        Some((start + i128::from(expected) - period_end).max(0))
+                    }
+                    _ => None,
+                }
             } else {
-                delta.abs() > tolerance
+                Some(0)
             };
-            if wrong {
+            let wrong = |found: u64| {
+                let delta = i128::from(found) - i128::from(expected);
+                delta > tolerance || shorter_by.is_some_and(|s| -delta > tolerance + s)
+            };
+            // A segment the edit list starts inside presents only what follows the shift.
+            let presented = unit.decode_time.and_then(|tfdt| {
+                let start = i128::from(tfdt);
+                let end = start + i128::from(unit.duration);
+                (start < shift && end > shift).then(|| {
+                    convert_up(
+                        u64::try_from(end - shift).unwrap_or(0),
+                        media_ts,
+                        expect.timescale,
+                    )
+                })
+            });
+            if wrong(found) && presented.is_none_or(wrong) {
                 self.report(
                     Check::MpdDuration,
                     path,
