@@ -1,7 +1,7 @@
 //! Codec configuration boxes inside sample entries: `avcC`, `hvcC`, `av1C`, `vpcC`, `colr`,
 //! `dvcC`/`dvvC`, `dac3`, `dec3`, `dmlp` (and `dac4` in its own file).
 
-use super::fields::{av1c, avcc, vpcc};
+use super::fields::{av1c, avc_parameter_sets, avcc, dac3, vpcc};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::Inspector;
@@ -50,7 +50,7 @@ pub fn avcc(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     ins.uint(avcc::LEVEL, u64::from(p[3]));
     ins.uint("NALU Length Size", u64::from(1 + (p[4] & 3)));
     for s in sps {
-        ins.bytes("Sequence Parameter", s);
+        ins.bytes(avc_parameter_sets::SPS, s);
     }
     for s in pps {
         ins.bytes("Picture Parameter", s);
@@ -218,8 +218,8 @@ pub fn dac3(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     ins.uint("fscod", u64::from(fscod));
     ins.uint("bsid", u64::from(bsid));
     ins.uint("bsmod", u64::from(bsmod));
-    ins.uint("acmod", u64::from(acmod));
-    ins.uint("lfeon", u64::from(lfeon));
+    ins.uint(dac3::ACMOD, u64::from(acmod));
+    ins.uint(dac3::LFEON, u64::from(lfeon));
     Ok(())
 }
 

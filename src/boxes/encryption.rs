@@ -1,7 +1,7 @@
 //! Common encryption: `tenc`, `senc` (and the PIFF `uuid` forms of both), `schm`, `frma`,
 //! `pssh`.
 
-use super::fields::{frma, senc};
+use super::fields::{frma, pssh, senc, tenc};
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::Inspector;
@@ -38,7 +38,7 @@ fn track_encryption(c: &mut Cursor<'_>, version: u8, ins: &mut dyn Inspector) ->
     }
     ins.uint("default_isProtected", u64::from(protected));
     ins.uint("default_Per_Sample_IV_Size", u64::from(iv_size));
-    ins.bytes("default_KID", kid);
+    ins.bytes(tenc::DEFAULT_KID, kid);
     if version >= 1 {
         ins.uint("default_crypt_byte_block", u64::from(blocks >> 4));
         ins.uint("default_skip_byte_block", u64::from(blocks & 15));
@@ -206,13 +206,13 @@ pub fn pssh(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
             data = c.bytes(size)?;
         }
     }
-    ins.bytes("system_id", system);
+    ins.bytes(pssh::SYSTEM_ID, system);
     ins.uint("data_size", data.len() as u64);
     for (i, kid) in kids.chunks_exact(16).enumerate() {
         ins.bytes(&format!("kid {i}"), kid);
     }
     if ins.verbosity() >= 1 {
-        ins.bytes("data", data);
+        ins.bytes(pssh::DATA, data);
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Our decoders for boxes Bento4 prints as a header only; they run at verbosity 4.
 
+use super::fields::pasp;
 use super::{Decoded, Full, Reject};
 use crate::isobmff::Cursor;
 use crate::render::{Inspector, Value};
@@ -21,8 +22,8 @@ pub fn urn(c: &mut Cursor<'_>, f: &Full, ins: &mut dyn Inspector) -> Decoded {
 pub fn pasp(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
     let h = c.u32()?;
     let v = c.u32()?;
-    ins.uint("h_spacing", u64::from(h));
-    ins.uint("v_spacing", u64::from(v));
+    ins.uint(pasp::H_SPACING, u64::from(h));
+    ins.uint(pasp::V_SPACING, u64::from(v));
     Ok(())
 }
 

@@ -164,3 +164,55 @@ pub mod sidx {
     /// Whether a reference starts with a SAP.
     pub const STARTS_WITH_SAP: &str = "starts_with_SAP";
 }
+
+/// Visual sample entries.
+pub mod visual {
+    /// Width in pixels.
+    pub const WIDTH: &str = "width";
+    /// Height in pixels.
+    pub const HEIGHT: &str = "height";
+}
+
+/// Audio sample entries.
+pub mod audio {
+    /// `channelcount`.
+    pub const CHANNEL_COUNT: &str = "channel_count";
+    /// `samplerate`, in Hz.
+    pub const SAMPLE_RATE: &str = "sample_rate";
+}
+
+/// `avcC`'s parameter sets.
+pub mod avc_parameter_sets {
+    /// A sequence parameter set NAL unit.
+    pub const SPS: &str = "Sequence Parameter";
+}
+
+/// `pasp`.
+pub mod pasp {
+    /// `hSpacing`.
+    pub const H_SPACING: &str = "h_spacing";
+    /// `vSpacing`.
+    pub const V_SPACING: &str = "v_spacing";
+}
+
+/// `tenc` (and PIFF's track encryption box).
+pub mod tenc {
+    /// `default_KID`.
+    pub const DEFAULT_KID: &str = "default_KID";
+}
+
+/// `pssh`.
+pub mod pssh {
+    /// `SystemID`.
+    pub const SYSTEM_ID: &str = "system_id";
+    /// `Data`.
+    pub const DATA: &str = "data";
+}
+
+/// `dac3`.
+pub mod dac3 {
+    /// `acmod`: the channel mode.
+    pub const ACMOD: &str = "acmod";
+    /// `lfeon`: whether there is an LFE channel.
+    pub const LFEON: &str = "lfeon";
+}

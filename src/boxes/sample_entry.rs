@@ -1,5 +1,6 @@
 //! Sample entries (the children of `stsd`): the fields before their child boxes.
 
+use super::fields::{audio, visual};
 use super::{EntryKind, Reject};
 use crate::isobmff::Cursor;
 use crate::render::Inspector;
@@ -56,8 +57,8 @@ fn visual(c: &mut Cursor<'_>, index: u16, ins: &mut dyn Inspector) -> Result<(),
     let len = usize::from(name[0]);
     let compressor: &[u8] = if len < 32 { &name[1..=len] } else { &[] };
     ins.uint("data_reference_index", u64::from(index));
-    ins.uint("width", u64::from(width));
-    ins.uint("height", u64::from(height));
+    ins.uint(visual::WIDTH, u64::from(width));
+    ins.uint(visual::HEIGHT, u64::from(height));
     ins.string("compressor", compressor);
     if ins.verbosity() >= 4 {
         ins.float("horizresolution", horizontal as f32 / 65536.0);
@@ -102,9 +103,9 @@ fn audio(c: &mut Cursor<'_>, index: u16, mlp: bool, ins: &mut dyn Inspector) -> 
         rate = u64::from(rate_field);
     }
     ins.uint("data_reference_index", u64::from(index));
-    ins.uint("channel_count", channels);
+    ins.uint(audio::CHANNEL_COUNT, channels);
     ins.uint("sample_size", sample_size);
-    ins.uint("sample_rate", rate);
+    ins.uint(audio::SAMPLE_RATE, rate);
     if qt_version != 0 {
         ins.uint("qt_version", u64::from(qt_version));
     }

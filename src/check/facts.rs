@@ -32,6 +32,22 @@ pub struct SampleEntry {
     pub tenc: bool,
     /// Its configuration.
     pub codec: CodecConfig,
+    /// A visual entry's width and height, in pixels.
+    pub size: Option<(u64, u64)>,
+    /// `avcC`'s first sequence parameter set (NAL header included).
+    pub sps: Option<Vec<u8>>,
+    /// `pasp`: horizontal and vertical spacing.
+    pub pasp: Option<(u64, u64)>,
+    /// An audio entry's `channelcount` and `samplerate`.
+    pub channel_count: Option<u64>,
+    /// In Hz.
+    pub sample_rate: Option<u64>,
+    /// `esds`'s DecoderSpecificInfo (an AAC AudioSpecificConfig).
+    pub decoder_specific_info: Option<Vec<u8>>,
+    /// `dac3`: `acmod` and `lfeon`.
+    pub ac3: Option<(u64, u64)>,
+    /// `tenc`'s `default_KID`.
+    pub default_kid: Option<Vec<u8>>,
 }
 
 /// Defaults for a track's fragments (`trex`, or `tfhd` overriding them).
@@ -167,6 +183,8 @@ pub struct FileFacts {
     pub top: Vec<TopBox>,
     /// What the walk found malformed: offset and reason.
     pub malformed: Vec<(u64, String)>,
+    /// `pssh` boxes: system id and data.
+    pub pssh: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Collects [`FileFacts`] from a walk. Runs at verbosity 4, where the walk says what is
@@ -235,6 +253,14 @@ fn hevc_profile(v: Value<'_>) -> Option<u8> {
         Value::Str(b"Rext") => Some(4),
         other => as_u64(other).and_then(|n| u8::try_from(n).ok()),
     }
+}
+
+/// The bytes of a field printed as `"hh hh "`.
+fn hex_bytes(text: &[u8]) -> Vec<u8> {
+    text.split(|b| *b == b' ')
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
+        .collect()
 }
 
 /// The audio object type from DecoderSpecificInfo printed as `"hh hh "`.

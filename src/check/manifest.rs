@@ -22,6 +22,33 @@ pub struct RepresentationTiming {
     pub start_with_sap: u64,
     /// The Period's duration, in nanoseconds, where known.
     pub period_duration: Option<u64>,
+    /// What the manifest says of the media (the checks `resolution`, `frame-rate`, …).
+    pub promises: Promises,
+}
+
+/// What a Representation's attributes and descriptors say of its media: each from the
+/// Representation, else its AdaptationSet (ISO/IEC 23009-1 §5.3.7 common attributes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Promises {
+    /// `@width`, `@height`.
+    pub width: Option<u64>,
+    /// Pixels.
+    pub height: Option<u64>,
+    /// `@frameRate` as a fraction.
+    pub frame_rate: Option<(u64, u64)>,
+    /// `@sar` as `h:v`.
+    pub sar: Option<(u64, u64)>,
+    /// `@audioSamplingRate` (the first value when two are given).
+    pub audio_sampling_rate: Option<u64>,
+    /// `AudioChannelConfiguration`: scheme and value.
+    pub channels: Option<(String, String)>,
+    /// `ContentProtection@cenc:default_KID` values, as written.
+    pub default_kids: Vec<String>,
+    /// `ContentProtection/cenc:pssh`: the ContentProtection's `@schemeIdUri` and the box,
+    /// base64 as written.
+    pub pssh: Vec<(String, String)>,
+    /// `AdaptationSet@segmentAlignment` or `@subsegmentAlignment` is true (or a number).
+    pub aligned: bool,
 }
 
 /// The manifest's extra attributes, per (Period index, AdaptationSet index, Representation id).
@@ -29,6 +56,8 @@ pub struct RepresentationTiming {
 pub struct ManifestFacts {
     /// `MPD@minBufferTime`, in nanoseconds.
     pub min_buffer_time: Option<u64>,
+    /// `MPD@maxSegmentDuration`, in nanoseconds.
+    pub max_segment_duration: Option<u64>,
     representations: Vec<((usize, usize, String), RepresentationTiming)>,
 }
 
@@ -50,6 +79,9 @@ impl ManifestFacts {
         let mut facts = ManifestFacts {
             min_buffer_time: root
                 .attribute("minBufferTime")
+                .and_then(|d| parse_duration(d).ok()),
+            max_segment_duration: root
+                .attribute("maxSegmentDuration")
                 .and_then(|d| parse_duration(d).ok()),
             representations: Vec::new(),
         };
@@ -76,6 +108,7 @@ impl ManifestFacts {
                             .and_then(|v| v.parse().ok())
                             .unwrap_or(0),
                         period_duration: durations.get(p).copied().flatten(),
+                        promises: promises(rep, set),
                     };
                     facts.representations.push(((p, a, id), timing));
                 }
@@ -91,6 +124,63 @@ impl ManifestFacts {
             .find(|((p, a, i), _)| *p == period && *a == set && i == id)
             .map(|(_, t)| t.clone())
             .unwrap_or_default()
+    }
+}
+
+fn promises(rep: Node, set: Node) -> Promises {
+    let attribute = |name: &str| rep.attribute(name).or_else(|| set.attribute(name));
+    let number = |name: &str| attribute(name).and_then(|v| v.trim().parse::<u64>().ok());
+    let pair = |name: &str, separator: char| {
+        let text = attribute(name)?;
+        let (a, b) = text.split_once(separator).unwrap_or((text, "1"));
+        Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+    };
+    let channels = [rep, set].into_iter().find_map(|level| {
+        children(level, "AudioChannelConfiguration")
+            .next()
+            .map(|c| {
+                (
+                    c.attribute("schemeIdUri").unwrap_or("").to_string(),
+                    c.attribute("value").unwrap_or("").to_string(),
+                )
+            })
+    });
+    let protection: Vec<Node> = [rep, set]
+        .into_iter()
+        .flat_map(|level| children(level, "ContentProtection"))
+        .collect();
+    let default_kids = protection
+        .iter()
+        .flat_map(|c| c.attributes())
+        .filter(|a| a.name() == "default_KID")
+        .map(|a| a.value().to_string())
+        .collect();
+    let pssh = protection
+        .iter()
+        .flat_map(|c| {
+            let scheme = c.attribute("schemeIdUri").unwrap_or("").to_string();
+            children(*c, "pssh").filter_map(move |p| {
+                Some((
+                    scheme.clone(),
+                    p.text()?.split_whitespace().collect::<String>(),
+                ))
+            })
+        })
+        .collect();
+    let aligned = ["segmentAlignment", "subsegmentAlignment"]
+        .iter()
+        .any(|a| set.attribute(*a).is_some_and(|v| v != "false" && v != "0"));
+    Promises {
+        width: number("width"),
+        height: number("height"),
+        frame_rate: pair("frameRate", '/'),
+        sar: pair("sar", ':'),
+        audio_sampling_rate: attribute("audioSamplingRate")
+            .and_then(|v| v.split_whitespace().next()?.parse().ok()),
+        channels,
+        default_kids,
+        pssh,
+        aligned,
     }
 }
 
@@ -145,6 +235,7 @@ mod tests {
                 simple: true,
                 start_with_sap: 1,
                 period_duration: None,
+                promises: Promises::default(),
             }
         );
         let b = facts.representation(0, 0, "b");

@@ -23,7 +23,7 @@ use crate::dump::walk_segments;
 use crate::plan::RepresentationPlan;
 
 pub use manifest::{ManifestFacts, RepresentationTiming};
-pub use rules::RepresentationChecker;
+pub use rules::{Boundaries, RepresentationChecker};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -72,11 +72,29 @@ pub enum Check {
     Bandwidth,
     /// One `@id` for Representations of a Period that are not functionally identical.
     DuplicateId,
+    /// `@width`/`@height` against the sample entry and the SPS's cropped size.
+    Resolution,
+    /// `@frameRate` against the sample durations.
+    FrameRate,
+    /// `@audioSamplingRate` against the sample entry and the decoder configuration.
+    SamplingRate,
+    /// `AudioChannelConfiguration` against the decoder configuration.
+    Channels,
+    /// `@sar` against `pasp`.
+    Sar,
+    /// `ContentProtection@cenc:default_KID` against `tenc`.
+    DefaultKid,
+    /// `cenc:pssh` against the init's `pssh` boxes.
+    Pssh,
+    /// `@maxSegmentDuration` against the longest segment.
+    MaxSegmentDuration,
+    /// Segment boundaries that differ across an AdaptationSet that says they are aligned.
+    Alignment,
 }
 
 impl Check {
     /// Every check, in the order DESIGN.md names them.
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 26] = [
         Check::MissingSegment,
         Check::MalformedBox,
         Check::NotFragmented,
@@ -94,6 +112,15 @@ impl Check {
         Check::Sidx,
         Check::Bandwidth,
         Check::DuplicateId,
+        Check::Resolution,
+        Check::FrameRate,
+        Check::SamplingRate,
+        Check::Channels,
+        Check::Sar,
+        Check::DefaultKid,
+        Check::Pssh,
+        Check::MaxSegmentDuration,
+        Check::Alignment,
     ];
 
     /// The stable name.
@@ -116,6 +143,15 @@ impl Check {
             Check::Sidx => "sidx",
             Check::Bandwidth => "bandwidth",
             Check::DuplicateId => "duplicate-id",
+            Check::Resolution => "resolution",
+            Check::FrameRate => "frame-rate",
+            Check::SamplingRate => "sampling-rate",
+            Check::Channels => "channels",
+            Check::Sar => "sar",
+            Check::DefaultKid => "default-kid",
+            Check::Pssh => "pssh",
+            Check::MaxSegmentDuration => "max-segment-duration",
+            Check::Alignment => "alignment",
         }
     }
 }
@@ -237,6 +273,85 @@ impl CheckEvents for Counting<'_> {
     }
 }
 
+/// Boundaries closer than this are one (rounding between timescales).
+const ALIGNMENT_TOLERANCE_NS: i128 = 1_000_000;
+
+/// ISO/IEC 23009-1 §5.3.3.2 (`@segmentAlignment`): the segments of the Representations of an
+/// AdaptationSet do not overlap, so that a player switches at any boundary. Each
+/// Representation's segment starts are compared with the first one's, over the span both
+/// cover; one finding per Representation, on its first segment that starts where the first
+/// Representation has no boundary (or that lacks one the first has). Representations with a
+/// missing or damaged segment are not compared (their holes are reported as such).
+fn misalignments(reps: &[(String, Boundaries)]) -> Vec<Finding> {
+    let complete: Vec<&(String, Boundaries)> = reps
+        .iter()
+        .filter(|(_, b)| b.complete && !b.starts.is_empty())
+        .collect();
+    let Some((reference_id, reference)) = complete.first().map(|(i, b)| (i, b)) else {
+        return Vec::new();
+    };
+    let near = |list: &[(String, i128)], t: i128| {
+        let at = list.partition_point(|(_, s)| *s < t - ALIGNMENT_TOLERANCE_NS);
+        list.get(at)
+            .is_some_and(|(_, s)| (*s - t).abs() <= ALIGNMENT_TOLERANCE_NS)
+    };
+    let mut out = Vec::new();
+    for (id, other) in complete.iter().skip(1) {
+        let (Some(first), last) = (
+            reference
+                .starts
+                .first()
+                .map(|s| s.1)
+                .max(other.starts.first().map(|s| s.1)),
+            reference.end.min(other.end),
+        ) else {
+            continue;
+        };
+        // Boundaries inside the span both cover (an end is no boundary to match).
+        let within = |t: i128| t >= first && t < last - ALIGNMENT_TOLERANCE_NS;
+        let unmatched = other
+            .starts
+            .iter()
+            .find(|(_, t)| within(*t) && !near(&reference.starts, *t))
+            .map(|(segment, t)| (segment.clone(), *t, None))
+            .or_else(|| {
+                reference
+                    .starts
+                    .iter()
+                    .find(|(_, t)| within(*t) && !near(&other.starts, *t))
+                    .map(|(_, t)| {
+                        // The other's segment that spans the reference's boundary.
+                        let at = other.starts.partition_point(|(_, s)| *s <= *t);
+                        let segment = other.starts[at.saturating_sub(1)].0.clone();
+                        (segment, *t, Some(()))
+                    })
+            });
+        if let Some((segment, t, spans)) = unmatched {
+            let seconds = t as f64 / 1e9;
+            let message = match spans {
+                None => format!(
+                    "a segment starts at {seconds:.3} s, where representation {reference_id} has no segment boundary (segmentAlignment)"
+                ),
+                Some(()) => format!(
+                    "runs over {seconds:.3} s, where representation {reference_id} starts a segment (segmentAlignment)"
+                ),
+            };
+            out.push(Finding {
+                severity: Severity::Error,
+                representation: id.clone(),
+                segment,
+                check: Check::Alignment,
+                message,
+                expected: Some(serde_json::json!(
+                    "a boundary of representation ".to_string() + reference_id
+                )),
+                found: Some(serde_json::json!(seconds)),
+            });
+        }
+    }
+    out
+}
+
 /// ISO/IEC 23009-1 §5.3.5.2: `Representation@id` is unique within a Period unless the
 /// Representations are functionally identical. One finding per Period and `@id` whose
 /// Representations differ in what they are (type, codecs, bandwidth) or in their segments.
@@ -334,6 +449,7 @@ pub fn check_folder(
     let mut representations = 0;
     let mut segments = 0;
     let mut skipped = Vec::new();
+    let mut starts: BTreeMap<(usize, usize), Vec<(String, Boundaries)>> = BTreeMap::new();
     for rep in &presentation.representations {
         let files = match &rep.verdict {
             Verdict::Skip(reason) => {
@@ -351,9 +467,35 @@ pub fn check_folder(
         let mut checker = RepresentationChecker::new(&rep.id, &parts, &manifest, &mut counting);
         // The checker writes nothing: the walk cannot fail.
         let stats = walk_segments(files, &mut checker).unwrap_or_default();
-        checker.conclude();
+        for b in checker.conclude() {
+            if let Some(plan) = parts.get(b.part) {
+                starts
+                    .entry((plan.period_index, plan.adaptation_set_index))
+                    .or_default()
+                    .push((rep.id.clone(), b));
+            }
+        }
         representations += 1;
         segments += stats.segments;
+    }
+    for ((period, set), reps) in &starts {
+        let aligned = presentation
+            .plan
+            .representations
+            .iter()
+            .find(|r| r.period_index == *period && r.adaptation_set_index == *set)
+            .map(|r| {
+                manifest
+                    .representation(*period, *set, &r.id)
+                    .promises
+                    .aligned
+            })
+            .unwrap_or(false);
+        if aligned {
+            for finding in misalignments(reps) {
+                counting.finding(&finding);
+            }
+        }
     }
     summary.representations = representations;
     summary.segments = segments;

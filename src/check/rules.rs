@@ -12,6 +12,7 @@ use crate::plan::{ByteRange, RepresentationPlan, SegmentKind};
 
 mod fragment;
 mod index;
+mod promises;
 mod timing;
 
 /// `sample_is_non_sync_sample` in sample flags (ISO/IEC 14496-12 §8.8.3.1).
@@ -48,6 +49,20 @@ struct Expect {
     simple: bool,
     last_in_part: bool,
     jump: bool,
+}
+
+/// The segment starts of one Representation in one Period, for the `alignment` check.
+#[derive(Debug, Clone, Default)]
+pub struct Boundaries {
+    /// The Period's `RepresentationPlan` index among the checker's parts.
+    pub part: usize,
+    /// (segment, start in nanoseconds from the Period's start), in order.
+    pub starts: Vec<(String, i128)>,
+    /// Where the last segment ends.
+    pub end: i128,
+    /// Whether every segment of it was read whole (a missing or damaged one leaves holes
+    /// that are not misalignments).
+    pub complete: bool,
 }
 
 /// One track's share of a `moof`.
@@ -103,6 +118,7 @@ pub struct RepresentationChecker<'a> {
     planned: HashMap<String, Vec<Planned>>,
     events: &'a mut dyn CheckEvents,
     min_buffer_time: Option<u64>,
+    max_segment_duration: Option<u64>,
     inspector: FactsInspector,
     current: (String, u64),
     tracks: Vec<Track>,
@@ -119,6 +135,12 @@ pub struct RepresentationChecker<'a> {
     sequence_path: String,
     /// The longest sample of the last segment checked.
     last_sample: u64,
+    /// Where each segment starts on the presentation timeline (nanoseconds from its Period's
+    /// start), per Period (`alignment` compares them across an AdaptationSet).
+    boundaries: Vec<Boundaries>,
+    /// Whether a `frame-rate` finding was made (one per representation: the first segment
+    /// at fault).
+    frame_rate_reported: bool,
     /// Whether the manifest's start is compared with the earliest presentation time (else
     /// with `tfdt`): chosen at the first comparison, kept for the representation.
     /// Segments whose start is off under either measure (`tfdt`, earliest presentation
@@ -227,6 +249,7 @@ impl<'a> RepresentationChecker<'a> {
             planned,
             events,
             min_buffer_time: manifest.min_buffer_time,
+            max_segment_duration: manifest.max_segment_duration,
             inspector: FactsInspector::default(),
             current: (String::new(), 0),
             tracks: Vec::new(),
@@ -238,6 +261,8 @@ impl<'a> RepresentationChecker<'a> {
             sequence_before: None,
             sequence_path: String::new(),
             last_sample: 0,
+            frame_rate_reported: false,
+            boundaries: Vec::new(),
             misplaced: Vec::new(),
             misfits: [0; 2],
             channel: Channel::default(),
@@ -255,7 +280,10 @@ impl<'a> RepresentationChecker<'a> {
         found: Option<Value>,
     ) {
         let severity = match check {
-            Check::Bandwidth => Severity::Warning,
+            // Both describe a budget more than the media: `@bandwidth` a channel, and
+            // `@maxSegmentDuration` what live players plan their requests by (ffmpeg writes its
+            // target duration there, which a longer GOP exceeds).
+            Check::Bandwidth | Check::MaxSegmentDuration => Severity::Warning,
             _ => Severity::Error,
         };
         self.report_as(severity, check, segment, message, expected, found);
@@ -355,6 +383,7 @@ impl<'a> RepresentationChecker<'a> {
             self.main_track = (self.tracks.len() == 1).then(|| self.tracks[0].id);
             let part = planned.first().map_or(0, |p| p.part);
             self.check_init(path, part);
+            self.check_promises(path, part, &facts.pssh);
         }
         if self.main_track.is_none() {
             self.main_track = facts
@@ -471,6 +500,7 @@ impl<'a> RepresentationChecker<'a> {
             return;
         };
         if moofs.iter().any(|m| m.damaged) {
+            self.boundary(expect.part).complete = false;
             // Reported as malformed: what the damaged fragment says is not compared.
             self.decode_end = None;
             self.decode_alternative = None;
@@ -534,6 +564,7 @@ impl<'a> RepresentationChecker<'a> {
         };
         self.last_sample = unit.max_sample;
         self.check_against_manifest(path, &unit, expect);
+        self.check_unit_promises(path, &unit, expect);
         let timing = self.parts[expect.part].1.clone();
         if timing.start_with_sap >= 1
             && let Some(flags) = unit.first_flags

@@ -5,10 +5,11 @@ use std::io;
 
 use super::{
     FactsInspector, Moof, SampleEntry, Sidx, TopBox, Track, Traf, Trun, as_i64, as_u64,
-    audio_object_type, avc_profile, four, hevc_profile,
+    audio_object_type, avc_profile, four, hevc_profile, hex_bytes,
 };
 use crate::boxes::fields::{
-    av1c, avcc, elst, esds, frma, hdlr, mdhd, mfhd, saiz, senc, sidx, tfdt, tfhd, tkhd, trun, vpcc,
+    audio, av1c, avc_parameter_sets, avcc, dac3, elst, esds, frma, hdlr, mdhd, mfhd, pasp, pssh,
+    saiz, senc, sidx, tenc, tfdt, tfhd, tkhd, trun, visual, vpcc,
 };
 use crate::render::{BoxStart, Inspector, Value};
 
@@ -95,7 +96,59 @@ impl Inspector for FactsInspector {
             return;
         };
         let current = self.parent(0);
+        if self.parent(1) == *b"stsd" {
+            // The sample entry's own fields.
+            let v = as_u64(value);
+            if let Some(e) = self.entry() {
+                match name {
+                    visual::WIDTH => e.size = Some((v.unwrap_or(0), e.size.map_or(0, |s| s.1))),
+                    visual::HEIGHT => e.size = Some((e.size.map_or(0, |s| s.0), v.unwrap_or(0))),
+                    audio::CHANNEL_COUNT => e.channel_count = v,
+                    audio::SAMPLE_RATE => e.sample_rate = v,
+                    _ => {}
+                }
+            }
+            return;
+        }
         match &current {
+            b"pasp" => {
+                let v = as_u64(value).unwrap_or(0);
+                if let Some(e) = self.entry() {
+                    let (h, s) = e.pasp.unwrap_or((0, 0));
+                    match name {
+                        pasp::H_SPACING => e.pasp = Some((v, s)),
+                        pasp::V_SPACING => e.pasp = Some((h, v)),
+                        _ => {}
+                    }
+                }
+            }
+            b"dac3" => {
+                let v = as_u64(value).unwrap_or(0);
+                if let Some(e) = self.entry() {
+                    let (m, l) = e.ac3.unwrap_or((0, 0));
+                    match name {
+                        dac3::ACMOD => e.ac3 = Some((v, l)),
+                        dac3::LFEON => e.ac3 = Some((m, v)),
+                        _ => {}
+                    }
+                }
+            }
+            b"tenc" | b"uuid" if name == tenc::DEFAULT_KID => {
+                if let (Some(e), Value::Bytes(kid)) = (self.entry(), value) {
+                    e.default_kid = Some(kid.to_vec());
+                }
+            }
+            b"pssh" => match (name, value) {
+                (pssh::SYSTEM_ID, Value::Bytes(system)) => {
+                    self.facts.pssh.push((system.to_vec(), Vec::new()));
+                }
+                (pssh::DATA, Value::Bytes(data)) => {
+                    if let Some(last) = self.facts.pssh.last_mut() {
+                        last.1 = data.to_vec();
+                    }
+                }
+                _ => {}
+            },
             b"tkhd" if name == tkhd::ID => {
                 if let (Some(t), Some(v)) = (self.facts.tracks.last_mut(), as_u64(value)) {
                     t.id = v;
@@ -136,6 +189,11 @@ impl Inspector for FactsInspector {
                         avcc::PROFILE => c.0 = avc_profile(value).unwrap_or(0),
                         avcc::COMPATIBILITY => c.1 = as_u64(value).unwrap_or(0) as u8,
                         avcc::LEVEL => c.2 = as_u64(value).unwrap_or(0) as u8,
+                        avc_parameter_sets::SPS => {
+                            if let (None, Value::Bytes(sps)) = (&e.sps, value) {
+                                e.sps = Some(sps.to_vec());
+                            }
+                        }
                         _ => {}
                     }
                     e.codec.avc = Some(c);
@@ -185,6 +243,7 @@ impl Inspector for FactsInspector {
                         (esds::OBJECT_TYPE, v) => c.0 = as_u64(v).unwrap_or(0) as u8,
                         (esds::DECODER_SPECIFIC_INFO, Value::Str(s)) => {
                             c.1 = audio_object_type(s);
+                            e.decoder_specific_info = Some(hex_bytes(s));
                         }
                         _ => {}
                     }

@@ -332,6 +332,14 @@ impl WalkSink for RepresentationChecker<'_> {
 
     fn missing_segment(&mut self, path: &str, reason: &str) -> io::Result<()> {
         self.events.progress(0, 0);
+        let parts: Vec<usize> = self
+            .planned
+            .get(path)
+            .map(|p| p.iter().map(|p| p.part).collect())
+            .unwrap_or_default();
+        for part in parts {
+            self.boundary(part).complete = false;
+        }
         if let Some((start, end)) = self.covered_last_segment(path) {
             self.report_as(
                 Severity::Warning,

@@ -40,8 +40,9 @@ impl RepresentationChecker<'_> {
         (end >= start && end + sample >= period_end).then_some((start, end))
     }
 
-    /// After the last file: the checks over the whole representation.
-    pub fn conclude(mut self) {
+    /// After the last file: the checks over the whole representation. Returns where its
+    /// segments start, per Period (for the checks across representations).
+    pub fn conclude(mut self) -> Vec<super::Boundaries> {
         self.close_channel();
         let mut saved: Vec<_> = std::mem::take(&mut self.saved).into_iter().collect();
         saved.sort_by_key(|(part, _)| *part);
@@ -68,6 +69,23 @@ impl RepresentationChecker<'_> {
                 );
             }
         }
+        std::mem::take(&mut self.boundaries)
+    }
+
+    /// The boundaries of a Period, created on first use.
+    pub(super) fn boundary(&mut self, part: usize) -> &mut super::Boundaries {
+        match self.boundaries.iter().position(|b| b.part == part) {
+            Some(i) => &mut self.boundaries[i],
+            None => {
+                self.boundaries.push(super::Boundaries {
+                    part,
+                    starts: Vec::new(),
+                    end: 0,
+                    complete: true,
+                });
+                self.boundaries.last_mut().expect("just pushed")
+            }
+        }
     }
 
     pub(super) fn check_against_manifest(&mut self, path: &str, unit: &Run, expect: &Expect) {
@@ -87,6 +105,19 @@ impl RepresentationChecker<'_> {
         // The edit list's shift: media before it is not presented (AAC priming, the first
         // B-frame delay), so a segment's presented span starts at it at the earliest.
         let shift = i128::from(track.edit_shift.unwrap_or(0));
+        if let Some(tfdt) = unit.decode_time {
+            let earliest = (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift;
+            let pto = convert_time(
+                i128::from(self.parts[expect.part].1.presentation_time_offset),
+                expect.timescale,
+                media_ts,
+            );
+            let ns = |t: i128| (t - pto) * 1_000_000_000 / i128::from(media_ts);
+            let (start, end) = (ns(earliest), ns(earliest + i128::from(unit.duration)));
+            let boundaries = self.boundary(expect.part);
+            boundaries.starts.push((path.to_string(), start));
+            boundaries.end = end;
+        }
         if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
             let decode = convert_time(i128::from(tfdt), media_ts, expect.timescale);
             let earliest = convert_time(
