@@ -437,7 +437,9 @@ fn follow(levels: [&crate::mpd::SegmentInfo; 3], ctx: &Context) -> Result<Follow
         ));
     }
     let resolved = addressing::resolve(&addressing, ctx).map_err(|e| match e {
-        AddressingError::Invalid(message) | AddressingError::Live(message) => message,
+        AddressingError::Invalid(message)
+        | AddressingError::Live(message)
+        | AddressingError::NoPeriodEnd(message) => message,
         AddressingError::TooMany => "too many segments".to_string(),
     })?;
     let Resolved {

@@ -33,6 +33,8 @@ pub enum AddressingError {
     Live(String),
     /// Over [`MAX_SEGMENTS`].
     TooMany,
+    /// Needs the Period's end, which nothing gives (the message says what needed it).
+    NoPeriodEnd(String),
 }
 
 /// The addressing mode of a Representation, its inherited elements merged attribute by attribute.

@@ -45,9 +45,9 @@ pub enum PlanError {
         /// Where its content is.
         href: String,
     },
-    /// A Period that starts after the end of the presentation.
+    /// A Period that starts after the end of the presentation, whose segments need its end.
     #[error(
-        "period {period} starts at {start}, after the end of the presentation (MPD@mediaPresentationDuration {end})"
+        "period {period} starts at {start}, after the end of the presentation (MPD@mediaPresentationDuration {end}): its segments need the Period's end"
     )]
     PeriodAfterEnd {
         /// The Period (id or index).
@@ -99,6 +99,19 @@ pub(super) fn seconds(ns: u64) -> String {
 /// Something of the manifest that contributes nothing to the plan: never silent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanWarning {
+    /// A Period that starts after the end of the presentation (planned as far as its segment
+    /// information names its segments).
+    #[error(
+        "period {period} starts at {start}, after the end of the presentation (MPD@mediaPresentationDuration {end}); planned as its segment information names it"
+    )]
+    PeriodAfterEnd {
+        /// The Period (id or index).
+        period: String,
+        /// Its start, as seconds.
+        start: String,
+        /// The presentation's duration, as seconds.
+        end: String,
+    },
     /// A Period without AdaptationSet.
     #[error("period {period}: no AdaptationSet")]
     NoAdaptationSet {

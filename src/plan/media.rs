@@ -97,7 +97,7 @@ pub fn timeline_runs(
                         ));
                     }
                     None => {
-                        return Err(invalid(format!(
+                        return Err(AddressingError::NoPeriodEnd(format!(
                             "SegmentTimeline/S[{i}]@r=-1 repeats to the end of a Period whose duration is unknown"
                         )));
                     }
@@ -182,8 +182,8 @@ fn uniform_positions(
         }
         (None, Some(end)) => end,
         (None, None) => {
-            return Err(invalid(
-                "@duration addressing needs the Period's duration (no Period@duration, next Period@start or MPD@mediaPresentationDuration)",
+            return Err(AddressingError::NoPeriodEnd(
+                "@duration addressing needs the Period's duration (no Period@duration, next Period@start or MPD@mediaPresentationDuration)".into(),
             ));
         }
     };
@@ -250,10 +250,18 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
         let Some(text) = text else { continue };
         let template = compile(text, attribute)?;
         if template.uses(Identifier::Number) || template.uses(Identifier::Time) {
-            return Err(AddressingError::Invalid(format!(
-                "SegmentTemplate@{attribute} \"{text}\": one {} segment per media segment ($Number$/$Time$) is not supported",
-                kind.as_str()
-            )));
+            return Err(AddressingError::Invalid(if kind == SegmentKind::Init {
+                // ISO/IEC 23009-1 Table 16: `@initialization` may hold $RepresentationID$ and
+                // $Bandwidth$ only; there is one Initialization Segment, not one per segment.
+                format!(
+                    "SegmentTemplate@initialization \"{text}\": $Number$ and $Time$ are not allowed in @initialization (ISO/IEC 23009-1 §5.3.9.4.4, Table 16: only $RepresentationID$ and $Bandwidth$)"
+                )
+            } else {
+                format!(
+                    "SegmentTemplate@{attribute} \"{text}\": one {} segment per media segment ($Number$/$Time$) is not supported",
+                    kind.as_str()
+                )
+            }));
         }
         let expanded = template
             .expand(&values)

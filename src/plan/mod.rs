@@ -311,15 +311,20 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
             });
             continue;
         }
-        if let (Some(start), Some(end)) = (timing.start, mpd.media_presentation_duration)
-            && start > end
-        {
-            return Err(PlanError::PeriodAfterEnd {
-                period: period_label,
-                start: seconds(start),
-                end: seconds(end),
-            });
-        }
+        // A Period that starts after the presentation's end: what its segment information
+        // names is planned (a SegmentTimeline names every segment), with a warning; what needs
+        // its end to be planned is refused, naming this cause.
+        let after_end = match (timing.start, mpd.media_presentation_duration) {
+            (Some(start), Some(end)) if start > end => {
+                warnings.push(PlanWarning::PeriodAfterEnd {
+                    period: period_label.clone(),
+                    start: seconds(start),
+                    end: seconds(end),
+                });
+                Some((seconds(start), seconds(end)))
+            }
+            _ => None,
+        };
         if period.stray_representations > 0 {
             warnings.push(PlanWarning::StrayRepresentations {
                 period: period_label.clone(),
@@ -385,6 +390,20 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                         reason,
                     },
                     AddressingError::TooMany => PlanError::TooManySegments,
+                    AddressingError::NoPeriodEnd(_) if after_end.is_some() => {
+                        let (start, end) = after_end.clone().unwrap_or_default();
+                        PlanError::PeriodAfterEnd {
+                            period: period_label.clone(),
+                            start,
+                            end,
+                        }
+                    }
+                    AddressingError::NoPeriodEnd(message) => PlanError::Representation {
+                        period: period_label.clone(),
+                        adaptation_set: as_index,
+                        representation: id.clone(),
+                        message,
+                    },
                 })?;
                 // Below the cap: the count fits.
                 planned =

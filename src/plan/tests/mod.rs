@@ -141,6 +141,19 @@ fn unknown_identifier_is_named() {
 }
 
 #[test]
+fn number_in_initialization_is_refused_as_the_standard_forbids_it() {
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT2S""#,
+        r#"<Representation id="v1"><SegmentTemplate duration="1" initialization="init-$Number$.mp4" media="$Number$.m4s"/></Representation>"#,
+    );
+    let err = plan_str(&xml).expect_err("refused").to_string();
+    assert!(
+        err.ends_with("SegmentTemplate@initialization \"init-$Number$.mp4\": $Number$ and $Time$ are not allowed in @initialization (ISO/IEC 23009-1 §5.3.9.4.4, Table 16: only $RepresentationID$ and $Bandwidth$)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn timeline_negative_t_gaps_and_implicit_t() {
     let xml = mpd(
         r#"mediaPresentationDuration="PT10S""#,

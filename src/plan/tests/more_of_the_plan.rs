@@ -287,7 +287,7 @@ fn refusals_name_the_real_cause() {
     let rows: &[(&str, &str)] = &[
         (
             r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period id="late" start="PT12.5S"><AdaptationSet><Representation id="a"><SegmentTemplate duration="1" media="$Number$"/></Representation></AdaptationSet></Period></MPD>"#,
-            "period late starts at 12.5s, after the end of the presentation (MPD@mediaPresentationDuration 10s)",
+            "period late starts at 12.5s, after the end of the presentation (MPD@mediaPresentationDuration 10s): its segments need the Period's end",
         ),
         (
             r#"<MPD type="list"><Period/></MPD>"#,
@@ -317,6 +317,22 @@ fn refusals_name_the_real_cause() {
     for (xml, want) in rows {
         assert_eq!(plan_str(xml).expect_err(want).to_string(), *want);
     }
+}
+
+#[test]
+fn a_period_after_the_end_is_planned_where_its_timeline_names_its_segments() {
+    // streamlink's `static_no_publish_time`, inputstream.adaptive's `segtimeline_vod`: the
+    // second Period starts after mediaPresentationDuration, and its timeline names each segment.
+    let xml = r#"<MPD type="static" mediaPresentationDuration="PT4S"><Period id="one" duration="PT4S"><AdaptationSet><Representation id="a"><SegmentTemplate media="a-$Time$.m4s"><SegmentTimeline><S t="0" d="2" r="1"/></SegmentTimeline></SegmentTemplate></Representation></AdaptationSet></Period><Period id="two" start="PT6S"><AdaptationSet><Representation id="a"><SegmentTemplate media="b-$Time$.m4s"><SegmentTimeline><S t="0" d="2" r="1"/></SegmentTimeline></SegmentTemplate></Representation></AdaptationSet></Period></MPD>"#;
+    let plan = plan_str(xml).expect("planned");
+    assert_eq!(plan.segments().count(), 4);
+    let warnings: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "period two starts at 6s, after the end of the presentation (MPD@mediaPresentationDuration 4s); planned as its segment information names it"
+        ]
+    );
 }
 
 #[test]
