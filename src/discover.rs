@@ -218,7 +218,7 @@ fn verdict(parts: &[&RepresentationPlan], folder: &Path) -> Verdict {
 }
 
 /// A reason to skip, from mimeType, codecs or file extensions.
-fn declared_non_mp4(rep: &RepresentationPlan) -> Option<String> {
+pub(crate) fn declared_non_mp4(rep: &RepresentationPlan) -> Option<String> {
     let mime = rep.mime_type.as_deref().unwrap_or("").to_ascii_lowercase();
     if mime.contains("webm") {
         return Some(format!("WebM ({mime})"));

@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Parser;
 use dashget::fetch;
 
+#[path = "dashget/check.rs"]
+mod check;
 #[path = "dashget/live.rs"]
 mod live;
 #[path = "dashget/progress.rs"]
@@ -82,6 +84,10 @@ struct Args {
     /// Live: stop at this wall-clock time (RFC 3339, e.g. 2026-11-28T21:00:00Z).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
+    /// Run mp4dump --check's checks on each segment as it lands; an error found makes the exit
+    /// code 1.
+    #[arg(long)]
+    check: bool,
 }
 
 fn main() -> ExitCode {
@@ -182,6 +188,13 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
         Some(bar) => bar.clone(),
         None => Arc::new(progress::LineSink::new(verbosity)),
     };
+    let checking = args
+        .check
+        .then(|| Arc::new(check::CheckingSink::new(sink.clone(), &args.output, bar.clone())));
+    let sink: Arc<dyn fetch::ProgressSink> = match &checking {
+        Some(checking) => checking.clone(),
+        None => sink,
+    };
     let cancel = fetch::Cancel::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -193,7 +206,10 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let mirror = mirror_options(&args, options.clone());
+    let mut mirror = mirror_options(&args, options.clone());
+    if args.check {
+        mirror.fetch.keep_bodies = check::KEEP_BODIES;
+    }
     let result = match fetch::mirror(&mirror, sink, &cancel).await {
         Err(fetch::MirrorError::Live(first)) => {
             if let Some(bar) = &bar {
@@ -214,17 +230,28 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
             "dashget: warning: --from-start, --duration and --until apply to live (dynamic) manifests; this one is static and was mirrored whole"
         );
     }
+    let checked = checking.and_then(|c| c.finish());
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        let mut value = serde_json::to_value(&summary)?;
+        if let (Some(checked), Some(object)) = (&checked, value.as_object_mut()) {
+            object.insert("check".into(), serde_json::to_value(checked)?);
+        }
+        println!("{value}");
         if !summary.failures.is_empty() && verbosity >= Verbosity::Quiet {
             progress::print_summary(&summary, &args.output, Verbosity::Quiet);
         }
     } else {
         progress::print_summary(&summary, &args.output, verbosity);
+        if let Some(checked) = &checked
+            && verbosity >= Verbosity::Normal
+        {
+            check::print_summary(checked);
+        }
     }
+    let check_errors = checked.as_ref().is_some_and(|c| c.error_count() > 0);
     Ok(if summary.interrupted {
         ExitCode::from(130)
-    } else if summary.failed_files > 0 {
+    } else if summary.failed_files > 0 || check_errors {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -344,6 +344,31 @@ impl FactsInspector {
     }
 }
 
+/// The facts of one file's bytes.
+pub fn facts_of_bytes(bytes: &[u8]) -> FileFacts {
+    let mut inspector = FactsInspector::default();
+    // In memory nothing fails to read; what does not parse is among the facts.
+    let _ = crate::boxes::walk_file(
+        &mut crate::isobmff::Source::new(std::io::Cursor::new(bytes)),
+        bytes.len() as u64,
+        &mut inspector,
+    );
+    inspector.take()
+}
+
+/// The facts of one file on disk (a file the download did not hold in memory).
+pub fn facts_of_file(path: &std::path::Path) -> std::io::Result<(u64, FileFacts)> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut inspector = FactsInspector::default();
+    crate::boxes::walk_file(
+        &mut crate::isobmff::Source::new(&mut file),
+        len,
+        &mut inspector,
+    )?;
+    Ok((len, inspector.take()))
+}
+
 mod inspect;
 
 #[cfg(test)]

@@ -12,9 +12,11 @@ mod codecs;
 mod facts;
 mod manifest;
 mod rules;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -24,6 +26,7 @@ use crate::plan::RepresentationPlan;
 
 pub use manifest::{ManifestFacts, RepresentationTiming};
 pub use rules::{Boundaries, RepresentationChecker};
+pub use stream::MirrorCheck;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -199,7 +202,7 @@ impl Finding {
 }
 
 /// Receives what the checker finds, as it finds it.
-pub trait CheckEvents {
+pub trait CheckEvents: Send {
     /// A finding.
     fn finding(&mut self, finding: &Finding);
     /// Files read so far, of how many.
@@ -260,6 +263,15 @@ struct Counting<'a> {
     summary: &'a mut CheckSummary,
     done: u64,
     total: u64,
+}
+
+impl<T: CheckEvents + ?Sized> CheckEvents for &mut T {
+    fn finding(&mut self, finding: &Finding) {
+        (**self).finding(finding);
+    }
+    fn progress(&mut self, done: u64, total: u64) {
+        (**self).progress(done, total);
+    }
 }
 
 impl CheckEvents for Counting<'_> {
@@ -458,13 +470,15 @@ pub fn check_folder(
             }
             Verdict::Dump(files) => files,
         };
-        let parts: Vec<&RepresentationPlan> = presentation
+        let parts: Vec<Arc<RepresentationPlan>> = presentation
             .plan
             .representations
             .iter()
             .filter(|r| r.id == rep.id)
+            .map(|r| Arc::new(r.clone()))
             .collect();
-        let mut checker = RepresentationChecker::new(&rep.id, &parts, &manifest, &mut counting);
+        let mut checker =
+            RepresentationChecker::new(&rep.id, &parts, &manifest, Box::new(&mut counting));
         // The checker writes nothing: the walk cannot fail.
         let stats = walk_segments(files, &mut checker).unwrap_or_default();
         for b in checker.conclude() {

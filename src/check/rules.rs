@@ -1,6 +1,7 @@
 //! The checks of one representation, applied as each of its files ends.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -114,9 +115,9 @@ struct Continuity {
 /// Checks one representation: a [`WalkSink`](crate::render::WalkSink) fed by the dump's driver.
 pub struct RepresentationChecker<'a> {
     id: String,
-    parts: Vec<(&'a RepresentationPlan, RepresentationTiming)>,
+    parts: Vec<(Arc<RepresentationPlan>, RepresentationTiming)>,
     planned: HashMap<String, Vec<Planned>>,
-    events: &'a mut dyn CheckEvents,
+    events: Box<dyn CheckEvents + 'a>,
     min_buffer_time: Option<u64>,
     max_segment_duration: Option<u64>,
     inspector: FactsInspector,
@@ -188,18 +189,19 @@ fn convert_up(t: u64, from: u64, to: u64) -> u64 {
 }
 
 impl<'a> RepresentationChecker<'a> {
-    /// A checker for the representation `id`, whose Periods' plans are `parts`.
+    /// A checker for the representation `id`, whose Periods' plans are `parts`, reporting to
+    /// `events`.
     pub fn new(
         id: &str,
-        parts: &[&'a RepresentationPlan],
+        parts: &[Arc<RepresentationPlan>],
         manifest: &ManifestFacts,
-        events: &'a mut dyn CheckEvents,
+        events: Box<dyn CheckEvents + 'a>,
     ) -> Self {
         let parts: Vec<_> = parts
             .iter()
             .map(|p| {
                 let timing = manifest.representation(p.period_index, p.adaptation_set_index, id);
-                (*p, timing)
+                (p.clone(), timing)
             })
             .collect();
         let mut planned: HashMap<String, Vec<Planned>> = HashMap::new();
@@ -356,6 +358,13 @@ impl<'a> RepresentationChecker<'a> {
             }
         }
         run
+    }
+
+    /// One file of the representation whose facts were gathered elsewhere (from the bytes a
+    /// download had at hand), in plan order: what `WalkSink::end_segment` does for a walk.
+    pub(crate) fn feed(&mut self, path: &str, size: u64, facts: FileFacts) {
+        self.events.progress(0, 0);
+        self.evaluate(path, size, facts);
     }
 
     fn evaluate(&mut self, path: &str, size: u64, mut facts: FileFacts) {

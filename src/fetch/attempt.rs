@@ -76,6 +76,8 @@ pub(crate) struct Job<'a> {
     pub state: PartState,
     /// The request slot, released once the body is in (before the fsync).
     pub permit: Option<OwnedSemaphorePermit>,
+    /// The body, when received whole and kept (`FetchOptions::keep_bodies`).
+    pub body: Option<Vec<u8>>,
 }
 
 /// One attempt; returns the final size.
@@ -87,6 +89,7 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         slot,
         state,
         permit,
+        body: kept,
     } = job;
     let (ctx, res, key, slot) = (*ctx, *res, *key, *slot);
     // Only a part with a validator can be resumed; without one it is emptied by the open, and
@@ -171,6 +174,11 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         ctx.options.sync,
     );
     let mut written = offset;
+    // The bytes, for a reader of the whole file (`keep_bodies`): only a download from its
+    // first byte, only up to the cap.
+    let cap = ctx.options.keep_bodies;
+    let mut tap: Option<Vec<u8>> = (cap > 0 && offset == 0 && total.is_none_or(|t| t <= cap))
+        .then(|| Vec::with_capacity(usize::try_from(total.unwrap_or(0)).unwrap_or(0)));
     let mut body = response.bytes_stream();
     let mut last_flush = Instant::now();
     let part_path = slot.part_path();
@@ -207,6 +215,13 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
                 }
                 writer.write(&chunk).await.map_err(io_failure)?;
                 written += len;
+                if tap.as_ref().is_some_and(|t| t.len() as u64 + len <= cap) {
+                    if let Some(t) = tap.as_mut() {
+                        t.extend_from_slice(&chunk);
+                    }
+                } else {
+                    tap = None;
+                }
                 if timed_flush {
                     writer.flush().await.map_err(io_failure)?;
                     last_flush = Instant::now();
@@ -249,7 +264,9 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         ))
         .into());
     }
-    finish(ctx, res, key, slot, writer, written, permit).await
+    let size = finish(ctx, res, key, slot, writer, written, permit).await?;
+    *kept = tap;
+    Ok(size)
 }
 
 /// Appends the `part` record for this download, once.

@@ -20,6 +20,15 @@ pub enum FileStatus {
 /// One thing that happened during a download.
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
+    /// The manifest is saved and planned; its files are about to be made complete.
+    Manifest {
+        /// The plan (after `-r`).
+        plan: &'a crate::plan::Plan,
+        /// The manifest's bytes, as saved.
+        bytes: &'a [u8],
+        /// Its file name in the output folder.
+        name: &'a str,
+    },
     /// The work ahead: distinct files (download units) and the plan's segments.
     Planned {
         /// Files to make complete.
@@ -49,6 +58,9 @@ pub enum Event<'a> {
         size: u64,
         /// How it became complete.
         status: FileStatus,
+        /// Its bytes, when they were received whole in this run and
+        /// [`FetchOptions::keep_bodies`](super::FetchOptions::keep_bodies) allows.
+        body: Option<&'a [u8]>,
     },
     /// An attempt failed and will be retried after `delay`.
     Retrying {

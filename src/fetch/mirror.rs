@@ -177,6 +177,11 @@ pub async fn mirror(
             },
         )?;
     }
+    sink.event(&Event::Manifest {
+        plan: &plan,
+        bytes: &loaded.bytes,
+        name: &loaded.file_name,
+    });
     let summary = download(&client, &plan, &out, &options.fetch, sink, cancel).await?;
     Ok(summary)
 }

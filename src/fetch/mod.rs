@@ -96,6 +96,10 @@ pub struct FetchOptions {
     pub ca_certs: Vec<PathBuf>,
     /// Accept any TLS certificate (no verification at all).
     pub insecure: bool,
+    /// Keep the body of a file downloaded whole in this run, up to this many bytes, and hand
+    /// it to [`Event::FileDone`] (`dashget --check` reads the bytes at hand instead of the file
+    /// again). 0: keep nothing.
+    pub keep_bodies: u64,
 }
 
 impl Default for FetchOptions {
@@ -112,6 +116,7 @@ impl Default for FetchOptions {
             sync: false,
             ca_certs: Vec::new(),
             insecure: false,
+            keep_bodies: 0,
         }
     }
 }
@@ -471,7 +476,7 @@ fn joined<R>(
 
 fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome) {
     match outcome {
-        Outcome::Complete { status, size } => {
+        Outcome::Complete { status, size, body } => {
             match status {
                 FileStatus::Downloaded => {
                     summary.downloaded_files += 1;
@@ -492,6 +497,7 @@ fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome
                 segments: res.segments,
                 size,
                 status,
+                body: body.as_deref(),
             });
         }
         Outcome::Failed { reason, .. } => {
@@ -532,6 +538,7 @@ mod tests {
                 Outcome::Complete {
                     status: FileStatus::Downloaded,
                     size: 1,
+                    body: None,
                 }
             });
             in_flight.insert(ok.id(), "good.m4s");
@@ -541,6 +548,7 @@ mod tests {
                 Outcome::Complete {
                     status: FileStatus::Downloaded,
                     size: sizes[std::hint::black_box(3)],
+                    body: None,
                 }
             });
             in_flight.insert(bad.id(), "bad.m4s");

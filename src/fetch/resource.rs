@@ -18,8 +18,12 @@ use crate::store;
 /// How a resource ended in this run.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    /// Complete under its final name.
-    Complete { status: FileStatus, size: u64 },
+    /// Complete under its final name; its bytes when kept (`FetchOptions::keep_bodies`).
+    Complete {
+        status: FileStatus,
+        size: u64,
+        body: Option<Vec<u8>>,
+    },
     /// Failed for good: why, and the HTTP status that made it, if one did.
     Failed { reason: String, status: Option<u16> },
     /// Stopped by cancellation; a part file may remain for the next run.
@@ -114,6 +118,7 @@ pub(crate) async fn complete(
         slot: &slot,
         state: PartState::from_journal(ctx, &key, res),
         permit,
+        body: None,
     };
     let downloaded = retries(ctx)
         .run(&mut job, announce(ctx, res), |job| {
@@ -124,6 +129,7 @@ pub(crate) async fn complete(
         Ok(size) => Outcome::Complete {
             status: FileStatus::Downloaded,
             size,
+            body: job.body.take(),
         },
         Err(stop) => stop.into(),
     }
@@ -149,6 +155,7 @@ pub(crate) fn journalled(ctx: &Context, res: &Resource) -> Option<Outcome> {
     Some(Outcome::Complete {
         status: FileStatus::AlreadyComplete,
         size,
+        body: None,
     })
 }
 
@@ -161,6 +168,7 @@ async fn on_disk(ctx: &Context, res: &Resource, key: &str, size: u64) -> Option<
         return Some(Outcome::Complete {
             status: FileStatus::AlreadyComplete,
             size,
+            body: None,
         });
     }
     // Journalled and --verify, or on disk without a journal record: the server's size decides.
@@ -181,6 +189,7 @@ async fn on_disk(ctx: &Context, res: &Resource, key: &str, size: u64) -> Option<
             Some(Outcome::Complete {
                 status: FileStatus::Verified,
                 size,
+                body: None,
             })
         }
         Ok(server) => {

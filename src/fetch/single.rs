@@ -22,6 +22,8 @@ pub enum ResourceOutcome {
         size: u64,
         /// Whether this call downloaded it.
         fetched: bool,
+        /// Its bytes, when downloaded whole and kept (`FetchOptions::keep_bodies`).
+        body: Option<Vec<u8>>,
     },
     /// Failed after the engine's retries.
     Failed {
@@ -76,7 +78,8 @@ impl ResourceFetcher {
             None => resource::complete(&self.ctx, resource, None).await,
         };
         match outcome {
-            Outcome::Complete { status, size } => ResourceOutcome::Complete {
+            Outcome::Complete { status, size, body } => ResourceOutcome::Complete {
+                body,
                 size,
                 fetched: status == FileStatus::Downloaded,
             },

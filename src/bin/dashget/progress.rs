@@ -75,6 +75,7 @@ impl Counters {
     /// Updates the counters; returns a log line for the events worth one.
     fn take(&self, event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         match event {
+            Event::Manifest { .. } => None,
             Event::Planned { segments, .. } => {
                 self.segments.store(*segments, Ordering::Relaxed);
                 None
@@ -199,6 +200,11 @@ impl BarSink {
             counters: Counters::new(),
             bar,
         }
+    }
+
+    /// A line above the bar.
+    pub fn println(&self, text: String) {
+        self.bar.println(text);
     }
 
     /// Removes the bar (before the summary is printed).

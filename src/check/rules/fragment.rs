@@ -9,7 +9,7 @@ use crate::check::{Check, Severity, codecs};
 
 impl RepresentationChecker<'_> {
     pub(super) fn check_init(&mut self, path: &str, part: usize) {
-        let (plan, timing) = (self.parts[part].0, self.parts[part].1.clone());
+        let (plan, timing) = (self.parts[part].0.clone(), self.parts[part].1.clone());
         let entries: Vec<_> = self
             .tracks
             .iter()

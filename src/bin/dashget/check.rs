@@ -1,0 +1,115 @@
+//! `dashget --check`: the checks of `mp4dump --check` on each file as it lands (a
+//! [`ProgressSink`] in front of the progress display), findings on standard error as they come.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use dashget::check::{CheckEvents, CheckSummary, Finding, MirrorCheck};
+use dashget::fetch::{Event, ProgressSink};
+
+use crate::progress::BarSink;
+
+/// Largest file whose bytes the engine keeps for the check (larger ones are read back).
+pub const KEEP_BODIES: u64 = 64 << 20;
+
+/// Prints each finding as it is found, through the progress bar when there is one.
+struct Lines {
+    bar: Option<Arc<BarSink>>,
+}
+
+impl CheckEvents for Lines {
+    fn finding(&mut self, finding: &Finding) {
+        let line = format!("dashget: check: {}", finding.text_line());
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+    fn progress(&mut self, _: u64, _: u64) {}
+}
+
+/// Checks the files of a mirror as the engine completes them, and passes every event on.
+pub struct CheckingSink {
+    inner: Arc<dyn ProgressSink>,
+    root: PathBuf,
+    bar: Option<Arc<BarSink>>,
+    check: Mutex<Option<MirrorCheck>>,
+}
+
+impl CheckingSink {
+    pub fn new(
+        inner: Arc<dyn ProgressSink>,
+        root: &Path,
+        bar: Option<Arc<BarSink>>,
+    ) -> CheckingSink {
+        CheckingSink {
+            inner,
+            root: root.to_path_buf(),
+            bar,
+            check: Mutex::new(None),
+        }
+    }
+
+    /// The checks over whole representations, once every file is in; the summary.
+    pub fn finish(&self) -> Option<CheckSummary> {
+        let check = self
+            .check
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        Some(check.finish())
+    }
+}
+
+impl ProgressSink for CheckingSink {
+    fn event(&self, event: &Event<'_>) {
+        {
+            let mut check = self.check.lock().unwrap_or_else(|p| p.into_inner());
+            match event {
+                Event::Manifest { plan, bytes, name } => {
+                    *check = Some(MirrorCheck::new(
+                        plan,
+                        bytes,
+                        name,
+                        &self.root,
+                        Box::new(Lines {
+                            bar: self.bar.clone(),
+                        }),
+                    ));
+                }
+                Event::FileDone { path, body, .. } => {
+                    if let Some(check) = check.as_ref() {
+                        check.file_done(path, *body);
+                    }
+                }
+                Event::Failed { path, reason, .. } => {
+                    if let Some(check) = check.as_ref() {
+                        check.file_failed(path, reason);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.inner.event(event);
+    }
+}
+
+/// The check's summary lines.
+pub fn print_summary(summary: &CheckSummary) {
+    eprintln!(
+        "dashget: check: {} representations, {} segments: {} errors, {} warnings",
+        summary.representations,
+        summary.segments,
+        summary.error_count(),
+        summary.warning_count()
+    );
+    for (id, reason) in &summary.skipped {
+        eprintln!("dashget: check: not checked: {id}: {reason}");
+    }
+    for (check, n) in &summary.errors {
+        eprintln!("  error   {check}: {n}");
+    }
+    for (check, n) in &summary.warnings {
+        eprintln!("  warning {check}: {n}");
+    }
+}
