@@ -119,7 +119,7 @@ for line in sys.stdin:
 ' > "$WORK/$pres.urls"
   awk -v o="$out" '{print "url = \"" $1 "\"\noutput = \"" o "/" $2 "\""}' "$WORK/$pres.urls" > "$WORK/$pres.curl"
   awk '{print $1 "\n  out=" $2}' "$WORK/$pres.urls" > "$WORK/$pres.aria2"
-  tools=("dashget -t $N" "dashget -t $N, fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
+  tools=("dashget -t $N" "dashget -t $N, --check" "dashget -t $N, fsync" "curl --parallel" "curl --parallel; sync" "aria2c -j $N")
   need yt-dlp && tools+=("yt-dlp -N $N")
   need dash-mpd-cli && tools+=("dash-mpd-cli")
   for run in $(seq "$RUNS"); do
@@ -130,6 +130,7 @@ for line in sys.stdin:
     for tool in "${order[@]}"; do
       case $tool in
         "dashget -t $N") once "$tool" "$pres" $check "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
+        "dashget -t $N, --check") once "$tool" "$pres" $check "$dashget" -q --check -t "$N" -o "$out" "$base/manifest.mpd" ;;
         "dashget -t $N, fsync") once "$tool" "$pres" $check env DASHGET_FSYNC=1 "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
         "curl --parallel") once "$tool" "$pres" $check curl -s --fail --parallel --parallel-max "$N" -K "$WORK/$pres.curl" ;;
         "curl --parallel; sync") once "$tool" "$pres" $check sh -c 'curl -s --fail --parallel --parallel-max "$1" -K "$2" && sync' sh "$N" "$WORK/$pres.curl" ;;

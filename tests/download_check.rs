@@ -43,10 +43,18 @@ fn mp4dump_findings(dir: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn a_clean_presentation_checks_clean_as_it_downloads() {
-    for name in ["dash/template-number", "bento4-dash/cenc", "dash/single-file"] {
+    for name in [
+        "dash/template-number",
+        "bento4-dash/cenc",
+        "dash/single-file",
+    ] {
         let served = copy_of(name);
         let server = TestServer::start(served.path());
-        let manifest = if name.contains("bento4") { "stream.mpd" } else { "manifest.mpd" };
+        let manifest = if name.contains("bento4") {
+            "stream.mpd"
+        } else {
+            "manifest.mpd"
+        };
         let out_dir = tempfile::tempdir().unwrap();
         let out = dashget(&[
             "--check",

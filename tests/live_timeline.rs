@@ -473,3 +473,39 @@ fn asking_for_a_representation_that_cannot_be_recorded_live_says_why() {
     );
     assert!(!stderr.contains("no representation with id"), "{stderr}");
 }
+
+#[test]
+fn check_finds_an_encoder_clock_jump_where_it_happens() {
+    // The buffer's old media (60 s of it), so that the jump falls inside the recording however
+    // late a loaded machine starts it.
+    let ast = whole_seconds_ago(60);
+    let mut config = LiveConfig::new(Addressing::TimelineTime, ast);
+    config.tsbd = 60 * SEC;
+    let clean = LiveOrigin::start(config.clone());
+    // From 20 s on, the video's tfdt runs half a second (6400 ticks of 12800) ahead.
+    config.tfdt_jump = Some((20 * SEC, 6400));
+    let jumped = LiveOrigin::start(config);
+    let args = ["--check", "--from-start", "--duration", "30", "--json"];
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&clean.manifest_url(), dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&out);
+    assert_eq!(s["check"]["errors"], serde_json::json!({}), "{s}");
+    assert!(s["check"]["segments"].as_u64().unwrap() >= 100, "{s}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(&jumped.manifest_url(), dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let s = summary(&out);
+    assert_eq!(s["check"]["errors"]["decode-time"], 1, "{s}");
+    assert!(s["gaps"].as_array().unwrap().is_empty(), "{s}");
+    // Named on the segment it happens in: the video's first segment from 20 s (t = 256000).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(": decode-time: "))
+        .expect("a decode-time finding");
+    assert!(
+        line.starts_with("dashget: check: error v ") && line.contains("/v/t256000.m4s"),
+        "{line}"
+    );
+}

@@ -188,9 +188,13 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
         Some(bar) => bar.clone(),
         None => Arc::new(progress::LineSink::new(verbosity)),
     };
-    let checking = args
-        .check
-        .then(|| Arc::new(check::CheckingSink::new(sink.clone(), &args.output, bar.clone())));
+    let checking = args.check.then(|| {
+        Arc::new(check::CheckingSink::new(
+            sink.clone(),
+            &args.output,
+            bar.clone(),
+        ))
+    });
     let sink: Arc<dyn fetch::ProgressSink> = match &checking {
         Some(checking) => checking.clone(),
         None => sink,
@@ -308,7 +312,11 @@ async fn record(
     use_bar: bool,
     cancel: &fetch::Cancel,
 ) -> anyhow::Result<ExitCode> {
-    let record = record_options(args, options)?;
+    let mut record = record_options(args, options)?;
+    if args.check {
+        record.check = true;
+        record.fetch.keep_bodies = check::KEEP_BODIES;
+    }
     let client = fetch::build_client(&record.fetch)?;
     let lines = live::LiveLines::new(verbosity, use_bar);
     let result =
@@ -322,11 +330,17 @@ async fn record(
         }
     } else {
         live::print_summary(&summary, &args.output, verbosity);
+        if let Some(checked) = &summary.check
+            && verbosity >= Verbosity::Normal
+        {
+            check::print_summary(checked);
+        }
     }
+    let check_errors = summary.check.as_ref().is_some_and(|c| c.error_count() > 0);
     Ok(
         if summary.stopped == dashget::live::recorder::StopReason::Interrupted {
             ExitCode::from(EXIT_INTERRUPTED)
-        } else if summary.gaps.is_empty() {
+        } else if summary.gaps.is_empty() && !check_errors {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -26,7 +26,7 @@ use crate::plan::RepresentationPlan;
 
 pub use manifest::{ManifestFacts, RepresentationTiming};
 pub use rules::{Boundaries, RepresentationChecker};
-pub use stream::MirrorCheck;
+pub use stream::{LiveCheck, LiveRepresentationInfo, MirrorCheck};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -136,6 +136,9 @@ pub struct RepresentationChecker<'a> {
     sequence_path: String,
     /// The longest sample of the last segment checked.
     last_sample: u64,
+    /// Whether segment starts are kept for `alignment` (not for a live recording, where they
+    /// would grow with its length).
+    keep_boundaries: bool,
     /// Where each segment starts on the presentation timeline (nanoseconds from its Period's
     /// start), per Period (`alignment` compares them across an AdaptationSet).
     boundaries: Vec<Boundaries>,
@@ -265,6 +268,7 @@ impl<'a> RepresentationChecker<'a> {
             last_sample: 0,
             frame_rate_reported: false,
             boundaries: Vec::new(),
+            keep_boundaries: true,
             misplaced: Vec::new(),
             misfits: [0; 2],
             channel: Channel::default(),
@@ -358,6 +362,55 @@ impl<'a> RepresentationChecker<'a> {
             }
         }
         run
+    }
+
+    /// A checker for a live recording: nothing planned yet (see [`Self::add_part`],
+    /// [`Self::plan_file`]), and nothing kept per segment once it is checked.
+    pub(crate) fn live(id: &str, events: Box<dyn CheckEvents + 'a>) -> Self {
+        let mut checker = Self::new(id, &[], &ManifestFacts::default(), events);
+        checker.keep_boundaries = false;
+        checker
+    }
+
+    /// Forgets a checked file of a live recording.
+    pub(crate) fn forget_file(&mut self, path: &str) {
+        self.planned.remove(path);
+    }
+
+    /// Adds a Period's plan (a live recording meets its Periods as it goes); returns its part.
+    pub(crate) fn add_part(
+        &mut self,
+        plan: Arc<RepresentationPlan>,
+        timing: RepresentationTiming,
+    ) -> usize {
+        self.parts.push((plan, timing));
+        self.parts.len() - 1
+    }
+
+    /// Adds a file to the plan (a live recording learns its segments as it goes): its kind,
+    /// its start on the media timeline and duration (in the part's timescale), and whether
+    /// the manifest's timeline jumps before it (no continuity is expected across).
+    pub(crate) fn plan_file(
+        &mut self,
+        path: &str,
+        part: usize,
+        kind: SegmentKind,
+        time: Option<i128>,
+        duration: Option<u64>,
+        jump: bool,
+    ) {
+        self.planned.insert(
+            path.to_string(),
+            vec![Planned {
+                part,
+                kind,
+                range: None,
+                time,
+                duration,
+                last_in_part: false,
+                jump,
+            }],
+        );
     }
 
     /// One file of the representation whose facts were gathered elsewhere (from the bytes a

@@ -151,12 +151,8 @@ impl MirrorCheck {
             for path in &order {
                 by_path.entry(path.clone()).or_default().push(streams.len());
             }
-            let checker = RepresentationChecker::new(
-                id,
-                &parts,
-                &facts,
-                Box::new(Forward(shared.clone())),
-            );
+            let checker =
+                RepresentationChecker::new(id, &parts, &facts, Box::new(Forward(shared.clone())));
             streams.push(Stream {
                 id: id.to_string(),
                 parts,
@@ -253,7 +249,11 @@ impl MirrorCheck {
         let mut forward = Forward(self.shared.clone());
         for ((period, set), reps) in &starts {
             let aligned = reps.first().is_some_and(|(id, _)| {
-                state.manifest.representation(*period, *set, id).promises.aligned
+                state
+                    .manifest
+                    .representation(*period, *set, id)
+                    .promises
+                    .aligned
             });
             if aligned {
                 for finding in misalignments(reps) {
@@ -269,5 +269,233 @@ impl MirrorCheck {
             Ok(summary) => summary,
             Err(arc) => lock(&arc).summary.clone(),
         }
+    }
+}
+
+/// What a live recording's checker needs to know of a Representation (per Period).
+#[derive(Debug, Clone)]
+pub struct LiveRepresentationInfo<'a> {
+    /// The track it belongs to (one checker per track, across Periods).
+    pub track: &'a str,
+    /// `Period@id` (or index) and the Period's index.
+    pub period: &'a str,
+    /// `AdaptationSet` index in the Period.
+    pub adaptation_set_index: usize,
+    /// `Representation@id`.
+    pub id: &'a str,
+    /// `@codecs`.
+    pub codecs: Option<&'a str>,
+    /// `@bandwidth`.
+    pub bandwidth: Option<u64>,
+    /// The manifest's timescale.
+    pub timescale: u64,
+    /// `@presentationTimeOffset`.
+    pub presentation_time_offset: u64,
+    /// `@duration` addressing (times nominal, half a duration of tolerance), else a timeline.
+    pub duration_addressed: bool,
+    /// The Period's duration, nanoseconds, when known.
+    pub period_duration: Option<u64>,
+}
+
+/// Findings of a live check, queued for the recorder to report (its sink is not `'static`).
+#[derive(Clone, Default)]
+struct Queue(Arc<Mutex<Vec<Finding>>>);
+
+impl CheckEvents for Queue {
+    fn finding(&mut self, finding: &Finding) {
+        lock(&self.0).push(finding.clone());
+    }
+    fn progress(&mut self, _: u64, _: u64) {}
+}
+
+struct LiveTrack {
+    checker: RepresentationChecker<'static>,
+    /// Part of each Period met.
+    parts: HashMap<String, usize>,
+    /// The nominal end of the last segment checked, per part (media time).
+    previous_end: HashMap<usize, i128>,
+    /// What the recorder asked for and has not settled, in presentation order: (part, media
+    /// time; `i128::MIN` for the init segment).
+    expected: std::collections::BTreeSet<(usize, i128)>,
+    /// Segments landed before those expected ahead of them.
+    held: BTreeMap<(usize, i128), Held>,
+}
+
+/// A landed segment waiting for its turn: its facts, not its bytes.
+struct Held {
+    path: String,
+    duration: Option<u64>,
+    arrival: std::io::Result<(u64, FileFacts)>,
+}
+
+impl LiveTrack {
+    fn part(&mut self, info: &LiveRepresentationInfo) -> usize {
+        if let Some(&part) = self.parts.get(info.period) {
+            return part;
+        }
+        let mut plan = RepresentationPlan::from_segments(info.period, info.id, Vec::new());
+        plan.adaptation_set_index = info.adaptation_set_index;
+        plan.codecs = info.codecs.map(str::to_string);
+        plan.bandwidth = info.bandwidth;
+        plan.timescale = info.timescale.max(1);
+        let timing = super::RepresentationTiming {
+            presentation_time_offset: info.presentation_time_offset,
+            explicit_timescale: !info.duration_addressed,
+            timeline: !info.duration_addressed,
+            simple: info.duration_addressed,
+            period_duration: info.period_duration,
+            ..super::RepresentationTiming::default()
+        };
+        let part = self.checker.add_part(Arc::new(plan), timing);
+        self.parts.insert(info.period.to_string(), part);
+        part
+    }
+
+    /// Checks the held segments whose turn has come (all of them at the end).
+    fn drain(&mut self, all: bool) {
+        loop {
+            let Some(&(part, time)) = self.held.keys().next() else {
+                return;
+            };
+            if !all && self.expected.first().is_some_and(|e| *e < (part, time)) {
+                return;
+            }
+            let Some(held) = self.held.remove(&(part, time)) else {
+                return;
+            };
+            self.expected.remove(&(part, time));
+            let (kind, media_time, jump) = if time == i128::MIN {
+                (crate::plan::SegmentKind::Init, None, false)
+            } else {
+                let jump = self.previous_end.get(&part) != Some(&time);
+                if let Some(d) = held.duration {
+                    self.previous_end.insert(part, time + i128::from(d));
+                }
+                (crate::plan::SegmentKind::Media, Some(time), jump)
+            };
+            self.checker
+                .plan_file(&held.path, part, kind, media_time, held.duration, jump);
+            match held.arrival {
+                Ok((size, facts)) => self.checker.feed(&held.path, size, facts),
+                Err(e) => {
+                    let _ = self.checker.missing_segment(&held.path, &e.to_string());
+                }
+            }
+            self.checker.forget_file(&held.path);
+        }
+    }
+}
+
+/// The checks of a live recording, each segment as it lands: decode-time continuity (an
+/// encoder gap or a `tfdt` jump is found in the segment it happens in), boxes, tracks,
+/// encryption, the segment against the live manifest's time. Segments are checked in the
+/// order they land; two that land out of order are not compared with each other.
+pub struct LiveCheck {
+    tracks: HashMap<String, LiveTrack>,
+    queue: Queue,
+    summary: CheckSummary,
+}
+
+impl Default for LiveCheck {
+    fn default() -> Self {
+        LiveCheck::new()
+    }
+}
+
+impl LiveCheck {
+    /// A check with nothing recorded yet.
+    pub fn new() -> LiveCheck {
+        LiveCheck {
+            tracks: HashMap::new(),
+            queue: Queue::default(),
+            summary: CheckSummary::default(),
+        }
+    }
+
+    fn track(&mut self, info: &LiveRepresentationInfo) -> &mut LiveTrack {
+        let queue = self.queue.clone();
+        self.tracks
+            .entry(info.track.to_string())
+            .or_insert_with(|| LiveTrack {
+                checker: RepresentationChecker::live(info.id, Box::new(queue)),
+                parts: HashMap::new(),
+                previous_end: HashMap::new(),
+                expected: std::collections::BTreeSet::new(),
+                held: BTreeMap::new(),
+            })
+    }
+
+    /// The recorder asks for a segment (`media`: its media time, none for the init segment):
+    /// segments are checked in the order of the presentation, not as their downloads end.
+    pub fn expect(&mut self, info: &LiveRepresentationInfo, media: Option<i64>) {
+        let track = self.track(info);
+        let part = track.part(info);
+        track
+            .expected
+            .insert((part, media.map_or(i128::MIN, i128::from)));
+    }
+
+    /// A segment the recorder gave up (a gap): the next one is checked without it.
+    pub fn gap(&mut self, info: &LiveRepresentationInfo, time: i64) {
+        let track = self.track(info);
+        let part = track.part(info);
+        track.expected.remove(&(part, i128::from(time)));
+        track.drain(false);
+    }
+
+    /// A segment landed at `path` (relative to the output folder, `/`-separated): an init
+    /// segment (`media` none), or a media segment at media time `time` lasting `duration`
+    /// (the manifest's timescale). `body` is its bytes, else it is read from `root`. It is
+    /// checked once those expected before it are settled.
+    pub fn segment(
+        &mut self,
+        info: &LiveRepresentationInfo,
+        media: Option<(i64, u64)>,
+        path: &str,
+        body: Option<&[u8]>,
+        root: &Path,
+    ) {
+        let arrival = match body {
+            Some(bytes) => Ok((bytes.len() as u64, facts_of_bytes(bytes))),
+            None => facts_of_file(&root.join(path)),
+        };
+        if arrival.is_ok() {
+            self.summary.segments += 1;
+        }
+        let track = self.track(info);
+        let part = track.part(info);
+        let key = (part, media.map_or(i128::MIN, |(t, _)| i128::from(t)));
+        track.held.insert(
+            key,
+            Held {
+                path: path.to_string(),
+                duration: media.map(|(_, d)| d),
+                arrival,
+            },
+        );
+        track.drain(false);
+    }
+
+    /// The findings made since the last call, in order.
+    pub fn findings(&mut self) -> Vec<Finding> {
+        let found = std::mem::take(&mut *lock(&self.queue.0));
+        for finding in &found {
+            self.summary.count(finding);
+        }
+        found
+    }
+
+    /// The checks over whole tracks (a measure chosen for the starts); the last findings and
+    /// the summary.
+    pub fn finish(mut self) -> (Vec<Finding>, CheckSummary) {
+        self.summary.representations = self.tracks.len() as u64;
+        let mut tracks: Vec<(String, LiveTrack)> = self.tracks.drain().collect();
+        tracks.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, mut track) in tracks {
+            track.drain(true);
+            track.checker.conclude();
+        }
+        let found = self.findings();
+        (found, self.summary)
     }
 }

@@ -626,6 +626,16 @@ impl LivePresentation {
         }
     }
 
+    /// Whether `rep`'s segments are addressed by `@duration` (nominal times), not a timeline.
+    pub fn duration_addressed(&self, rep: &LiveRepresentation) -> bool {
+        match &rep.media {
+            Media::Template {
+                duration_addressed, ..
+            } => *duration_addressed,
+            Media::List(_) => rep.runs.iter().any(|r| r.count.is_none()),
+        }
+    }
+
     /// The shortest duration of `rep`'s media segments as the manifest gives them, nanoseconds
     /// (none for a Representation without segments).
     pub fn shortest_segment(&self, rep: &LiveRepresentation) -> Option<i128> {

@@ -164,6 +164,9 @@ pub struct LiveConfig {
     /// Other folders that serve the same stream as `live/` (a second CDN path a `Location`
     /// may move the manifest to): `ALIAS/NAME.mpd`, `ALIAS/PERIOD/TRACK/...`.
     pub aliases: Vec<String>,
+    /// A clock jump in the encoder: from the segment of this presentation time (ns after AST)
+    /// on, the video's `tfdt` runs this many ticks ahead of what the manifest says.
+    pub tfdt_jump: Option<(u64, u64)>,
 }
 
 impl LiveConfig {
@@ -192,6 +195,7 @@ impl LiveConfig {
             lmsg: false,
             announce_ahead: 0,
             aliases: Vec::new(),
+            tfdt_jump: None,
         }
     }
 }
@@ -712,10 +716,14 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
 /// `sidx` and `moof`, so no offset in the segment moves).
 fn served(config: &LiveConfig, p: usize, t: &Track, index: u64) -> Vec<u8> {
     let period = &config.periods[p];
-    let bytes = t.segment(index, pto(period, t));
     let start = period.start
         + (u128::from(index) * u128::from(t.segment_duration) * u128::from(SEC)
             / u128::from(t.timescale)) as u64;
+    let jump = match config.tfdt_jump {
+        Some((from, ticks)) if t.id == "v" && start >= from => ticks,
+        _ => 0,
+    };
+    let bytes = t.segment(index, pto(period, t) + jump);
     let end =
         start + (u128::from(t.segment_duration) * u128::from(SEC) / u128::from(t.timescale)) as u64;
     let styp_size = u32::from_be_bytes(bytes[0..4].try_into().unwrap()) as usize;

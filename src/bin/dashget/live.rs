@@ -58,10 +58,16 @@ impl LiveLines {
 
 impl LiveSink for LiveLines {
     fn event(&self, event: &LiveEvent<'_>) {
+        if let LiveEvent::Finding(finding) = event {
+            // Findings go out even with --quiet, as errors do.
+            self.line(&format!("dashget: check: {}", finding.text_line()));
+            return;
+        }
         if self.verbosity == Verbosity::Quiet {
             return;
         }
         match event {
+            LiveEvent::Finding(_) => {}
             LiveEvent::Warning(text) => self.line(&format!("dashget: warning: {text}")),
             LiveEvent::Clock(text) => self.line(&format!("dashget: clock: {text}")),
             LiveEvent::Segment { path, size } => {

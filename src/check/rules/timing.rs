@@ -105,7 +105,7 @@ impl RepresentationChecker<'_> {
         // The edit list's shift: media before it is not presented (AAC priming, the first
         // B-frame delay), so a segment's presented span starts at it at the earliest.
         let shift = i128::from(track.edit_shift.unwrap_or(0));
-        if let Some(tfdt) = unit.decode_time {
+        if let Some(tfdt) = unit.decode_time.filter(|_| self.keep_boundaries) {
             let earliest = (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift;
             let pto = convert_time(
                 i128::from(self.parts[expect.part].1.presentation_time_offset),

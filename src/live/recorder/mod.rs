@@ -47,6 +47,8 @@ pub struct RecordOptions {
     pub gone_grace: Duration,
     /// How often the clock is synchronised again.
     pub resync_every: Duration,
+    /// Run `mp4dump --check`'s checks on each segment as it lands (`dashget --check`).
+    pub check: bool,
     /// Engine settings (threads, retries, timeouts, headers).
     pub fetch: FetchOptions,
 }
@@ -63,6 +65,7 @@ impl RecordOptions {
             until: None,
             gone_grace: Duration::from_secs(10),
             resync_every: Duration::from_secs(300),
+            check: false,
             fetch,
         }
     }
@@ -153,6 +156,9 @@ pub struct RecordSummary {
     pub stopped: StopReason,
     /// Wall time, seconds.
     pub elapsed_seconds: f64,
+    /// What `--check` found, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::check::CheckSummary>,
 }
 
 impl RecordSummary {
@@ -180,6 +186,8 @@ pub enum LiveEvent<'a> {
     Gap(&'a Gap),
     /// Where each track stands after a batch.
     Status(&'a RecordingStatus),
+    /// A `--check` finding, as it is made.
+    Finding(&'a crate::check::Finding),
 }
 
 /// Where a recording stands: one entry per track (a Representation followed across Periods),

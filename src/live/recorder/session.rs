@@ -133,6 +133,8 @@ pub(super) struct Session<'a> {
     pending: HashMap<SegmentId, Pending>,
     /// Representations refused by the server (401/403), warned about once.
     refused: HashSet<String>,
+    /// `--check`: the checks of each segment as it lands.
+    check: Option<crate::check::LiveCheck>,
     /// Per Representation (`period/adaptation-set/representation`) whose last segment (`lmsg`)
     /// was recorded: that segment's end. (In a later Period its track may go on.)
     ended: HashMap<String, i128>,
@@ -322,6 +324,7 @@ impl<'a> Session<'a> {
             gapped: HashSet::new(),
             pending: HashMap::new(),
             refused: HashSet::new(),
+            check: options.check.then(crate::check::LiveCheck::new),
             ended: HashMap::new(),
             refresh_now: false,
             downloaded: 0,
@@ -469,7 +472,15 @@ impl<'a> Session<'a> {
         let _ = self.fetcher.sync();
         let _ = self.log.sync();
         self.save(true)?;
-        Ok(self.summary(stopped))
+        let mut summary = self.summary(stopped);
+        if let Some(check) = self.check.take() {
+            let (found, checked) = check.finish();
+            for finding in &found {
+                self.sink.event(&LiveEvent::Finding(finding));
+            }
+            summary.check = Some(checked);
+        }
+        Ok(summary)
     }
 
     /// The earliest the server's clock can read now.
@@ -882,6 +893,12 @@ impl<'a> Session<'a> {
         segment: &LiveSegment,
         reason: String,
     ) -> Result<(), RecordError> {
+        if let Some(check) = self.check.as_mut() {
+            check.gap(&check_info(&self.live, rep), segment.time);
+            for finding in check.findings() {
+                self.sink.event(&LiveEvent::Finding(&finding));
+            }
+        }
         let gap = Gap {
             segment: segment.id.to_string(),
             representation: rep.id.clone(),
@@ -912,6 +929,16 @@ impl<'a> Session<'a> {
     /// as it comes: the journal, the log and the recording know of a segment as soon as its
     /// file is in place.
     async fn download(&mut self, jobs: Vec<Job>) -> Result<(), RecordError> {
+        if let Some(check) = self.check.as_mut() {
+            // Checked in the order asked for, whatever order the downloads end in.
+            for job in &jobs {
+                let rep = &self.live.representations[job.rep];
+                check.expect(
+                    &check_info(&self.live, rep),
+                    job.segment.as_ref().map(|s| s.time),
+                );
+            }
+        }
         let threads = self.options.fetch.threads.max(1);
         let mut queue = jobs.into_iter();
         let mut running = FuturesUnordered::new();
@@ -928,7 +955,7 @@ impl<'a> Session<'a> {
                         identity: Some(job.identity.clone()),
                     };
                     let result = match fetcher.fetch(&resource).await {
-                        ResourceOutcome::Complete { size, .. } => Ok(size),
+                        ResourceOutcome::Complete { size, body, .. } => Ok((size, body)),
                         ResourceOutcome::Failed { reason, status } => {
                             Err(SegmentFailure::of(reason, status))
                         }
@@ -945,15 +972,39 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// `--check`: a segment (or init segment) that landed, checked; findings reported.
+    fn check_segment(
+        &mut self,
+        rep: &LiveRepresentation,
+        segment: Option<&LiveSegment>,
+        path: &str,
+        body: Option<&[u8]>,
+    ) {
+        let Some(check) = self.check.as_mut() else {
+            return;
+        };
+        let info = check_info(&self.live, rep);
+        check.segment(
+            &info,
+            segment.map(|s| (s.time, s.duration)),
+            path,
+            body,
+            self.out.root(),
+        );
+        for finding in check.findings() {
+            self.sink.event(&LiveEvent::Finding(&finding));
+        }
+    }
+
     fn outcome(
         &mut self,
         job: Job,
-        result: Result<u64, SegmentFailure>,
+        result: Result<(u64, Option<Vec<u8>>), SegmentFailure>,
     ) -> Result<(), RecordError> {
         let rep = self.live.representations[job.rep].clone();
         let key = journal_key(&job.path);
         match result {
-            Ok(size) => {
+            Ok((size, body)) => {
                 // The engine journalled it; on disk now, so that a kill loses nothing landed.
                 let _ = self.fetcher.flush();
                 self.downloaded += 1;
@@ -969,6 +1020,7 @@ impl<'a> Session<'a> {
                     None => self.recorded_init(&rep, &key)?,
                 }
                 self.sink.event(&LiveEvent::Segment { path: &key, size });
+                self.check_segment(&rep, job.segment.as_ref(), &key, body.as_deref());
             }
             Err(SegmentFailure::Interrupted) => {}
             Err(SegmentFailure::Refused(reason)) => {
@@ -1098,5 +1150,25 @@ impl<'a> Session<'a> {
             url: self.options.manifest_url.to_string(),
             what: format!("the live recorder does not follow {what} yet"),
         }
+    }
+}
+
+/// What `--check` needs to know of a Representation.
+fn check_info<'a>(
+    live: &'a LivePresentation,
+    rep: &'a LiveRepresentation,
+) -> crate::check::LiveRepresentationInfo<'a> {
+    let period = live.period(rep);
+    crate::check::LiveRepresentationInfo {
+        track: &rep.track,
+        period: &period.label,
+        adaptation_set_index: rep.adaptation_set_index,
+        id: &rep.id,
+        codecs: rep.codecs.as_deref(),
+        bandwidth: rep.bandwidth,
+        timescale: rep.timescale,
+        presentation_time_offset: rep.presentation_time_offset,
+        duration_addressed: live.duration_addressed(rep),
+        period_duration: period.duration,
     }
 }

@@ -223,6 +223,7 @@ impl Session<'_> {
             manifest_snapshots: self.archive.count(),
             stopped,
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
+            check: None,
         }
     }
 }
