@@ -212,7 +212,7 @@ async fn download(args: Args) -> anyhow::Result<ExitCode> {
     });
     let mut mirror = mirror_options(&args, options.clone());
     if args.check {
-        mirror.fetch.keep_bodies = check::KEEP_BODIES;
+        mirror.fetch.keep_boxes = check::KEEP_BOXES;
     }
     let result = match fetch::mirror(&mirror, sink, &cancel).await {
         Err(fetch::MirrorError::Live(first)) => {
@@ -315,7 +315,7 @@ async fn record(
     let mut record = record_options(args, options)?;
     if args.check {
         record.check = true;
-        record.fetch.keep_bodies = check::KEEP_BODIES;
+        record.fetch.keep_boxes = check::KEEP_BOXES;
     }
     let client = fetch::build_client(&record.fetch)?;
     let lines = live::LiveLines::new(verbosity, use_bar);

@@ -344,13 +344,13 @@ impl FactsInspector {
     }
 }
 
-/// The facts of one file's bytes.
-pub fn facts_of_bytes(bytes: &[u8]) -> FileFacts {
+/// The facts of one file's box structure (its bytes but its media payloads).
+pub fn facts_of_skeleton(skeleton: &crate::isobmff::Skeleton) -> FileFacts {
     let mut inspector = FactsInspector::default();
     // In memory nothing fails to read; what does not parse is among the facts.
     let _ = crate::boxes::walk_file(
-        &mut crate::isobmff::Source::new(std::io::Cursor::new(bytes)),
-        bytes.len() as u64,
+        &mut crate::isobmff::Source::new(skeleton.reader()),
+        skeleton.len(),
         &mut inspector,
     );
     inspector.take()

@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::facts::{FileFacts, facts_of_bytes, facts_of_file};
+use super::facts::{FileFacts, facts_of_file, facts_of_skeleton};
 use super::{
     Boundaries, CheckEvents, CheckSummary, Finding, ManifestFacts, RepresentationChecker,
     duplicate_ids, misalignments,
 };
 use crate::discover::{declared_non_mp4, display_path};
+use crate::isobmff::Skeleton;
 use crate::plan::{Plan, RepresentationPlan};
 use crate::render::WalkSink;
 
@@ -180,14 +181,14 @@ impl MirrorCheck {
 
     /// A file is complete at `path` (relative to the root); `body` its bytes when the download
     /// held them (else it is read from disk, once).
-    pub fn file_done(&self, path: &Path, body: Option<&[u8]>) {
+    pub fn file_done(&self, path: &Path, body: Option<&Skeleton>) {
         let key = display_path(path);
         let mut state = lock(&self.state);
         let Some(streams) = state.by_path.get(&key).cloned() else {
             return;
         };
         let arrival = match body {
-            Some(bytes) => Arrival::Read(bytes.len() as u64, facts_of_bytes(bytes)),
+            Some(skeleton) => Arrival::Read(skeleton.len(), facts_of_skeleton(skeleton)),
             None => match facts_of_file(&state.root.join(path)) {
                 Ok((size, facts)) => Arrival::Read(size, facts),
                 Err(e) => Arrival::Missing(e.to_string()),
@@ -452,11 +453,11 @@ impl LiveCheck {
         info: &LiveRepresentationInfo,
         media: Option<(i64, u64)>,
         path: &str,
-        body: Option<&[u8]>,
+        body: Option<&Skeleton>,
         root: &Path,
     ) {
         let arrival = match body {
-            Some(bytes) => Ok((bytes.len() as u64, facts_of_bytes(bytes))),
+            Some(skeleton) => Ok((skeleton.len(), facts_of_skeleton(skeleton))),
             None => facts_of_file(&root.join(path)),
         };
         if arrival.is_ok() {

@@ -2,6 +2,7 @@
 //! the answer turned into an action by [`super::answer::decide`], the body streamed into the
 //! part file, the size verified, the part renamed into place and journalled.
 
+use crate::isobmff::Skeleton;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -76,8 +77,8 @@ pub(crate) struct Job<'a> {
     pub state: PartState,
     /// The request slot, released once the body is in (before the fsync).
     pub permit: Option<OwnedSemaphorePermit>,
-    /// The body, when received whole and kept (`FetchOptions::keep_bodies`).
-    pub body: Option<Vec<u8>>,
+    /// The body's box structure, when received whole and kept (`FetchOptions::keep_boxes`).
+    pub body: Option<Skeleton>,
 }
 
 /// One attempt; returns the final size.
@@ -174,11 +175,10 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         ctx.options.sync,
     );
     let mut written = offset;
-    // The bytes, for a reader of the whole file (`keep_bodies`): only a download from its
-    // first byte, only up to the cap.
-    let cap = ctx.options.keep_bodies;
-    let mut tap: Option<Vec<u8>> = (cap > 0 && offset == 0 && total.is_none_or(|t| t <= cap))
-        .then(|| Vec::with_capacity(usize::try_from(total.unwrap_or(0)).unwrap_or(0)));
+    // The box structure, for a reader of the whole file (`keep_boxes`): only a download from
+    // its first byte, only up to the cap (media payloads are not kept).
+    let cap = ctx.options.keep_boxes;
+    let mut tap: Option<Skeleton> = (cap > 0 && offset == 0).then(Skeleton::new);
     let mut body = response.bytes_stream();
     let mut last_flush = Instant::now();
     let part_path = slot.part_path();
@@ -215,12 +215,11 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
                 }
                 writer.write(&chunk).await.map_err(io_failure)?;
                 written += len;
-                if tap.as_ref().is_some_and(|t| t.len() as u64 + len <= cap) {
-                    if let Some(t) = tap.as_mut() {
-                        t.extend_from_slice(&chunk);
+                if let Some(t) = tap.as_mut() {
+                    t.push(&chunk);
+                    if t.kept() as u64 > cap {
+                        tap = None;
                     }
-                } else {
-                    tap = None;
                 }
                 if timed_flush {
                     writer.flush().await.map_err(io_failure)?;

@@ -58,9 +58,9 @@ pub enum Event<'a> {
         size: u64,
         /// How it became complete.
         status: FileStatus,
-        /// Its bytes, when they were received whole in this run and
-        /// [`FetchOptions::keep_bodies`](super::FetchOptions::keep_bodies) allows.
-        body: Option<&'a [u8]>,
+        /// Its box structure, when it was received whole in this run and
+        /// [`FetchOptions::keep_boxes`](super::FetchOptions::keep_boxes) allows.
+        body: Option<&'a crate::isobmff::Skeleton>,
     },
     /// An attempt failed and will be retried after `delay`.
     Retrying {

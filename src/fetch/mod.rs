@@ -96,10 +96,11 @@ pub struct FetchOptions {
     pub ca_certs: Vec<PathBuf>,
     /// Accept any TLS certificate (no verification at all).
     pub insecure: bool,
-    /// Keep the body of a file downloaded whole in this run, up to this many bytes, and hand
-    /// it to [`Event::FileDone`] (`dashget --check` reads the bytes at hand instead of the file
-    /// again). 0: keep nothing.
-    pub keep_bodies: u64,
+    /// Keep the box structure of a file downloaded whole in this run (its bytes but the
+    /// payloads of `mdat` boxes: [`crate::isobmff::Skeleton`]), up to this many bytes kept, and
+    /// hand it to [`Event::FileDone`] (`dashget --check` reads the bytes at hand instead of the
+    /// file again). 0: keep nothing.
+    pub keep_boxes: u64,
 }
 
 impl Default for FetchOptions {
@@ -116,7 +117,7 @@ impl Default for FetchOptions {
             sync: false,
             ca_certs: Vec::new(),
             insecure: false,
-            keep_bodies: 0,
+            keep_boxes: 0,
         }
     }
 }
@@ -497,7 +498,7 @@ fn record(ctx: &Context, summary: &mut Summary, res: &Resource, outcome: Outcome
                 segments: res.segments,
                 size,
                 status,
-                body: body.as_deref(),
+                body: body.as_ref(),
             });
         }
         Outcome::Failed { reason, .. } => {

@@ -18,11 +18,11 @@ use crate::store;
 /// How a resource ended in this run.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    /// Complete under its final name; its bytes when kept (`FetchOptions::keep_bodies`).
+    /// Complete under its final name; its box structure when kept (`FetchOptions::keep_boxes`).
     Complete {
         status: FileStatus,
         size: u64,
-        body: Option<Vec<u8>>,
+        body: Option<crate::isobmff::Skeleton>,
     },
     /// Failed for good: why, and the HTTP status that made it, if one did.
     Failed { reason: String, status: Option<u16> },

@@ -22,8 +22,8 @@ pub enum ResourceOutcome {
         size: u64,
         /// Whether this call downloaded it.
         fetched: bool,
-        /// Its bytes, when downloaded whole and kept (`FetchOptions::keep_bodies`).
-        body: Option<Vec<u8>>,
+        /// Its box structure, when downloaded whole and kept (`FetchOptions::keep_boxes`).
+        body: Option<crate::isobmff::Skeleton>,
     },
     /// Failed after the engine's retries.
     Failed {

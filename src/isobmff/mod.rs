@@ -7,9 +7,11 @@
 //! size is below 16, or whose size is larger than the bytes left in its parent.
 
 mod cursor;
+mod skeleton;
 mod source;
 
 pub use cursor::{Cursor, Short};
+pub use skeleton::{Skeleton, SkeletonReader};
 pub use source::Source;
 
 use std::fmt;

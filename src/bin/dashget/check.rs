@@ -9,8 +9,9 @@ use dashget::fetch::{Event, ProgressSink};
 
 use crate::progress::BarSink;
 
-/// Largest file whose bytes the engine keeps for the check (larger ones are read back).
-pub const KEEP_BODIES: u64 = 64 << 20;
+/// Most bytes of a file's box structure (media payloads aside) the engine keeps for the check
+/// (a file with more is read back).
+pub const KEEP_BOXES: u64 = 16 << 20;
 
 /// Prints each finding as it is found, through the progress bar when there is one.
 struct Lines {

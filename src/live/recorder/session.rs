@@ -978,7 +978,7 @@ impl<'a> Session<'a> {
         rep: &LiveRepresentation,
         segment: Option<&LiveSegment>,
         path: &str,
-        body: Option<&[u8]>,
+        body: Option<&crate::isobmff::Skeleton>,
     ) {
         let Some(check) = self.check.as_mut() else {
             return;
@@ -999,7 +999,7 @@ impl<'a> Session<'a> {
     fn outcome(
         &mut self,
         job: Job,
-        result: Result<(u64, Option<Vec<u8>>), SegmentFailure>,
+        result: Result<(u64, Option<crate::isobmff::Skeleton>), SegmentFailure>,
     ) -> Result<(), RecordError> {
         let rep = self.live.representations[job.rep].clone();
         let key = journal_key(&job.path);
@@ -1020,7 +1020,7 @@ impl<'a> Session<'a> {
                     None => self.recorded_init(&rep, &key)?,
                 }
                 self.sink.event(&LiveEvent::Segment { path: &key, size });
-                self.check_segment(&rep, job.segment.as_ref(), &key, body.as_deref());
+                self.check_segment(&rep, job.segment.as_ref(), &key, body.as_ref());
             }
             Err(SegmentFailure::Interrupted) => {}
             Err(SegmentFailure::Refused(reason)) => {
