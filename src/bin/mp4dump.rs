@@ -252,20 +252,7 @@ fn print_check_summary(summary: &CheckSummary, json: bool) {
         println!("{line}");
         return;
     }
-    for (id, reason) in &summary.skipped {
-        println!("skipped {id}: {reason}");
-    }
-    println!(
-        "checked {} representations, {} segments: {} errors, {} warnings",
-        summary.representations,
-        summary.segments,
-        summary.error_count(),
-        summary.warning_count()
-    );
-    for (name, n) in &summary.errors {
-        println!("  error   {name}: {n}");
-    }
-    for (name, n) in &summary.warnings {
-        println!("  warning {name}: {n}");
+    for line in summary.text_lines() {
+        println!("{line}");
     }
 }

@@ -248,6 +248,34 @@ impl CheckSummary {
         self.warnings.values().sum()
     }
 
+    /// The text summary: what was not checked and why, the counts, one line per check that
+    /// found something.
+    pub fn text_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(id, reason)| format!("skipped {id}: {reason}"))
+            .collect();
+        lines.push(format!(
+            "checked {} representations, {} segments: {} errors, {} warnings",
+            self.representations,
+            self.segments,
+            self.error_count(),
+            self.warning_count()
+        ));
+        lines.extend(
+            self.errors
+                .iter()
+                .map(|(name, n)| format!("  error   {name}: {n}")),
+        );
+        lines.extend(
+            self.warnings
+                .iter()
+                .map(|(name, n)| format!("  warning {name}: {n}")),
+        );
+        lines
+    }
+
     fn count(&mut self, finding: &Finding) {
         let map = match finding.severity {
             Severity::Error => &mut self.errors,

@@ -97,20 +97,7 @@ impl ProgressSink for CheckingSink {
 
 /// The check's summary lines.
 pub fn print_summary(summary: &CheckSummary) {
-    eprintln!(
-        "dashget: check: {} representations, {} segments: {} errors, {} warnings",
-        summary.representations,
-        summary.segments,
-        summary.error_count(),
-        summary.warning_count()
-    );
-    for (id, reason) in &summary.skipped {
-        eprintln!("dashget: check: not checked: {id}: {reason}");
-    }
-    for (check, n) in &summary.errors {
-        eprintln!("  error   {check}: {n}");
-    }
-    for (check, n) in &summary.warnings {
-        eprintln!("  warning {check}: {n}");
+    for line in summary.text_lines() {
+        eprintln!("dashget: check: {line}");
     }
 }
