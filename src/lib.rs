@@ -13,6 +13,7 @@
 
 pub mod boxes;
 pub mod check;
+pub mod cli;
 pub mod discover;
 pub mod dump;
 pub mod dump_folder;

@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let mut parts: Vec<&[u8]> = Vec::new();
     let mut start = 0;
     for i in 0..rest.len() {
-        if rest[i..].starts_with(b"\xff\x00\xff\x00") && parts.len() < 2 {
+        if i >= start && rest[i..].starts_with(b"\xff\x00\xff\x00") && parts.len() < 2 {
             parts.push(&rest[start..i]);
             start = i + 4;
         }

@@ -88,10 +88,24 @@ struct Args {
     /// code 1.
     #[arg(long)]
     check: bool,
+    /// Write a man page or shell completions (from these very options) to standard output,
+    /// and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    generate: Option<dashget::cli::Generate>,
 }
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
+    if let Some(what) = args.generate {
+        use clap::CommandFactory;
+        return match dashget::cli::generate(what, Args::command(), &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dashget: --generate: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     // `-r a b URL`: the repeatable -r swallows the manifest; it is the last value.
     if args.mpd.is_empty() {
         match args.reps.pop() {

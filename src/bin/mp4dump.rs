@@ -47,10 +47,24 @@ struct Args {
     /// (`--format json`: one JSON object per line), then a summary.
     #[arg(long, conflicts_with_all = ["files", "concat"])]
     check: bool,
+    /// Write a man page or shell completions (from these very options) to standard output,
+    /// and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    generate: Option<dashget::cli::Generate>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(what) = args.generate {
+        use clap::CommandFactory;
+        return match dashget::cli::generate(what, Args::command(), &mut io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mp4dump: --generate: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let opts = DumpOptions {
         verbosity: args.verbosity,
         format: match args.format {
