@@ -98,6 +98,11 @@ fn ac3_channels(acmod: u64) -> u64 {
 
 /// The cropped picture size an AVC sequence parameter set gives.
 fn avc_size(sps: &[u8]) -> Option<(u64, u64)> {
+    // A NAL header, profile, constraints and level at least (h264-reader's `decode_nal`
+    // underflows on fewer than two bytes).
+    if sps.len() < 4 {
+        return None;
+    }
     let rbsp = h264_reader::rbsp::decode_nal(sps).ok()?;
     let sps = h264_reader::nal::sps::SeqParameterSet::from_bits(h264_reader::rbsp::BitReader::new(
         &*rbsp,
@@ -383,5 +388,9 @@ mod tests {
         assert_eq!(aac_config(&[]), None);
         assert_eq!(ac3_channels(7) + 1, 6);
         assert_eq!(kid_hex("{0001-0203}"), "00010203");
+        // Parameter sets too short to be one are no size (and no panic in the reader).
+        for short in [&[][..], &[0x67], &[0x67, 0x42], &[0x67, 0x42, 0xc0]] {
+            assert_eq!(avc_size(short), None);
+        }
     }
 }
