@@ -84,15 +84,16 @@ impl Stream {
 }
 
 struct State {
-    root: PathBuf,
     streams: Vec<Stream>,
-    /// Which streams each file (display path) belongs to.
-    by_path: HashMap<String, Vec<usize>>,
     manifest: ManifestFacts,
 }
 
-/// The checks of a mirror, fed as its files complete.
+/// The checks of a mirror, fed as its files complete. A file's facts are gathered outside any
+/// lock; only feeding the rules is serialised.
 pub struct MirrorCheck {
+    root: PathBuf,
+    /// Which streams each file (display path) belongs to.
+    by_path: HashMap<String, Vec<usize>>,
     state: Mutex<State>,
     shared: Arc<Mutex<Shared>>,
 }
@@ -169,10 +170,10 @@ impl MirrorCheck {
             s.summary.skipped = skipped;
         }
         MirrorCheck {
+            root: root.to_path_buf(),
+            by_path,
             state: Mutex::new(State {
-                root: root.to_path_buf(),
                 streams,
-                by_path,
                 manifest: facts,
             }),
             shared,
@@ -183,32 +184,32 @@ impl MirrorCheck {
     /// held them (else it is read from disk, once).
     pub fn file_done(&self, path: &Path, body: Option<&Skeleton>) {
         let key = display_path(path);
-        let mut state = lock(&self.state);
-        let Some(streams) = state.by_path.get(&key).cloned() else {
+        let Some(streams) = self.by_path.get(&key) else {
             return;
         };
         let arrival = match body {
             Some(skeleton) => Arrival::Read(skeleton.len(), facts_of_skeleton(skeleton)),
-            None => match facts_of_file(&state.root.join(path)) {
+            None => match facts_of_file(&self.root.join(path)) {
                 Ok((size, facts)) => Arrival::Read(size, facts),
                 Err(e) => Arrival::Missing(e.to_string()),
             },
         };
         lock(&self.shared).summary.segments += 1;
-        self.arrive(&mut state, &key, &streams, arrival);
+        let mut state = lock(&self.state);
+        self.arrive(&mut state, &key, streams, arrival);
     }
 
     /// A file failed for good: for the checks, a missing segment.
     pub fn file_failed(&self, path: &Path, reason: &str) {
         let key = display_path(path);
-        let mut state = lock(&self.state);
-        let Some(streams) = state.by_path.get(&key).cloned() else {
+        let Some(streams) = self.by_path.get(&key) else {
             return;
         };
+        let mut state = lock(&self.state);
         self.arrive(
             &mut state,
             &key,
-            &streams,
+            streams,
             Arrival::Missing(format!("not downloaded: {reason}")),
         );
     }

@@ -34,7 +34,7 @@ pub struct CheckingSink {
     inner: Arc<dyn ProgressSink>,
     root: PathBuf,
     bar: Option<Arc<BarSink>>,
-    check: Mutex<Option<MirrorCheck>>,
+    check: Mutex<Option<Arc<MirrorCheck>>>,
 }
 
 impl CheckingSink {
@@ -58,38 +58,39 @@ impl CheckingSink {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()?;
-        Some(check.finish())
+        // Every event has been handled: this is the last reference.
+        Arc::try_unwrap(check).ok().map(MirrorCheck::finish)
     }
 }
 
 impl ProgressSink for CheckingSink {
     fn event(&self, event: &Event<'_>) {
-        {
-            let mut check = self.check.lock().unwrap_or_else(|p| p.into_inner());
-            match event {
-                Event::Manifest { plan, bytes, name } => {
-                    *check = Some(MirrorCheck::new(
-                        plan,
-                        bytes,
-                        name,
-                        &self.root,
-                        Box::new(Lines {
-                            bar: self.bar.clone(),
-                        }),
-                    ));
-                }
-                Event::FileDone { path, body, .. } => {
-                    if let Some(check) = check.as_ref() {
-                        check.file_done(path, *body);
-                    }
-                }
-                Event::Failed { path, reason, .. } => {
-                    if let Some(check) = check.as_ref() {
-                        check.file_failed(path, reason);
-                    }
-                }
-                _ => {}
+        // The lock only hands out the check: files are checked in parallel.
+        let current = || self.check.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match event {
+            Event::Manifest { plan, bytes, name } => {
+                let check = MirrorCheck::new(
+                    plan,
+                    bytes,
+                    name,
+                    &self.root,
+                    Box::new(Lines {
+                        bar: self.bar.clone(),
+                    }),
+                );
+                *self.check.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(check));
             }
+            Event::FileDone { path, body, .. } => {
+                if let Some(check) = current() {
+                    check.file_done(path, *body);
+                }
+            }
+            Event::Failed { path, reason, .. } => {
+                if let Some(check) = current() {
+                    check.file_failed(path, reason);
+                }
+            }
+            _ => {}
         }
         self.inner.event(event);
     }
