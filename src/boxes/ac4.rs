@@ -3,48 +3,8 @@
 //! `[NN].field`.
 
 use super::{Decoded, Full};
-use crate::isobmff::Cursor;
+use crate::isobmff::{Bits, Cursor};
 use crate::render::Inspector;
-
-/// Reads bits most significant first. Past the end of the payload it reads zeros: the bytes
-/// after the box are never looked at.
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Bits<'_> {
-    fn read(&mut self, n: u32) -> u64 {
-        let mut v = 0u64;
-        for _ in 0..n {
-            let byte = self.data.get(self.pos / 8).copied().unwrap_or(0);
-            v = (v << 1) | u64::from((byte >> (7 - self.pos % 8)) & 1);
-            self.pos = self.pos.saturating_add(1);
-        }
-        v
-    }
-
-    fn flag(&mut self) -> bool {
-        self.read(1) != 0
-    }
-
-    fn skip(&mut self, n: u64) {
-        self.pos = self
-            .pos
-            .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-    }
-
-    fn align(&mut self) {
-        if !self.pos.is_multiple_of(8) {
-            self.pos = self.pos.saturating_add(8 - self.pos % 8);
-        }
-    }
-
-    /// Whether every bit read so far was inside the payload.
-    fn past_end(&self) -> bool {
-        self.pos > self.data.len().saturating_mul(8)
-    }
-}
 
 /// The fields Bento4 prints for one presentation.
 #[derive(Default)]
@@ -78,7 +38,7 @@ pub fn dac4(c: &mut Cursor<'_>, _: &Full, ins: &mut dyn Inspector) -> Decoded {
         }
         return Ok(());
     }
-    let mut b = Bits { data: p, pos: 0 };
+    let mut b = Bits::new(p);
     let dsi_version = b.read(3);
     ins.uint("ac4_dsi_version", dsi_version);
     if dsi_version > 1 {
@@ -136,13 +96,13 @@ fn presentation(b: &mut Bits<'_>, p: &mut Presentation) -> bool {
     if pres_bytes == 255 {
         pres_bytes += b.read(16);
     }
-    let start = b.pos;
+    let start = b.position();
     match p.version {
         0 => presentation_v0(b, p),
         1 | 2 => presentation_v1(b, p),
         _ => {}
     }
-    let used = ((b.pos - start) / 8) as u64;
+    let used = ((b.position() - start) / 8) as u64;
     if pres_bytes < used {
         return false;
     }

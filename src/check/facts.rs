@@ -265,19 +265,7 @@ fn hex_bytes(text: &[u8]) -> Vec<u8> {
 
 /// The audio object type from DecoderSpecificInfo printed as `"hh hh "`.
 fn audio_object_type(text: &[u8]) -> Option<u8> {
-    let bytes: Vec<u8> = text
-        .split(|b| *b == b' ')
-        .filter(|s| !s.is_empty())
-        .take(2)
-        .filter_map(|s| u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
-        .collect();
-    let first = *bytes.first()?;
-    let aot = first >> 3;
-    if aot == 31 {
-        let second = *bytes.get(1)?;
-        return Some(32 + (((first & 7) << 3) | (second >> 5)));
-    }
-    Some(aot)
+    super::aac::parse(&hex_bytes(text)).map(|c| c.object_type)
 }
 
 impl FactsInspector {
@@ -354,6 +342,13 @@ pub fn facts_of_skeleton(skeleton: &crate::isobmff::Skeleton) -> FileFacts {
         &mut inspector,
     );
     inspector.take()
+}
+
+/// The facts of bytes in memory.
+pub fn facts_of_bytes(bytes: &[u8]) -> FileFacts {
+    let mut skeleton = crate::isobmff::Skeleton::new();
+    skeleton.push(bytes);
+    facts_of_skeleton(&skeleton)
 }
 
 /// The facts of one file on disk (a file the download did not hold in memory).

@@ -8,6 +8,7 @@
 //! segments and the manifest as each file ends. Findings go to a [`CheckEvents`] as they are found; the summary
 //! is returned.
 
+mod aac;
 mod codecs;
 mod facts;
 mod manifest;
@@ -313,6 +314,38 @@ impl CheckEvents for Counting<'_> {
     }
 }
 
+/// Where the segments of each representation start, by (Period, AdaptationSet): what the
+/// `alignment` check compares once every representation is read.
+#[derive(Default)]
+struct SegmentStarts(BTreeMap<(usize, usize), Vec<(String, Boundaries)>>);
+
+impl SegmentStarts {
+    /// A representation's starts, per Period, as its checker concluded them.
+    fn add(&mut self, id: &str, parts: &[Arc<RepresentationPlan>], concluded: Vec<Boundaries>) {
+        for b in concluded {
+            if let Some(plan) = parts.get(b.part) {
+                self.0
+                    .entry((plan.period_index, plan.adaptation_set_index))
+                    .or_default()
+                    .push((id.to_string(), b));
+            }
+        }
+    }
+
+    /// The `alignment` findings of the AdaptationSets that say they are aligned.
+    fn findings(&self, manifest: &ManifestFacts) -> Vec<Finding> {
+        self.0
+            .iter()
+            .filter(|((period, set), reps)| {
+                reps.first().is_some_and(|(id, _)| {
+                    manifest.representation(*period, *set, id).promises.aligned
+                })
+            })
+            .flat_map(|(_, reps)| misalignments(reps))
+            .collect()
+    }
+}
+
 /// Boundaries closer than this are one (rounding between timescales).
 const ALIGNMENT_TOLERANCE_NS: i128 = 1_000_000;
 
@@ -489,7 +522,7 @@ pub fn check_folder(
     let mut representations = 0;
     let mut segments = 0;
     let mut skipped = Vec::new();
-    let mut starts: BTreeMap<(usize, usize), Vec<(String, Boundaries)>> = BTreeMap::new();
+    let mut starts = SegmentStarts::default();
     for rep in &presentation.representations {
         let files = match &rep.verdict {
             Verdict::Skip(reason) => {
@@ -509,35 +542,12 @@ pub fn check_folder(
             RepresentationChecker::new(&rep.id, &parts, &manifest, Box::new(&mut counting));
         // The checker writes nothing: the walk cannot fail.
         let stats = walk_segments(files, &mut checker).unwrap_or_default();
-        for b in checker.conclude() {
-            if let Some(plan) = parts.get(b.part) {
-                starts
-                    .entry((plan.period_index, plan.adaptation_set_index))
-                    .or_default()
-                    .push((rep.id.clone(), b));
-            }
-        }
+        starts.add(&rep.id, &parts, checker.conclude());
         representations += 1;
         segments += stats.segments;
     }
-    for ((period, set), reps) in &starts {
-        let aligned = presentation
-            .plan
-            .representations
-            .iter()
-            .find(|r| r.period_index == *period && r.adaptation_set_index == *set)
-            .map(|r| {
-                manifest
-                    .representation(*period, *set, &r.id)
-                    .promises
-                    .aligned
-            })
-            .unwrap_or(false);
-        if aligned {
-            for finding in misalignments(reps) {
-                counting.finding(&finding);
-            }
-        }
+    for finding in starts.findings(&manifest) {
+        counting.finding(&finding);
     }
     summary.representations = representations;
     summary.segments = segments;

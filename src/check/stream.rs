@@ -4,16 +4,16 @@
 //! its files in plan order, the facts of a file that came early kept (not its bytes) until
 //! the files before it are in.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::facts::{FileFacts, facts_of_file, facts_of_skeleton};
 use super::{
-    Boundaries, CheckEvents, CheckSummary, Finding, ManifestFacts, RepresentationChecker,
-    duplicate_ids, misalignments,
+    CheckEvents, CheckSummary, Finding, ManifestFacts, RepresentationChecker, SegmentStarts,
+    duplicate_ids,
 };
-use crate::discover::{declared_non_mp4, display_path};
+use crate::discover::{declared_non_mp4, display_path, local_files};
 use crate::isobmff::Skeleton;
 use crate::plan::{Plan, RepresentationPlan};
 use crate::render::WalkSink;
@@ -143,12 +143,11 @@ impl MirrorCheck {
                 skipped.push((id.to_string(), reason));
                 continue;
             }
-            let mut seen = HashSet::new();
-            let order: Vec<String> = parts
-                .iter()
-                .flat_map(|p| p.segments())
-                .map(|s| display_path(&s.path))
-                .filter(|p| seen.insert(p.clone()))
+            // The files in the order `mp4dump --check` reads them.
+            let refs: Vec<&RepresentationPlan> = parts.iter().map(|p| p.as_ref()).collect();
+            let order: Vec<String> = local_files(&refs, root)
+                .into_iter()
+                .map(|f| f.display_path)
                 .collect();
             for path in &order {
                 by_path.entry(path.clone()).or_default().push(streams.len());
@@ -234,34 +233,13 @@ impl MirrorCheck {
     /// neither arrived nor failed (an interrupted run) are not reported.
     pub fn finish(self) -> CheckSummary {
         let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
-        let mut starts: BTreeMap<(usize, usize), Vec<(String, Boundaries)>> = BTreeMap::new();
+        let mut starts = SegmentStarts::default();
         for stream in state.streams {
-            let Stream {
-                id, parts, checker, ..
-            } = stream;
-            for b in checker.conclude() {
-                if let Some(plan) = parts.get(b.part) {
-                    starts
-                        .entry((plan.period_index, plan.adaptation_set_index))
-                        .or_default()
-                        .push((id.clone(), b));
-                }
-            }
+            starts.add(&stream.id, &stream.parts, stream.checker.conclude());
         }
         let mut forward = Forward(self.shared.clone());
-        for ((period, set), reps) in &starts {
-            let aligned = reps.first().is_some_and(|(id, _)| {
-                state
-                    .manifest
-                    .representation(*period, *set, id)
-                    .promises
-                    .aligned
-            });
-            if aligned {
-                for finding in misalignments(reps) {
-                    forward.finding(&finding);
-                }
-            }
+        for finding in starts.findings(&state.manifest) {
+            forward.finding(&finding);
         }
         drop(forward);
         let shared = Arc::try_unwrap(self.shared)

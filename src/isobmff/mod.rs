@@ -6,10 +6,12 @@
 //! a box list ends at the first header that cannot be read, whose size is 2..7, whose 64-bit
 //! size is below 16, or whose size is larger than the bytes left in its parent.
 
+mod bits;
 mod cursor;
 mod skeleton;
 mod source;
 
+pub(crate) use bits::Bits;
 pub use cursor::{Cursor, Short};
 pub use skeleton::{Skeleton, SkeletonReader};
 pub use source::Source;

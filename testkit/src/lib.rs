@@ -96,6 +96,22 @@ pub struct TestServer {
     state: Arc<Mutex<State>>,
 }
 
+/// A runtime of its own for a test server (two workers, on a thread that lives as long as the
+/// test binary), so that a server answers whatever the test's own threads do.
+pub fn server_runtime() -> tokio::runtime::Handle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        tx.send(runtime.handle().clone()).unwrap();
+        runtime.block_on(std::future::pending::<()>());
+    });
+    rx.recv().unwrap()
+}
+
 impl TestServer {
     /// Serves `root` (a folder) on 127.0.0.1.
     pub fn start(root: impl AsRef<Path>) -> TestServer {
@@ -108,24 +124,17 @@ impl TestServer {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = state.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(listener).unwrap();
-                loop {
-                    let Ok((socket, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let state = shared.clone();
-                    tokio::spawn(async move {
-                        let _ = serve_connection(socket, state).await;
-                    });
-                }
-            });
+        server_runtime().spawn(async move {
+            let listener = TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let _ = serve_connection(socket, state).await;
+                });
+            }
         });
         TestServer { addr, state }
     }

@@ -275,17 +275,7 @@ pub fn unix_now() -> i128 {
 impl LiveOrigin {
     /// Starts serving `config` with the fixtures' tracks.
     pub fn start(config: LiveConfig) -> LiveOrigin {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            tx.send(runtime.handle().clone()).unwrap();
-            runtime.block_on(std::future::pending::<()>());
-        });
-        let runtime = rx.recv().unwrap();
+        let runtime = crate::server_runtime();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {

@@ -50,33 +50,26 @@ impl TlsServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
         let root = root.as_ref().to_path_buf();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    let Ok((socket, _)) = listener.accept().await else {
-                        continue;
+        crate::server_runtime().spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, root, log) = (acceptor.clone(), root.clone(), log.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(socket).await else {
+                        return;
                     };
-                    let (acceptor, root, log) = (acceptor.clone(), root.clone(), log.clone());
-                    tokio::spawn(async move {
-                        let Ok(tls) = acceptor.accept(socket).await else {
-                            return;
-                        };
-                        let service = hyper::service::service_fn(move |request| {
-                            let (root, log) = (root.clone(), log.clone());
-                            async move { Ok::<_, std::convert::Infallible>(serve(&root, &log, request)) }
-                        });
-                        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(tls), service)
-                            .await;
+                    let service = hyper::service::service_fn(move |request| {
+                        let (root, log) = (root.clone(), log.clone());
+                        async move { Ok::<_, std::convert::Infallible>(serve(&root, &log, request)) }
                     });
-                }
-            });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
         });
         TlsServer {
             addr,

@@ -13,6 +13,11 @@ use crate::progress::BarSink;
 /// (a file with more is read back).
 pub const KEEP_BOXES: u64 = 16 << 20;
 
+/// How a finding is printed as it is found (mirror and recording alike).
+pub fn line(finding: &Finding) -> String {
+    format!("dashget: check: {}", finding.text_line())
+}
+
 /// Prints each finding as it is found, through the progress bar when there is one.
 struct Lines {
     bar: Option<Arc<BarSink>>,
@@ -20,7 +25,7 @@ struct Lines {
 
 impl CheckEvents for Lines {
     fn finding(&mut self, finding: &Finding) {
-        let line = format!("dashget: check: {}", finding.text_line());
+        let line = line(finding);
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),

@@ -60,7 +60,7 @@ impl LiveSink for LiveLines {
     fn event(&self, event: &LiveEvent<'_>) {
         if let LiveEvent::Finding(finding) = event {
             // Findings go out even with --quiet, as errors do.
-            self.line(&format!("dashget: check: {}", finding.text_line()));
+            self.line(&crate::check::line(finding));
             return;
         }
         if self.verbosity == Verbosity::Quiet {

@@ -6,17 +6,12 @@ use serde_json::json;
 
 use super::{Expect, RepresentationChecker, Run};
 use crate::check::Check;
-use crate::check::facts::SampleEntry;
+use crate::check::facts::{SampleEntry, facts_of_bytes};
 
 /// `AudioChannelConfiguration` schemes: the channel count (ISO/IEC 23009-1 §5.8.5.4), and
 /// the MPEG CICP index (ISO/IEC 23091-3; indices 1 to 7 are the AAC channel configurations).
 const COUNT_SCHEME: &str = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
 const CICP_SCHEME: &str = "urn:mpeg:mpegB:cicp:ChannelConfiguration";
-
-/// AAC's sampling frequencies by index (ISO/IEC 14496-3 §1.6.3.4).
-const AAC_RATES: [u64; 13] = [
-    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
-];
 
 /// Channels of the CICP layouts 1 to 7, 9 to 14 (ISO/IEC 23091-3 Table 8).
 fn cicp_channels(index: u64) -> Option<u64> {
@@ -36,59 +31,6 @@ fn cicp_channels(index: u64) -> Option<u64> {
         14 => 8,
         _ => return None,
     })
-}
-
-/// What an AAC AudioSpecificConfig says: sampling rate, the rate SBR doubles it to (HE-AAC,
-/// signalled explicitly), and the channel configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AacConfig {
-    rate: u64,
-    sbr_rate: Option<u64>,
-    channel_configuration: u64,
-}
-
-/// Reads an AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1), as far as the rates and channels.
-fn aac_config(bytes: &[u8]) -> Option<AacConfig> {
-    let mut bits = Bits { bytes, at: 0 };
-    let rate = |bits: &mut Bits| -> Option<u64> {
-        match bits.take(4)? {
-            15 => bits.take(24),
-            i => AAC_RATES.get(i as usize).copied(),
-        }
-    };
-    let mut object_type = bits.take(5)?;
-    if object_type == 31 {
-        object_type = 32 + bits.take(6)?;
-    }
-    let core = rate(&mut bits)?;
-    let channel_configuration = bits.take(4)?;
-    let mut sbr_rate = None;
-    if object_type == 5 || object_type == 29 {
-        // Explicit hierarchical signalling: the extension's rate follows.
-        sbr_rate = rate(&mut bits);
-    }
-    Some(AacConfig {
-        rate: core,
-        sbr_rate,
-        channel_configuration,
-    })
-}
-
-struct Bits<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Bits<'_> {
-    fn take(&mut self, n: usize) -> Option<u64> {
-        let mut v = 0u64;
-        for _ in 0..n {
-            let byte = self.bytes.get(self.at / 8)?;
-            v = (v << 1) | u64::from((byte >> (7 - self.at % 8)) & 1);
-            self.at += 1;
-        }
-        Some(v)
-    }
 }
 
 /// Channels of an AC-3 `acmod` (ATSC A/52 Table 5.8), LFE not counted.
@@ -164,18 +106,21 @@ impl RepresentationChecker<'_> {
                     );
                 }
             }
-            let aac = entry.decoder_specific_info.as_deref().and_then(aac_config);
+            let aac = entry
+                .decoder_specific_info
+                .as_deref()
+                .and_then(crate::check::aac::parse);
             if let Some(rate) = promises.audio_sampling_rate
                 && let Some(entry_rate) = entry.sample_rate
             {
                 // HE-AAC may be announced at its core or its output rate.
                 let mut accepted = vec![entry_rate];
-                if let Some(aac) = aac {
-                    accepted.push(aac.rate);
-                    accepted.push(aac.sbr_rate.unwrap_or(aac.rate * 2));
+                if let Some(core) = aac.and_then(|a| a.rate) {
+                    accepted.push(core);
+                    accepted.push(aac.and_then(|a| a.sbr_rate).unwrap_or(core * 2));
                 }
                 if !accepted.contains(&rate) {
-                    let found = aac.map_or(entry_rate, |a| a.rate);
+                    let found = aac.and_then(|a| a.rate).unwrap_or(entry_rate);
                     self.report(
                         Check::SamplingRate,
                         path,
@@ -188,10 +133,8 @@ impl RepresentationChecker<'_> {
                 }
             }
             if let Some((scheme, value)) = &promises.channels {
-                let found = match (aac, entry.ac3) {
-                    (Some(a), _) if a.channel_configuration > 0 => {
-                        cicp_channels(a.channel_configuration)
-                    }
+                let found = match (aac.and_then(|a| a.channel_configuration), entry.ac3) {
+                    (Some(configuration), _) if configuration > 0 => cicp_channels(configuration),
                     (_, Some((acmod, lfe))) => Some(ac3_channels(acmod) + lfe),
                     _ => None,
                 };
@@ -243,22 +186,18 @@ impl RepresentationChecker<'_> {
                 );
                 continue;
             };
-            let parsed = (bytes.len() >= 32 && &bytes[4..8] == b"pssh").then(|| {
-                let system = bytes[12..28].to_vec();
-                let mut at = 28;
-                if bytes[8] > 0 {
-                    let kids = bytes
-                        .get(28..32)
-                        .map_or(0, |n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]));
-                    at += 4 + kids as usize * 16;
-                }
-                let data = bytes
-                    .get(at..at + 4)
-                    .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize)
-                    .and_then(|n| bytes.get(at + 4..at + 4 + n))
-                    .map(<[u8]>::to_vec);
-                (system, data)
-            });
+            // Read by the same `pssh` decoder as the init's boxes.
+            let facts = facts_of_bytes(&bytes);
+            let parsed = facts
+                .pssh
+                .first()
+                .filter(|(system, _)| {
+                    system.len() == 16
+                        && facts.malformed.is_empty()
+                        && facts.top.len() == 1
+                        && facts.top[0].size == bytes.len() as u64
+                })
+                .cloned();
             let Some((system, data)) = parsed else {
                 self.report(
                     Check::Pssh,
@@ -290,10 +229,7 @@ impl RepresentationChecker<'_> {
                 .filter(|(s, _)| *s == system)
                 .map(|(_, d)| d)
                 .collect();
-            if let Some(data) = data
-                && !in_init.is_empty()
-                && !in_init.contains(&&data)
-            {
+            if !in_init.is_empty() && !in_init.contains(&&data) {
                 self.report(
                     Check::Pssh,
                     path,
@@ -371,21 +307,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn audio_specific_configs() {
-        // AAC-LC 44.1 kHz mono; HE-AAC (explicit SBR) 24 → 48 kHz stereo; an escape rate.
-        assert_eq!(
-            aac_config(&[0x12, 0x08]),
-            Some(AacConfig {
-                rate: 44100,
-                sbr_rate: None,
-                channel_configuration: 1
-            })
-        );
-        assert_eq!(
-            aac_config(&[0x2b, 0x92, 0x08, 0x00]).map(|c| (c.rate, c.sbr_rate)),
-            Some((22050, Some(44100)))
-        );
-        assert_eq!(aac_config(&[]), None);
+    fn channel_counts_kids_and_short_parameter_sets() {
         assert_eq!(ac3_channels(7) + 1, 6);
         assert_eq!(kid_hex("{0001-0203}"), "00010203");
         // Parameter sets too short to be one are no size (and no panic in the reader).

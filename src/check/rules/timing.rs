@@ -105,8 +105,11 @@ impl RepresentationChecker<'_> {
         // The edit list's shift: media before it is not presented (AAC priming, the first
         // B-frame delay), so a segment's presented span starts at it at the earliest.
         let shift = i128::from(track.edit_shift.unwrap_or(0));
-        if let Some(tfdt) = unit.decode_time.filter(|_| self.keep_boundaries) {
-            let earliest = (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift;
+        // The segment's earliest presentation time, on the media timeline.
+        let earliest = unit
+            .decode_time
+            .map(|tfdt| (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift);
+        if let Some(earliest) = earliest.filter(|_| self.keep_boundaries) {
             let pto = convert_time(
                 i128::from(self.parts[expect.part].1.presentation_time_offset),
                 expect.timescale,
@@ -118,13 +121,11 @@ impl RepresentationChecker<'_> {
             boundaries.starts.push((path.to_string(), start));
             boundaries.end = end;
         }
-        if let (Some(expected), Some(tfdt)) = (expect.time, unit.decode_time) {
+        if let (Some(expected), Some(tfdt), Some(earliest)) =
+            (expect.time, unit.decode_time, earliest)
+        {
             let decode = convert_time(i128::from(tfdt), media_ts, expect.timescale);
-            let earliest = convert_time(
-                (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift,
-                media_ts,
-                expect.timescale,
-            );
+            let earliest = convert_time(earliest, media_ts, expect.timescale);
             let off = [
                 (decode - expected).abs() > tolerance,
                 (earliest - expected).abs() > tolerance,
