@@ -139,7 +139,7 @@ pub fn dump_folder(options: &FolderOptions) -> Result<FolderReport, DiscoverErro
 
 /// Writes `path` through a temporary file beside it, renamed into place once complete: a dump
 /// interrupted half way never stands under its final name.
-fn write_atomically<T>(
+pub(crate) fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<T>,
 ) -> io::Result<T> {

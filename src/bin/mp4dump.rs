@@ -47,6 +47,10 @@ struct Args {
     /// (`--format json`: one JSON object per line), then a summary.
     #[arg(long, conflicts_with_all = ["files", "concat"])]
     check: bool,
+    /// Check the presentation and write `report.html` beside its manifest: one self-contained
+    /// page with the representations' measures, charts, findings and box trees.
+    #[arg(long, conflicts_with_all = ["files", "concat", "check", "format"])]
+    report: bool,
     /// Write a man page or shell completions (from these very options) to standard output,
     /// and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -74,6 +78,9 @@ fn main() -> ExitCode {
     };
     if args.check {
         return run_check(&args);
+    }
+    if args.report {
+        return run_report(&args);
     }
     if args.files.is_empty() {
         return run_folder(&args, opts);
@@ -242,6 +249,37 @@ fn run_check(args: &Args) -> ExitCode {
     };
     print_check_summary(&summary, printer.json);
     if summary.error_count() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `mp4dump --report`: the page, its path, the check's summary; exit 1 when an error was
+/// found, 2 when no page could be written.
+fn run_report(args: &Args) -> ExitCode {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    let options = dashget::report::ReportOptions {
+        folder: args.directory.clone(),
+        mpd: args.mpd.clone(),
+        reps: args.reps.clone(),
+        generator: format!("mp4dump {}", env!("CARGO_PKG_VERSION")),
+        now,
+    };
+    let outcome = match dashget::report::write_report(&options) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("mp4dump: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for line in outcome.summary.text_lines() {
+        println!("{line}");
+    }
+    println!("report {} ({} bytes)", outcome.path.display(), outcome.bytes);
+    if outcome.summary.error_count() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

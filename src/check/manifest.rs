@@ -51,9 +51,28 @@ pub struct Promises {
     pub aligned: bool,
 }
 
+/// A Period, as the manifest places it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeriodFacts {
+    /// `@id`.
+    pub id: Option<String>,
+    /// Its start, nanoseconds from the presentation's start, where known.
+    pub start: Option<u64>,
+    /// Its duration, nanoseconds, where known.
+    pub duration: Option<u64>,
+}
+
 /// The manifest's extra attributes, per (Period index, AdaptationSet index, Representation id).
 #[derive(Debug, Clone, Default)]
 pub struct ManifestFacts {
+    /// `MPD@type` is `dynamic`.
+    pub dynamic: bool,
+    /// `MPD@profiles`, one by one.
+    pub profiles: Vec<String>,
+    /// `MPD@mediaPresentationDuration`, in nanoseconds.
+    pub duration: Option<u64>,
+    /// The Periods, in order, as they are timed (`@start`, else after the previous one).
+    pub periods: Vec<PeriodFacts>,
     /// `MPD@minBufferTime`, in nanoseconds.
     pub min_buffer_time: Option<u64>,
     /// `MPD@maxSegmentDuration`, in nanoseconds.
@@ -73,10 +92,33 @@ impl ManifestFacts {
             return ManifestFacts::default();
         };
         let root = doc.root_element();
-        let durations: Vec<Option<u64>> = crate::mpd::parse_mpd(bytes)
-            .map(|mpd| period_timings(&mpd).iter().map(|t| t.duration).collect())
+        let timings = crate::mpd::parse_mpd(bytes)
+            .map(|mpd| period_timings(&mpd))
             .unwrap_or_default();
+        let durations: Vec<Option<u64>> = timings.iter().map(|t| t.duration).collect();
         let mut facts = ManifestFacts {
+            dynamic: root.attribute("type") == Some("dynamic"),
+            profiles: root
+                .attribute("profiles")
+                .map(|p| {
+                    p.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            duration: root
+                .attribute("mediaPresentationDuration")
+                .and_then(|d| parse_duration(d).ok()),
+            periods: children(root, "Period")
+                .enumerate()
+                .map(|(p, period)| PeriodFacts {
+                    id: period.attribute("id").map(str::to_string),
+                    start: timings.get(p).and_then(|t| t.start),
+                    duration: timings.get(p).and_then(|t| t.duration),
+                })
+                .collect(),
             min_buffer_time: root
                 .attribute("minBufferTime")
                 .and_then(|d| parse_duration(d).ok()),
@@ -225,6 +267,18 @@ mod tests {
         </Period></MPD>"#;
         let facts = ManifestFacts::read(mpd);
         assert_eq!(facts.min_buffer_time, Some(1_500_000_000));
+        assert_eq!(
+            (facts.dynamic, facts.profiles.len(), facts.duration),
+            (false, 0, None)
+        );
+        assert_eq!(
+            facts.periods,
+            vec![PeriodFacts {
+                id: None,
+                start: Some(0),
+                duration: None
+            }]
+        );
         let a = facts.representation(0, 0, "a");
         assert_eq!(
             a,

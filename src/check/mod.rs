@@ -21,11 +21,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::discover::{DiscoverError, Verdict, discover};
+use crate::discover::{DiscoverError, Presentation, Verdict, discover};
 use crate::dump::walk_segments;
 use crate::plan::RepresentationPlan;
 
-pub use manifest::{ManifestFacts, RepresentationTiming};
+pub use manifest::{ManifestFacts, PeriodFacts, Promises, RepresentationTiming};
 pub use rules::{Boundaries, RepresentationChecker};
 pub use stream::{LiveCheck, LiveRepresentationInfo, MirrorCheck};
 
@@ -202,12 +202,66 @@ impl Finding {
     }
 }
 
-/// Receives what the checker finds, as it finds it.
+/// What the checker measured of one media segment (or `sidx` subsegment) of the main track,
+/// once its checks ran: what the report draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured<'a> {
+    /// `Representation@id`.
+    pub representation: &'a str,
+    /// The Period's index in the manifest.
+    pub period_index: usize,
+    /// The AdaptationSet's index in its Period.
+    pub adaptation_set_index: usize,
+    /// The segment's path, relative to the manifest's folder.
+    pub segment: &'a str,
+    /// Its bytes (a byte range's length, for a segment that is one).
+    pub bytes: u64,
+    /// Its earliest presentation time, seconds from its Period's start (the edit list's shift
+    /// and `presentationTimeOffset` applied), when its `tfdt` says.
+    pub start: Option<f64>,
+    /// Its media duration, seconds (the main track's samples).
+    pub duration: f64,
+    /// The duration the manifest gives it, seconds.
+    pub nominal: Option<f64>,
+    /// Samples of the main track.
+    pub samples: u64,
+    /// The `bandwidth` check's channel: how long before its playout ends this segment is
+    /// complete, seconds, at `@bandwidth` with `@minBufferTime` (negative: late), when both
+    /// are known.
+    pub margin: Option<f64>,
+}
+
+/// What an init segment says of the representation's main track (the first sample entry),
+/// as the promise checks read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Described {
+    /// `hdlr` handler type (`vide`, `soun`, …).
+    pub handler: String,
+    /// The sample entry's format, before encryption (`avc1`, `mp4a`, …).
+    pub format: String,
+    /// Whether the sample entry is encrypted.
+    pub protected: bool,
+    /// `mdhd` timescale.
+    pub timescale: u64,
+    /// The picture a decoder outputs (the SPS's cropped size, else the sample entry's).
+    pub picture: Option<(u64, u64)>,
+    /// The audio sampling rate (an AAC AudioSpecificConfig's core rate, else the entry's).
+    pub sample_rate: Option<u64>,
+    /// Audio channels (AAC's channel configuration, AC-3's modes, else the entry's count).
+    pub channels: Option<u64>,
+}
+
+/// Receives what the checker finds, as it finds it. Only findings and progress must be
+/// handled; what was measured and described is there for whoever draws it (the report).
 pub trait CheckEvents: Send {
     /// A finding.
     fn finding(&mut self, finding: &Finding);
     /// Files read so far, of how many.
     fn progress(&mut self, done: u64, total: u64);
+    /// A media segment (or subsegment) was read and checked.
+    fn measured(&mut self, _measured: &Measured<'_>) {}
+    /// An init segment of `representation` was read.
+    fn described(&mut self, _representation: &str, _segment: &str, _described: &Described) {}
 }
 
 /// What `mp4dump --check` is asked to do.
@@ -301,6 +355,12 @@ impl<T: CheckEvents + ?Sized> CheckEvents for &mut T {
     fn progress(&mut self, done: u64, total: u64) {
         (**self).progress(done, total);
     }
+    fn measured(&mut self, measured: &Measured<'_>) {
+        (**self).measured(measured);
+    }
+    fn described(&mut self, representation: &str, segment: &str, described: &Described) {
+        (**self).described(representation, segment, described);
+    }
 }
 
 impl CheckEvents for Counting<'_> {
@@ -311,6 +371,12 @@ impl CheckEvents for Counting<'_> {
     fn progress(&mut self, _: u64, _: u64) {
         self.done += 1;
         self.events.progress(self.done, self.total);
+    }
+    fn measured(&mut self, measured: &Measured<'_>) {
+        self.events.measured(measured);
+    }
+    fn described(&mut self, representation: &str, segment: &str, described: &Described) {
+        self.events.described(representation, segment, described);
     }
 }
 
@@ -493,6 +559,16 @@ pub fn check_folder(
     let bytes = std::fs::read(&presentation.manifest)
         .map_err(|e| DiscoverError::Read(presentation.manifest.clone(), e))?;
     let manifest = ManifestFacts::read(&bytes);
+    Ok(check_presentation(&presentation, &manifest, events))
+}
+
+/// Checks the fMP4 representations of a discovered presentation, whose manifest's facts are
+/// `manifest`, reporting findings (and what was measured) to `events` as they are found.
+pub fn check_presentation(
+    presentation: &Presentation,
+    manifest: &ManifestFacts,
+    events: &mut dyn CheckEvents,
+) -> CheckSummary {
     let mut summary = CheckSummary {
         manifest: presentation.manifest.clone(),
         ..CheckSummary::default()
@@ -539,18 +615,18 @@ pub fn check_folder(
             .map(|r| Arc::new(r.clone()))
             .collect();
         let mut checker =
-            RepresentationChecker::new(&rep.id, &parts, &manifest, Box::new(&mut counting));
+            RepresentationChecker::new(&rep.id, &parts, manifest, Box::new(&mut counting));
         // The checker writes nothing: the walk cannot fail.
         let stats = walk_segments(files, &mut checker).unwrap_or_default();
         starts.add(&rep.id, &parts, checker.conclude());
         representations += 1;
         segments += stats.segments;
     }
-    for finding in starts.findings(&manifest) {
+    for finding in starts.findings(manifest) {
         counting.finding(&finding);
     }
     summary.representations = representations;
     summary.segments = segments;
     summary.skipped = skipped;
-    Ok(summary)
+    summary
 }

@@ -446,6 +446,10 @@ impl<'a> RepresentationChecker<'a> {
             let part = planned.first().map_or(0, |p| p.part);
             self.check_init(path, part);
             self.check_promises(path, part, &facts.pssh);
+            if let Some(track) = self.main().or(self.tracks.first()) {
+                let described = promises::describe(track);
+                self.events.described(&self.id, path, &described);
+            }
         }
         if self.main_track.is_none() {
             self.main_track = facts
@@ -646,7 +650,26 @@ impl<'a> RepresentationChecker<'a> {
         let media_timescale = self.main().map_or(0, |t| t.timescale);
         if media_timescale > 0 {
             let seconds = unit.duration as f64 / media_timescale as f64;
-            self.feed_channel(expect.part, path, bytes, seconds);
+            let margin = self.feed_channel(expect.part, path, bytes, seconds);
+            let plan = &self.parts[expect.part].0;
+            let measured = super::Measured {
+                representation: &self.id,
+                period_index: plan.period_index,
+                adaptation_set_index: plan.adaptation_set_index,
+                segment: path,
+                bytes,
+                start: self
+                    .presented(&unit, expect.part)
+                    .map(|(start, _)| start as f64 / 1e9),
+                duration: seconds,
+                nominal: expect
+                    .duration
+                    .filter(|_| expect.timescale > 0)
+                    .map(|d| d as f64 / expect.timescale as f64),
+                samples: unit.samples,
+                margin,
+            };
+            self.events.measured(&measured);
         }
     }
 }

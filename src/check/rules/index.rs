@@ -250,7 +250,15 @@ impl RepresentationChecker<'_> {
     /// any segment, with playout `@minBufferTime` after the first bit, playout never waits for
     /// data. At the granularity of segments (sample sizes are summed, not kept): every segment
     /// is complete before its playout ends. Streaming: the worst lateness over every start.
-    pub(super) fn feed_channel(&mut self, part: usize, path: &str, bytes: u64, seconds: f64) {
+    /// Returns the segment's margin: how long before its playout ends it is complete (the
+    /// lateness, negated), when `@bandwidth` and `@minBufferTime` are known.
+    pub(super) fn feed_channel(
+        &mut self,
+        part: usize,
+        path: &str,
+        bytes: u64,
+        seconds: f64,
+    ) -> Option<f64> {
         if self.channel.part != Some(part) {
             self.close_channel();
             self.channel = Channel {
@@ -263,7 +271,7 @@ impl RepresentationChecker<'_> {
             self.parts[part].0.bandwidth.filter(|b| *b > 0),
             self.min_buffer_time,
         ) else {
-            return;
+            return None;
         };
         let c = &mut self.channel;
         c.min_term = c.min_term.min(c.delivered - c.played);
@@ -274,6 +282,7 @@ impl RepresentationChecker<'_> {
             c.worst = late;
             c.worst_segment = path.to_string();
         }
+        Some(-late)
     }
 
     /// Reports the worst lateness of the channel, if any.

@@ -54,6 +54,52 @@ fn avc_size(sps: &[u8]) -> Option<(u64, u64)> {
     Some((u64::from(w), u64::from(h)))
 }
 
+/// The picture a decoder outputs: the SPS's cropped size where it is known, else the sample
+/// entry's.
+fn picture(entry: &SampleEntry) -> Option<(u64, u64)> {
+    entry.sps.as_deref().and_then(avc_size).or(entry.size)
+}
+
+/// The channels the codec configuration codes (an AAC channel configuration, AC-3's modes),
+/// where it says.
+fn coded_channels(entry: &SampleEntry) -> Option<u64> {
+    let aac = entry
+        .decoder_specific_info
+        .as_deref()
+        .and_then(crate::check::aac::parse);
+    match (aac.and_then(|a| a.channel_configuration), entry.ac3) {
+        (Some(configuration), _) if configuration > 0 => cicp_channels(configuration),
+        (_, Some((acmod, lfe))) => Some(ac3_channels(acmod) + lfe),
+        _ => None,
+    }
+}
+
+/// What an init segment says of a track, from its first sample entry.
+pub(super) fn describe(track: &crate::check::facts::Track) -> crate::check::Described {
+    let text = |code: [u8; 4]| String::from_utf8_lossy(&code).into_owned();
+    let entry = track.entries.first();
+    let audio = track.handler == *b"soun";
+    crate::check::Described {
+        handler: text(track.handler),
+        format: entry
+            .map(|e| text(e.original.unwrap_or(e.format)))
+            .unwrap_or_default(),
+        protected: entry.is_some_and(|e| e.protected),
+        timescale: track.timescale,
+        picture: entry.filter(|_| !audio).and_then(picture),
+        sample_rate: entry.filter(|_| audio).and_then(|e| {
+            e.decoder_specific_info
+                .as_deref()
+                .and_then(crate::check::aac::parse)
+                .and_then(|a| a.sbr_rate.or(a.rate))
+                .or(e.sample_rate)
+        }),
+        channels: entry
+            .filter(|_| audio)
+            .and_then(|e| coded_channels(e).or(e.channel_count)),
+    }
+}
+
 /// A KID as 32 lowercase hex digits (a UUID's dashes and braces dropped).
 fn kid_hex(text: &str) -> String {
     text.chars()
@@ -77,8 +123,7 @@ impl RepresentationChecker<'_> {
             .collect();
         for entry in &entries {
             if let (Some(w), Some(h), Some(size)) = (promises.width, promises.height, entry.size) {
-                // The picture the decoder outputs: the SPS's cropped size where it is known.
-                let picture = entry.sps.as_deref().and_then(avc_size).unwrap_or(size);
+                let picture = picture(entry).unwrap_or(size);
                 if (w, h) != picture {
                     self.report(
                         Check::Resolution,
@@ -133,11 +178,7 @@ impl RepresentationChecker<'_> {
                 }
             }
             if let Some((scheme, value)) = &promises.channels {
-                let found = match (aac.and_then(|a| a.channel_configuration), entry.ac3) {
-                    (Some(configuration), _) if configuration > 0 => cicp_channels(configuration),
-                    (_, Some((acmod, lfe))) => Some(ac3_channels(acmod) + lfe),
-                    _ => None,
-                };
+                let found = coded_channels(entry);
                 let promised = match scheme.as_str() {
                     COUNT_SCHEME => value.trim().parse::<u64>().ok(),
                     CICP_SCHEME => value.trim().parse::<u64>().ok().and_then(cicp_channels),

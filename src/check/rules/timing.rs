@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Expect, Misplaced, RepresentationChecker, Run, convert_time, convert_up};
+use super::{Expect, Misplaced, RepresentationChecker, Run, Track, convert_time, convert_up};
 use crate::check::Check;
 use crate::plan::SegmentKind;
 
@@ -88,6 +88,35 @@ impl RepresentationChecker<'_> {
         }
     }
 
+    /// A segment's earliest presentation time, on the media timeline: `tfdt` plus the first
+    /// sample's composition offset, less the edit list's shift (media before it is not
+    /// presented: AAC priming, the first B-frame delay, so a segment's presented span starts
+    /// at it at the earliest).
+    fn earliest(unit: &Run, track: &Track) -> Option<i128> {
+        let shift = i128::from(track.edit_shift.unwrap_or(0));
+        unit.decode_time
+            .map(|tfdt| (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift)
+    }
+
+    /// Where a segment's presentation starts and ends, nanoseconds from its Period's start
+    /// (`presentationTimeOffset` applied).
+    pub(super) fn presented(&self, unit: &Run, part: usize) -> Option<(i128, i128)> {
+        let track = self.main()?;
+        let media_ts = track.timescale;
+        let earliest = Self::earliest(unit, track)?;
+        if media_ts == 0 {
+            return None;
+        }
+        let (plan, timing) = &self.parts[part];
+        let pto = convert_time(
+            i128::from(timing.presentation_time_offset),
+            plan.timescale,
+            media_ts,
+        );
+        let ns = |t: i128| (t - pto) * 1_000_000_000 / i128::from(media_ts);
+        Some((ns(earliest), ns(earliest + i128::from(unit.duration))))
+    }
+
     pub(super) fn check_against_manifest(&mut self, path: &str, unit: &Run, expect: &Expect) {
         let Some(track) = self.main().cloned() else {
             return;
@@ -102,21 +131,11 @@ impl RepresentationChecker<'_> {
             _ => sample,
         };
         let tolerance = i128::from(tolerance);
-        // The edit list's shift: media before it is not presented (AAC priming, the first
-        // B-frame delay), so a segment's presented span starts at it at the earliest.
         let shift = i128::from(track.edit_shift.unwrap_or(0));
-        // The segment's earliest presentation time, on the media timeline.
-        let earliest = unit
-            .decode_time
-            .map(|tfdt| (i128::from(tfdt) + i128::from(unit.first_cto)).max(shift) - shift);
-        if let Some(earliest) = earliest.filter(|_| self.keep_boundaries) {
-            let pto = convert_time(
-                i128::from(self.parts[expect.part].1.presentation_time_offset),
-                expect.timescale,
-                media_ts,
-            );
-            let ns = |t: i128| (t - pto) * 1_000_000_000 / i128::from(media_ts);
-            let (start, end) = (ns(earliest), ns(earliest + i128::from(unit.duration)));
+        let earliest = Self::earliest(unit, &track);
+        if self.keep_boundaries
+            && let Some((start, end)) = self.presented(unit, expect.part)
+        {
             let boundaries = self.boundary(expect.part);
             boundaries.starts.push((path.to_string(), start));
             boundaries.end = end;

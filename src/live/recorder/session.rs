@@ -275,6 +275,10 @@ impl<'a> Session<'a> {
             sink.event(&LiveEvent::Warning(warning));
         }
         sink.event(&LiveEvent::Clock(&sync.describe()));
+        state.clock = Some(sync.describe());
+        state.availability_start_time = Some(crate::live::time::format_datetime(
+            live.availability_start_time,
+        ));
         let local = LocalClock::new();
         let fully_described =
             live.attributes.minimum_update_period.is_none() && live.end() != PresentationEnd::Open;

@@ -44,6 +44,14 @@ pub struct RecorderState {
     pub origin: Option<i128>,
     /// The newest `publishTime` applied (Unix ns), to refuse an older snapshot.
     pub publish_time: Option<i128>,
+    /// The live presentation's `availabilityStartTime` (RFC 3339, UTC): with
+    /// [`RecorderState::origin`], where the recording is in wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_start_time: Option<String>,
+    /// The clock the recording kept to, as last synchronised (its source, offset and
+    /// uncertainty, in words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
 }
 
 /// One line of `.dashget/recording.jsonl`.
@@ -96,11 +104,16 @@ pub(crate) fn state_path(root: &Path) -> PathBuf {
 }
 
 impl RecorderState {
+    /// Reads the state a recording left in the output folder `root`, whatever it followed:
+    /// `None` where no recording was made there (or its state cannot be read).
+    pub fn read(root: &Path) -> Option<RecorderState> {
+        let bytes = std::fs::read(state_path(root)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// Reads the state of an earlier run, if it followed `manifest_url`.
     pub(crate) fn load(root: &Path, manifest_url: &str) -> Option<RecorderState> {
-        let bytes = std::fs::read(state_path(root)).ok()?;
-        let state: RecorderState = serde_json::from_slice(&bytes).ok()?;
-        (state.manifest_url == manifest_url).then_some(state)
+        Self::read(root).filter(|state| state.manifest_url == manifest_url)
     }
 
     /// Writes the state atomically, through the output folder.

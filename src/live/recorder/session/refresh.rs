@@ -163,6 +163,7 @@ impl Session<'_> {
         match found {
             Ok(sync) => {
                 self.sink.event(&LiveEvent::Clock(&sync.describe()));
+                self.state.clock = Some(sync.describe());
                 self.sync = sync;
                 self.local = LocalClock::new();
             }
