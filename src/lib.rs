@@ -23,6 +23,6 @@ pub mod layout;
 pub mod live;
 pub mod mpd;
 pub mod plan;
-pub mod report;
 pub mod render;
+pub mod report;
 pub mod store;

@@ -23,10 +23,8 @@ use dashget_testkit as common;
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +36,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
+use common::browser::{find_chromium, run_chromium};
 use common::live_origin::client::*;
 use common::live_origin::*;
 
@@ -50,43 +49,10 @@ const END_TOLERANCE: f64 = 0.15;
 /// The page gives up when the position has not moved for this long once playing (seconds).
 const STUCK_AFTER: u64 = 15;
 
-/// Chromium's flags for a headless, reproducible, local-only run.
-const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--mute-audio",
-    "--autoplay-policy=no-user-gesture-required",
-    "--enable-logging=stderr",
-];
-
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("browser")
-}
-
-/// The Chromium on the PATH, if any.
-fn find_chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .map(PathBuf::from)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,69 +262,13 @@ const CASES: [Case; 3] = [
 /// Records `case` from a fresh origin into `dir`: `dashget`'s exit code and stderr.
 fn record(case: &Case, dir: &Path) -> (Option<i32>, String) {
     let (origin, _) = origin_with_buffer(case.addressing, 30, case.buffer);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dashget"))
-        .env("DASHGET_BACKOFF_MS", "10")
-        .env("DASHGET_LIVE_GRACE_MS", "1500")
-        .arg(origin.manifest_url())
-        .arg("-o")
-        .arg(dir)
-        .args(["--duration", &case.duration.to_string(), "--json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some((after, length)) = case.outage {
-        std::thread::sleep(after);
-        origin.stop();
-        std::thread::sleep(length);
-        origin.restart();
-    }
-    let deadline = Instant::now() + Duration::from_secs(case.duration + 60);
-    let mut killed = false;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            killed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let mut stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    if killed {
-        // What the origin was asked for (the manifest's polls aside), for the report.
-        let requests = origin.requests();
-        let first = requests.first().map(|r| r.at).unwrap_or(0);
-        stderr.push_str(&format!(
-            "(killed: no end {} s after its start) the origin's log, seconds after the first request:\n",
-            case.duration + 60
-        ));
-        for r in requests
-            .iter()
-            .filter(|r| !r.path.ends_with(".mpd") || r.status != 200)
-        {
-            let secs = |at: i128| (at - first) as f64 / 1e9;
-            let window = r
-                .segment
-                .as_ref()
-                .map(|s| {
-                    format!(
-                        " (served from {:.3} to {:.3})",
-                        secs(s.available_from),
-                        secs(s.available_until)
-                    )
-                })
-                .unwrap_or_default();
-            stderr.push_str(&format!(
-                "  {:.3} {} {} {}{window}\n",
-                secs(r.at),
-                r.method,
-                r.path,
-                r.status
-            ));
-        }
-    }
-    (out.status.code(), stderr)
+    record_live(
+        Path::new(env!("CARGO_BIN_EXE_dashget")),
+        &origin,
+        dir,
+        case.duration,
+        case.outage,
+    )
 }
 
 /// `mediaPresentationDuration` of an MPD, seconds.
@@ -402,41 +312,10 @@ fn period_at(text: &str, time: f64) -> Option<(String, f64, f64)> {
 /// Opens `url` in a fresh headless Chromium and returns the page's result, or what went wrong.
 /// Chromium is killed after `limit`.
 fn play(chromium: &Path, url: &str, limit: Duration) -> Result<(Value, String), String> {
-    let work = tempfile::tempdir().unwrap();
-    let profile = work.path().join("profile");
-    let dom_path = work.path().join("dom.html");
-    let log_path = work.path().join("chromium.log");
-    let mut child = Command::new(chromium)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(File::create(&dom_path).unwrap())
-        .stderr(File::create(&log_path).unwrap())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", chromium.display()))?;
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let dom = std::fs::read_to_string(&dom_path).unwrap_or_default();
-    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let run = run_chromium(chromium, &["--dump-dom".to_string()], url, limit)?;
+    let (dom, status) = (&run.stdout, run.status);
     // The page's console, and Chromium's own errors.
-    let console: String = log
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || (l.contains(":ERROR:") && !l.contains("dbus")))
-        .take(60)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let console = run.console(60).join("\n");
     let Some(status) = status else {
         return Err(format!(
             "Chromium did not finish within {limit:?}; its log:\n{console}"

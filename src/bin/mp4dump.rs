@@ -278,7 +278,11 @@ fn run_report(args: &Args) -> ExitCode {
     for line in outcome.summary.text_lines() {
         println!("{line}");
     }
-    println!("report {} ({} bytes)", outcome.path.display(), outcome.bytes);
+    println!(
+        "report {} ({} bytes)",
+        outcome.path.display(),
+        outcome.bytes
+    );
     if outcome.summary.error_count() > 0 {
         ExitCode::from(1)
     } else {

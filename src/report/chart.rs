@@ -242,11 +242,7 @@ pub fn line_chart(spec: LineSpec<'_>) -> Chart {
     let ys = all()
         .map(|p| p.y)
         .chain(spec.rules.iter().map(|r| r.0))
-        .chain(
-            all()
-                .filter(|_| spec.nominal)
-                .filter_map(|p| p.nominal),
-        );
+        .chain(all().filter(|_| spec.nominal).filter_map(|p| p.nominal));
     let (mut y_low, mut y_high) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
         (lo.min(y), hi.max(y))
     });

@@ -105,11 +105,7 @@ impl Measures {
         }
         self.durations.push(start, m.duration, m.nominal);
         if let Some(margin) = m.margin {
-            if self
-                .worst_margin
-                .as_ref()
-                .is_none_or(|(w, _)| margin < *w)
-            {
+            if self.worst_margin.as_ref().is_none_or(|(w, _)| margin < *w) {
                 self.worst_margin = Some((margin, m.segment.to_string()));
             }
             self.margins.push(start, margin, None);
@@ -160,8 +156,7 @@ impl CheckEvents for Collector {
             Severity::Warning => rep.warnings += 1,
         }
         let key = (finding.representation.clone(), finding.segment.clone());
-        if !self.per_segment.contains_key(&key) && self.finding_segments.len() < FINDING_SEGMENTS
-        {
+        if !self.per_segment.contains_key(&key) && self.finding_segments.len() < FINDING_SEGMENTS {
             self.finding_segments.push(key.clone());
         }
         if self.per_segment.contains_key(&key) || self.per_segment.len() < FINDINGS {
@@ -183,7 +178,11 @@ impl CheckEvents for Collector {
     }
 
     fn measured(&mut self, m: &Measured<'_>) {
-        let period_start = self.period_starts.get(m.period_index).copied().unwrap_or(0.0);
+        let period_start = self
+            .period_starts
+            .get(m.period_index)
+            .copied()
+            .unwrap_or(0.0);
         self.representations
             .entry(m.representation.to_string())
             .or_default()

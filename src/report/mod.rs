@@ -286,10 +286,7 @@ fn presentation_facts(
         },
     ));
     if let Some(b) = manifest.min_buffer_time {
-        rows.push((
-            "minBufferTime".into(),
-            format!("{} s", trim(seconds(b), 3)),
-        ));
+        rows.push(("minBufferTime".into(), format!("{} s", trim(seconds(b), 3))));
     }
     rows.push((
         "Representations".into(),
@@ -315,10 +312,7 @@ fn media_text(m: &Measures) -> String {
     if let Some((w, h)) = d.picture {
         parts.push(format!("{w}×{h}"));
         if m.duration > 0.0 && m.samples > 0 {
-            parts.push(format!(
-                "{} fps",
-                trim(m.samples as f64 / m.duration, 3)
-            ));
+            parts.push(format!("{} fps", trim(m.samples as f64 / m.duration, 3)));
         }
     }
     if let Some(r) = d.sample_rate {
@@ -507,16 +501,7 @@ fn page(
     }
     let sections = read
         .iter()
-        .map(|(i, id, files)| {
-            section(
-                *i,
-                id,
-                files,
-                presentation,
-                collector,
-                &segment_anchor,
-            )
-        })
+        .map(|(i, id, files)| section(*i, id, files, presentation, collector, &segment_anchor))
         .collect();
 
     let findings = collector
@@ -551,7 +536,7 @@ fn page(
         title: manifest_name.clone(),
         generator: options.generator.clone(),
         made: format_datetime(options.now - options.now.rem_euclid(1_000_000_000)),
-        manifest: display_path(&presentation.manifest),
+        manifest: manifest_name.clone(),
         errors: summary.error_count(),
         warnings: summary.warning_count(),
         facts: presentation_facts(presentation, manifest, summary, recording.as_ref()),
@@ -609,7 +594,11 @@ fn group_charts(
             String::new()
         }
     };
-    let width = ids.iter().map(|id| measures(id).rates.width()).max().unwrap_or(1);
+    let width = ids
+        .iter()
+        .map(|id| measures(id).rates.width())
+        .max()
+        .unwrap_or(1);
     let format_rate = |v: f64| rate(v);
     let bitrate = line_chart(LineSpec {
         id: format!("bitrate-{g}"),
@@ -863,15 +852,15 @@ fn section(
         .map(|s| display_path(&s.path));
     // The files to show, in order, with what each is.
     let mut shown: Vec<(String, Vec<&str>)> = Vec::new();
-    let mut add = |path: String, role: &'static str| match shown.iter_mut().find(|(p, _)| *p == path)
-    {
-        Some((_, roles)) => {
-            if !roles.contains(&role) {
-                roles.push(role)
+    let mut add =
+        |path: String, role: &'static str| match shown.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, roles)) => {
+                if !roles.contains(&role) {
+                    roles.push(role)
+                }
             }
-        }
-        None => shown.push((path, vec![role])),
-    };
+            None => shown.push((path, vec![role])),
+        };
     for (path, role) in [
         (init, "init segment"),
         (first, "first media segment"),
@@ -911,7 +900,8 @@ fn section(
             Tree {
                 anchor,
                 title: format!("{}: {path}", roles.join(", ")),
-                open: false,
+                // What a finding points at is shown; the rest is a click away.
+                open: !findings.is_empty(),
                 findings,
                 text,
                 note,

@@ -9,6 +9,7 @@
 //! Hand-written on tokio sockets rather than hyper so that every byte on the wire is under the
 //! test's control (a hyper server would refuse to send a body shorter than its Content-Length).
 
+pub mod browser;
 pub mod live_origin;
 pub mod tls;
 

@@ -3,7 +3,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
+use std::time::Instant;
 
 use super::{Addressing, LiveConfig, LiveOrigin, SEC, unix_now};
 
@@ -102,3 +105,79 @@ pub const MODES: [Addressing; 5] = [
     Addressing::TimelineOpen,
     Addressing::List,
 ];
+
+/// Records `origin` with the `dashget` binary into `dir` for `duration` seconds (`--duration`),
+/// stopping the origin `outage.0` after the start for `outage.1`: `dashget`'s exit code and
+/// stderr. A recorder still running a minute after its end is killed, and the origin's log is
+/// added to the stderr returned.
+pub fn record_live(
+    dashget: &Path,
+    origin: &LiveOrigin,
+    dir: &Path,
+    duration: u64,
+    outage: Option<(Duration, Duration)>,
+) -> (Option<i32>, String) {
+    let mut child = Command::new(dashget)
+        .env("DASHGET_BACKOFF_MS", "10")
+        .env("DASHGET_LIVE_GRACE_MS", "1500")
+        .arg(origin.manifest_url())
+        .arg("-o")
+        .arg(dir)
+        .args(["--duration", &duration.to_string(), "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some((after, length)) = outage {
+        std::thread::sleep(after);
+        origin.stop();
+        std::thread::sleep(length);
+        origin.restart();
+    }
+    let deadline = Instant::now() + Duration::from_secs(duration + 60);
+    let mut killed = false;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let mut stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    if killed {
+        // What the origin was asked for (the manifest's polls aside), for the report.
+        let requests = origin.requests();
+        let first = requests.first().map(|r| r.at).unwrap_or(0);
+        stderr.push_str(&format!(
+            "(killed: no end {} s after its start) the origin's log, seconds after the first request:\n",
+            duration + 60
+        ));
+        for r in requests
+            .iter()
+            .filter(|r| !r.path.ends_with(".mpd") || r.status != 200)
+        {
+            let secs = |at: i128| (at - first) as f64 / 1e9;
+            let window = r
+                .segment
+                .as_ref()
+                .map(|s| {
+                    format!(
+                        " (served from {:.3} to {:.3})",
+                        secs(s.available_from),
+                        secs(s.available_until)
+                    )
+                })
+                .unwrap_or_default();
+            stderr.push_str(&format!(
+                "  {:.3} {} {} {}{window}\n",
+                secs(r.at),
+                r.method,
+                r.path,
+                r.status
+            ));
+        }
+    }
+    (out.status.code(), stderr)
+}
