@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: mp4dump on a whole presentation (300 s, 1 s segments, 3 representations, ~900
 # segments, made with ffmpeg), text at verbosity 3, in one process; and `mp4dump --check` on
-# the same presentation, in the same hyperfine run (the check must not be slower than the dump).
+# the same presentation, in the same hyperfine run (the check must not be slower than the dump);
+# and `mp4dump --report` (within 2x the check's time, the page under 2 MB).
 # Compares with the approach of running one Bento4 `mp4dump` process per segment when
 # BENTO4_MP4DUMP names such a binary (not part of this project).
 #
@@ -24,7 +25,9 @@ segments=$(ls ./*.m4s | wc -l)
 echo "presentation: $segments segment files in $work/presentation"
 hyperfine --warmup 2 --runs 20 --export-markdown "$work/dashget.md" \
   -n "dump, verbosity 3" "$mp4dump -d . --verbosity 3" \
-  -n "check" "$mp4dump -d . --check"
+  -n "check" "$mp4dump -d . --check" \
+  -n "report" "$mp4dump -d . --report"
+echo "report.html: $(stat -c %s report.html) bytes"
 if [ -n "${BENTO4_MP4DUMP:-}" ]; then
   # One process per segment, init first, as a per-segment wrapper would do.
   cat > "$work/per-segment.sh" <<EOS
@@ -36,7 +39,7 @@ EOS
   chmod +x "$work/per-segment.sh"
   hyperfine --warmup 1 --runs 5 --export-markdown "$work/bento4.md" "$work/per-segment.sh"
 fi
-for mode in "--verbosity 3" "--check"; do
+for mode in "--verbosity 3" "--check" "--report"; do
   # shellcheck disable=SC2086
   echo "$mode: $(/usr/bin/time -v "$mp4dump" -d . $mode 2>&1 >/dev/null | grep -E "Maximum resident")"
 done

@@ -3,7 +3,8 @@
 //! Serves the DASH presentation committed under `tests/fixtures/dash/` on 127.0.0.1 with a small
 //! HTTP server (hyper), then downloads it with the real engine, exactly as
 //! `dashget http://127.0.0.1:PORT/manifest.mpd -o DIR` would, prints what it did, and dumps
-//! every fMP4 representation of the mirror into `{rep_id}.dump`, as `mp4dump -d DIR` would.
+//! every fMP4 representation of the mirror into `{rep_id}.dump`, as `mp4dump -d DIR` would, and
+//! writes its `report.html`, as `mp4dump --report -d DIR` would.
 //!
 //! ```text
 //! cargo run --release --example quickstart [OUTPUT_DIR] [PRESENTATION]
@@ -181,5 +182,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !report.is_clean() {
         return Err("some representations could not be dumped completely".into());
     }
+    // And its report, as `mp4dump --report -d OUTPUT_DIR` writes it.
+    let page = dashget::report::write_report(&dashget::report::ReportOptions {
+        folder: output.clone(),
+        mpd: None,
+        reps: Vec::new(),
+        generator: format!("mp4dump {}", env!("CARGO_PKG_VERSION")),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128),
+    })?;
+    println!(
+        "report: {} ({} errors, {} warnings; open it in a browser)",
+        page.path.display(),
+        page.summary.error_count(),
+        page.summary.warning_count()
+    );
     Ok(())
 }
