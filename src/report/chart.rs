@@ -7,7 +7,7 @@ use super::series::Point;
 
 /// Width and height of a chart, in SVG user units (the page scales it).
 pub const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 300.0;
+const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 20.0;
@@ -233,6 +233,9 @@ pub struct LineSpec<'a> {
     pub rules: Vec<(f64, usize, String)>,
     /// Draws each series' nominal values as a dashed line.
     pub nominal: bool,
+    /// Where the time axis ends at the earliest (the end of the last segment: points stand
+    /// at segment starts).
+    pub x_end: Option<f64>,
 }
 
 /// Lays out a line chart.
@@ -255,6 +258,7 @@ pub fn line_chart(spec: LineSpec<'_>) -> Chart {
     let x_low = xs().fold(f64::INFINITY, f64::min);
     // A point stands for its segment's start; the axis runs to the last one.
     let x_high = xs().fold(f64::NEG_INFINITY, f64::max);
+    let x_high = spec.x_end.map_or(x_high, |end| x_high.max(end));
     let (x_low, x_high) = if x_low.is_finite() {
         (x_low, x_high)
     } else {
@@ -497,6 +501,7 @@ mod tests {
             }],
             rules: vec![(2e6, 0, "@bandwidth".into())],
             nominal: false,
+            x_end: Some(20.0),
         });
         let line = &chart.lines[0];
         assert_eq!(line.dots.len(), 10);

@@ -319,7 +319,7 @@ fn media_text(m: &Measures) -> String {
         parts.push(format!("{} kHz", trim(r as f64 / 1000.0, 3)));
     }
     if let Some(c) = d.channels {
-        parts.push(format!("{c} channels"));
+        parts.push(format!("{c} channel{}", if c == 1 { "" } else { "s" }));
     }
     parts.join(", ")
 }
@@ -561,6 +561,10 @@ fn group_charts(
 ) -> Group {
     let measures = |id: &str| &collector.representations[id];
     let bandwidth = |id: &str| parts_of(presentation, id).first().and_then(|p| p.bandwidth);
+    let x_end = ids
+        .iter()
+        .filter_map(|id| measures(id).span.map(|s| s.1))
+        .reduce(f64::max);
     let rates: Vec<SeriesData> = ids
         .iter()
         .enumerate()
@@ -617,6 +621,7 @@ fn group_charts(
             .collect(),
         series: rates,
         nominal: false,
+        x_end,
     });
     let durations: Vec<SeriesData> = ids
         .iter()
@@ -666,6 +671,7 @@ fn group_charts(
         series: durations,
         rules: Vec::new(),
         nominal: true,
+        x_end,
     });
     Group {
         heading,
@@ -724,6 +730,7 @@ fn buffer_chart(
         }],
         rules: vec![(0.0, 5, "late below this line".into())],
         nominal: false,
+        x_end: m.span.map(|s| s.1),
     }))
 }
 
