@@ -143,7 +143,29 @@ fn check_structure(html: &Html, reps: usize, sets: usize) {
                 segments.div_ceil(per),
                 "{name}: {segments} segments"
             );
+            // The points' exact values: the highest is the table's peak.
+            let values = point_values(&series);
+            let peak: f64 = cells[PEAK].parse().unwrap();
+            let highest = values.iter().map(|p| p.1).fold(0.0, f64::max);
+            assert!(
+                (highest - peak).abs() <= 1.0,
+                "{name}: {highest} against {peak}"
+            );
         }
+    }
+    // Unthinned, the segment durations add up to the table's media duration.
+    for series in select(html, "figure.durations g.series") {
+        let name = attr(&series, "data-series");
+        if attr(&series, "data-segments-per-point") != "1" {
+            continue;
+        }
+        let (_, cells) = rows.iter().find(|(id, _)| id == name).unwrap();
+        let total: f64 = point_values(&series).iter().map(|p| p.1).sum();
+        let duration: f64 = cells[DURATION].parse().unwrap();
+        assert!(
+            (total - duration).abs() < 1e-3,
+            "{name}: {total} against {duration}"
+        );
     }
     // Every link inside the page goes to an element that exists.
     let ids: HashSet<&str> = select(html, "[id]").iter().map(|e| attr(e, "id")).collect();
@@ -156,6 +178,19 @@ fn check_structure(html: &Html, reps: usize, sets: usize) {
     }
     assert!(select(html, "script").is_empty(), "no script");
     assert!(select(html, "link").is_empty(), "no external style");
+}
+
+/// A series' points: (time, value), from their `data-t` and `data-v`.
+fn point_values(series: &scraper::ElementRef<'_>) -> Vec<(f64, f64)> {
+    select_in(series, "circle")
+        .iter()
+        .map(|c| {
+            (
+                attr(c, "data-t").parse().unwrap(),
+                attr(c, "data-v").parse().unwrap(),
+            )
+        })
+        .collect()
 }
 
 fn read_html(dir: &Path) -> Html {

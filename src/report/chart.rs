@@ -33,6 +33,10 @@ pub struct Dot {
     pub y: f64,
     /// What it stands for, in words (a tooltip, and what a screen reader says).
     pub label: String,
+    /// Its time in seconds, to the microsecond (for scripts: `data-t`).
+    pub t: String,
+    /// Its value, to six decimals (for scripts: `data-v`).
+    pub v: String,
 }
 
 /// One series: its line through its points, and a dashed line of its nominal values.
@@ -298,6 +302,8 @@ pub fn line_chart(spec: LineSpec<'_>) -> Chart {
                     Dot {
                         x: px,
                         y: py,
+                        t: trim(p.x, 6),
+                        v: trim(p.y, 6),
                         label: format!(
                             "{} at {}: {}{what}",
                             s.name,
