@@ -53,8 +53,8 @@ pub enum DiscoverError {
 /// What mp4dump does with a representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// ISO-BMFF: dump these files, in plan order (a byte-range representation is one file).
-    Dump(Vec<SegmentFile>),
+    /// ISO-BMFF: dump its files ([`Presentation::files`]), this many.
+    Dump(u64),
     /// Not ISO-BMFF: skipped, for this reason.
     Skip(String),
 }
@@ -79,6 +79,19 @@ pub struct Presentation {
     pub plan: Plan,
     /// Representations in plan order (an id that recurs in several Periods appears once).
     pub representations: Vec<Discovered>,
+}
+
+impl Presentation {
+    /// The local files of the representation `id` (all its Periods), each once, in plan order
+    /// (a byte-range representation is one file), computed as they are taken: a presentation
+    /// of millions of segments holds no list of them.
+    pub fn files<'a>(&'a self, id: &'a str) -> impl Iterator<Item = SegmentFile> + 'a {
+        local_files(
+            &self.plan,
+            self.plan.representations.iter().filter(move |r| r.id == id),
+            &self.folder,
+        )
+    }
 }
 
 /// Finds the manifest in `folder`: the one `.mpd` there, or the one named `mpd_name`.
@@ -166,7 +179,7 @@ pub fn discover(
                 .collect();
             Discovered {
                 id: (*id).to_string(),
-                verdict: verdict(&parts, &folder),
+                verdict: verdict(&plan, &parts, &folder),
             }
         })
         .collect();
@@ -178,19 +191,33 @@ pub fn discover(
     })
 }
 
-/// The local files of a representation (all its Periods), each once, in plan order.
-pub fn local_files(parts: &[&RepresentationPlan], folder: &Path) -> Vec<SegmentFile> {
-    let mut seen = HashSet::new();
-    let mut files = Vec::new();
-    for segment in parts.iter().flat_map(|r| r.segments()) {
-        if seen.insert(segment.path.clone()) {
-            files.push(SegmentFile {
-                display_path: display_path(&segment.path),
-                fs_path: folder.join(&segment.path),
-            });
+/// The local files of a representation whose Periods' plans are `parts`, each once, in plan
+/// order: a run of segments in one file (byte ranges) gives it once, and so does a file the
+/// plan says several segments share (several Periods naming it). Lazy: only the shared files
+/// seen so far are remembered.
+pub fn local_files<'a>(
+    plan: &'a Plan,
+    parts: impl Iterator<Item = &'a RepresentationPlan> + 'a,
+    folder: &'a Path,
+) -> impl Iterator<Item = SegmentFile> + 'a {
+    let mut last: Option<PathBuf> = None;
+    let mut shared_seen: HashSet<u128> = HashSet::new();
+    parts.flat_map(|r| r.segments()).filter_map(move |segment| {
+        if last.as_deref() == Some(segment.path.as_path()) {
+            return None;
         }
-    }
-    files
+        if let Some((key, _)) = plan.shared_file(&segment.path)
+            && !shared_seen.insert(key)
+        {
+            return None;
+        }
+        let file = SegmentFile {
+            display_path: display_path(&segment.path),
+            fs_path: folder.join(&segment.path),
+        };
+        last = Some(segment.path);
+        Some(file)
+    })
 }
 
 /// How a segment's local path (relative to the manifest's folder) is shown: its components
@@ -202,19 +229,25 @@ pub fn display_path(path: &Path) -> String {
         .join("/")
 }
 
-fn verdict(parts: &[&RepresentationPlan], folder: &Path) -> Verdict {
+fn verdict(plan: &Plan, parts: &[&RepresentationPlan], folder: &Path) -> Verdict {
     let first = parts[0];
     if let Some(reason) = declared_non_mp4(first) {
         return Verdict::Skip(reason);
     }
-    let files = local_files(parts, folder);
-    // The bytes have the last word: the first file that exists must start with an ISO-BMFF box.
-    if let Some(existing) = files.iter().find(|f| f.fs_path.is_file())
-        && let Some(reason) = non_mp4_bytes(&existing.fs_path)
-    {
-        return Verdict::Skip(format!("{}: {reason}", existing.display_path));
+    let mut count = 0;
+    let mut sniffed = false;
+    for file in local_files(plan, parts.iter().copied(), folder) {
+        count += 1;
+        // The bytes have the last word: the first file that exists must start with an
+        // ISO-BMFF box.
+        if !sniffed && file.fs_path.is_file() {
+            sniffed = true;
+            if let Some(reason) = non_mp4_bytes(&file.fs_path) {
+                return Verdict::Skip(format!("{}: {reason}", file.display_path));
+            }
+        }
     }
-    Verdict::Dump(files)
+    Verdict::Dump(count)
 }
 
 /// A reason to skip, from mimeType, codecs or file extensions.

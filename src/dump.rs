@@ -153,10 +153,10 @@ pub struct RepresentationStats {
 /// be read is `{"path", "error"}`.
 ///
 /// Only errors writing `out` are returned; the rest is in the statistics.
-pub fn write_representation<'a, W: Write>(
+pub fn write_representation<W: Write>(
     out: &mut W,
     rep_id: &str,
-    segments: impl IntoIterator<Item = &'a SegmentFile>,
+    segments: impl IntoIterator<Item = impl std::borrow::Borrow<SegmentFile>>,
     opts: &DumpOptions,
 ) -> io::Result<RepresentationStats> {
     let out = BufWriter::with_capacity(64 * 1024, out);
@@ -173,64 +173,75 @@ pub fn write_representation<'a, W: Write>(
 /// read once. A file that cannot be opened is a missing segment; one that fails midway keeps
 /// what was walked and counts as missing. Returns what the walk saw; errors are the sink's
 /// (writing its output).
-pub fn walk_segments<'a>(
-    segments: impl IntoIterator<Item = &'a SegmentFile>,
+pub fn walk_segments(
+    segments: impl IntoIterator<Item = impl std::borrow::Borrow<SegmentFile>>,
     sink: &mut dyn WalkSink,
 ) -> io::Result<RepresentationStats> {
     let mut stats = RepresentationStats::default();
     let mut offset = 0u64;
     for seg in segments {
-        let opened = File::open(&seg.fs_path).and_then(|f| {
-            let len = f.metadata()?.len();
-            Ok((f, len))
-        });
-        let (mut file, len) = match opened {
-            Ok(x) => x,
-            Err(e) => {
-                let reason = e.to_string();
-                sink.missing_segment(&seg.display_path, &reason)?;
-                stats.missing.push(MissingSegment {
-                    path: seg.display_path.clone(),
-                    reason,
-                });
-                continue;
-            }
-        };
-        let header = SegmentHeader {
-            path: &seg.display_path,
-            size: len,
-            offset,
-        };
-        sink.start_segment(&header)?;
-        let walk = walk_file(&mut Source::new(&mut file), len, sink.boxes());
-        if let Some(e) = sink.boxes().io_error() {
-            return Err(e);
-        }
-        match walk {
-            Ok(w) => {
-                sink.end_segment(None)?;
-                stats.segments += 1;
-                stats.boxes += w.boxes;
-                stats.bytes += len;
-                if w.malformed > 0 {
-                    stats.malformed_segments += 1;
-                }
-            }
-            Err(e) => {
-                // The file failed mid-read: what was walked stays, the segment counts as
-                // missing.
-                let reason = format!("read error: {e}");
-                sink.end_segment(Some(&reason))?;
-                stats.missing.push(MissingSegment {
-                    path: seg.display_path.clone(),
-                    reason,
-                });
-            }
-        }
-        offset += len;
+        offset += walk_segment(seg.borrow(), offset, sink, &mut stats)?;
     }
     sink.finish()?;
     Ok(stats)
+}
+
+/// Walks one file of a representation into `sink` (see [`walk_segments`]), at `offset` in the
+/// representation; adds what it saw to `stats`. Returns the file's size (0 when missing).
+pub fn walk_segment(
+    seg: &SegmentFile,
+    offset: u64,
+    sink: &mut dyn WalkSink,
+    stats: &mut RepresentationStats,
+) -> io::Result<u64> {
+    let opened = File::open(&seg.fs_path).and_then(|f| {
+        let len = f.metadata()?.len();
+        Ok((f, len))
+    });
+    let (mut file, len) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            let reason = e.to_string();
+            sink.missing_segment(&seg.display_path, &reason)?;
+            stats.missing.push(MissingSegment {
+                path: seg.display_path.clone(),
+                reason,
+            });
+            return Ok(0);
+        }
+    };
+    let header = SegmentHeader {
+        path: &seg.display_path,
+        size: len,
+        offset,
+    };
+    sink.start_segment(&header)?;
+    let walk = walk_file(&mut Source::new(&mut file), len, sink.boxes());
+    if let Some(e) = sink.boxes().io_error() {
+        return Err(e);
+    }
+    match walk {
+        Ok(w) => {
+            sink.end_segment(None)?;
+            stats.segments += 1;
+            stats.boxes += w.boxes;
+            stats.bytes += len;
+            if w.malformed > 0 {
+                stats.malformed_segments += 1;
+            }
+        }
+        Err(e) => {
+            // The file failed mid-read: what was walked stays, the segment counts as
+            // missing.
+            let reason = format!("read error: {e}");
+            sink.end_segment(Some(&reason))?;
+            stats.missing.push(MissingSegment {
+                path: seg.display_path.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(len)
 }
 
 /// Dumps several files one after the other: in text, each introduced by a line

@@ -92,7 +92,7 @@ pub fn dump_folder(options: &FolderOptions) -> Result<FolderReport, DiscoverErro
                 });
                 continue;
             }
-            Verdict::Dump(files) => files,
+            Verdict::Dump(_) => presentation.files(&rep.id),
         };
         let stem = file_stem(&rep.id);
         let output = presentation.folder.join(format!("{stem}.{extension}"));
@@ -111,7 +111,7 @@ pub fn dump_folder(options: &FolderOptions) -> Result<FolderReport, DiscoverErro
         };
         let concat = if options.concat {
             let path = presentation.folder.join(format!("{stem}.mp4"));
-            match write_atomically(&path, |out| concatenate(out, files)) {
+            match write_atomically(&path, |out| concatenate(out, presentation.files(&rep.id))) {
                 Ok(()) => Some(path),
                 Err(e) => {
                     outcomes.push(RepresentationOutcome::Failed {
@@ -162,7 +162,7 @@ pub(crate) fn write_atomically<T>(
 }
 
 /// The segments, concatenated in order (missing ones are left out; the dump reports them).
-fn concatenate(out: &mut impl Write, files: &[SegmentFile]) -> io::Result<()> {
+fn concatenate(out: &mut impl Write, files: impl Iterator<Item = SegmentFile>) -> io::Result<()> {
     for file in files {
         if let Ok(mut input) = File::open(&file.fs_path) {
             io::copy(&mut input, out)?;

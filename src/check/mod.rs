@@ -22,10 +22,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::discover::{DiscoverError, Presentation, Verdict, discover};
-use crate::dump::walk_segments;
+use crate::dump::{RepresentationStats, walk_segment};
 use crate::plan::RepresentationPlan;
 
 pub use manifest::{ManifestFacts, PeriodFacts, Promises, RepresentationTiming};
+use rules::PlannedFiles;
 pub use rules::{Boundaries, RepresentationChecker};
 pub use stream::{LiveCheck, LiveRepresentationInfo, MirrorCheck};
 
@@ -398,8 +399,13 @@ impl SegmentStarts {
         }
     }
 
-    /// The `alignment` findings of the AdaptationSets that say they are aligned.
-    fn findings(&self, manifest: &ManifestFacts) -> Vec<Finding> {
+    /// The `alignment` findings of the AdaptationSets that say they are aligned; `path_of`
+    /// names a representation's file by its number.
+    fn findings(
+        &self,
+        manifest: &ManifestFacts,
+        path_of: &dyn Fn(&str, u32) -> String,
+    ) -> Vec<Finding> {
         self.0
             .iter()
             .filter(|((period, set), reps)| {
@@ -407,13 +413,13 @@ impl SegmentStarts {
                     manifest.representation(*period, *set, id).promises.aligned
                 })
             })
-            .flat_map(|(_, reps)| misalignments(reps))
+            .flat_map(|(_, reps)| misalignments(reps, path_of))
             .collect()
     }
 }
 
 /// Boundaries closer than this are one (rounding between timescales).
-const ALIGNMENT_TOLERANCE_NS: i128 = 1_000_000;
+const ALIGNMENT_TOLERANCE_NS: i64 = 1_000_000;
 
 /// ISO/IEC 23009-1 §5.3.3.2 (`@segmentAlignment`): the segments of the Representations of an
 /// AdaptationSet do not overlap, so that a player switches at any boundary. Each
@@ -421,7 +427,10 @@ const ALIGNMENT_TOLERANCE_NS: i128 = 1_000_000;
 /// cover; one finding per Representation, on its first segment that starts where the first
 /// Representation has no boundary (or that lacks one the first has). Representations with a
 /// missing or damaged segment are not compared (their holes are reported as such).
-fn misalignments(reps: &[(String, Boundaries)]) -> Vec<Finding> {
+fn misalignments(
+    reps: &[(String, Boundaries)],
+    path_of: &dyn Fn(&str, u32) -> String,
+) -> Vec<Finding> {
     let complete: Vec<&(String, Boundaries)> = reps
         .iter()
         .filter(|(_, b)| b.complete && !b.starts.is_empty())
@@ -429,7 +438,7 @@ fn misalignments(reps: &[(String, Boundaries)]) -> Vec<Finding> {
     let Some((reference_id, reference)) = complete.first().map(|(i, b)| (i, b)) else {
         return Vec::new();
     };
-    let near = |list: &[(String, i128)], t: i128| {
+    let near = |list: &[(u32, i64)], t: i64| {
         let at = list.partition_point(|(_, s)| *s < t - ALIGNMENT_TOLERANCE_NS);
         list.get(at)
             .is_some_and(|(_, s)| (*s - t).abs() <= ALIGNMENT_TOLERANCE_NS)
@@ -447,12 +456,12 @@ fn misalignments(reps: &[(String, Boundaries)]) -> Vec<Finding> {
             continue;
         };
         // Boundaries inside the span both cover (an end is no boundary to match).
-        let within = |t: i128| t >= first && t < last - ALIGNMENT_TOLERANCE_NS;
+        let within = |t: i64| t >= first && t < last - ALIGNMENT_TOLERANCE_NS;
         let unmatched = other
             .starts
             .iter()
             .find(|(_, t)| within(*t) && !near(&reference.starts, *t))
-            .map(|(segment, t)| (segment.clone(), *t, None))
+            .map(|(file, t)| (*file, *t, None))
             .or_else(|| {
                 reference
                     .starts
@@ -461,11 +470,12 @@ fn misalignments(reps: &[(String, Boundaries)]) -> Vec<Finding> {
                     .map(|(_, t)| {
                         // The other's segment that spans the reference's boundary.
                         let at = other.starts.partition_point(|(_, s)| *s <= *t);
-                        let segment = other.starts[at.saturating_sub(1)].0.clone();
-                        (segment, *t, Some(()))
+                        let file = other.starts[at.saturating_sub(1)].0;
+                        (file, *t, Some(()))
                     })
             });
-        if let Some((segment, t, spans)) = unmatched {
+        if let Some((file, t, spans)) = unmatched {
+            let segment = path_of(id, file);
             let seconds = t as f64 / 1e9;
             let message = match spans {
                 None => format!(
@@ -577,7 +587,7 @@ pub fn check_presentation(
         .representations
         .iter()
         .map(|r| match &r.verdict {
-            Verdict::Dump(files) => files.len() as u64,
+            Verdict::Dump(files) => *files,
             Verdict::Skip(_) => 0,
         })
         .sum();
@@ -600,13 +610,10 @@ pub fn check_presentation(
     let mut skipped = Vec::new();
     let mut starts = SegmentStarts::default();
     for rep in &presentation.representations {
-        let files = match &rep.verdict {
-            Verdict::Skip(reason) => {
-                skipped.push((rep.id.clone(), reason.clone()));
-                continue;
-            }
-            Verdict::Dump(files) => files,
-        };
+        if let Verdict::Skip(reason) = &rep.verdict {
+            skipped.push((rep.id.clone(), reason.clone()));
+            continue;
+        }
         let parts: Vec<Arc<RepresentationPlan>> = presentation
             .plan
             .representations
@@ -616,13 +623,35 @@ pub fn check_presentation(
             .collect();
         let mut checker =
             RepresentationChecker::new(&rep.id, &parts, manifest, Box::new(&mut counting));
-        // The checker writes nothing: the walk cannot fail.
-        let stats = walk_segments(files, &mut checker).unwrap_or_default();
+        // Each file with its planned segments, taken from the plan as it is read (nothing is
+        // kept per segment); the checker writes nothing, so the walk cannot fail.
+        let timed: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                let timing =
+                    manifest.representation(p.period_index, p.adaptation_set_index, &rep.id);
+                (p.clone(), timing)
+            })
+            .collect();
+        let mut stats = RepresentationStats::default();
+        let mut offset = 0;
+        for (file, entries) in PlannedFiles::new(&presentation.plan, &timed, &presentation.folder) {
+            checker.expect_file(file.display_path.clone(), entries);
+            offset += walk_segment(&file, offset, &mut checker, &mut stats).unwrap_or(0);
+            checker.forget_file(&file.display_path);
+        }
         starts.add(&rep.id, &parts, checker.conclude());
         representations += 1;
         segments += stats.segments;
     }
-    for finding in starts.findings(manifest) {
+    let path_of = |id: &str, file: u32| {
+        presentation
+            .files(id)
+            .nth(file as usize)
+            .map(|f| f.display_path)
+            .unwrap_or_default()
+    };
+    for finding in starts.findings(manifest, &path_of) {
         counting.finding(&finding);
     }
     summary.representations = representations;

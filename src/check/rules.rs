@@ -8,13 +8,15 @@ use serde_json::{Value, json};
 use super::facts::{FactsInspector, FileFacts, Moof, Track};
 use super::manifest::{ManifestFacts, RepresentationTiming};
 use super::{Check, CheckEvents, Finding, Severity};
-use crate::discover::display_path;
 use crate::plan::{ByteRange, RepresentationPlan, SegmentKind};
 
 mod fragment;
 mod index;
+mod planned;
 mod promises;
 mod timing;
+
+pub(crate) use planned::PlannedFiles;
 
 /// `sample_is_non_sync_sample` in sample flags (ISO/IEC 14496-12 §8.8.3.1).
 const NON_SYNC: u64 = 0x0001_0000;
@@ -25,7 +27,7 @@ const PER_FILE: usize = 10;
 
 /// A segment the plan puts in a file.
 #[derive(Debug, Clone)]
-struct Planned {
+pub(crate) struct Planned {
     part: usize,
     kind: SegmentKind,
     range: Option<ByteRange>,
@@ -57,10 +59,12 @@ struct Expect {
 pub struct Boundaries {
     /// The Period's `RepresentationPlan` index among the checker's parts.
     pub part: usize,
-    /// (segment, start in nanoseconds from the Period's start), in order.
-    pub starts: Vec<(String, i128)>,
+    /// (file, start in nanoseconds from the Period's start), in order: the file by its number
+    /// among the representation's files in the order they were read (0 first), which
+    /// [`crate::check::SegmentStarts`] turns back into a path for a finding.
+    pub starts: Vec<(u32, i64)>,
     /// Where the last segment ends.
-    pub end: i128,
+    pub end: i64,
     /// Whether every segment of it was read whole (a missing or damaged one leaves holes
     /// that are not misalignments).
     pub complete: bool,
@@ -157,8 +161,11 @@ pub struct RepresentationChecker<'a> {
     /// The continuity of the Periods not being read now.
     saved: HashMap<usize, Continuity>,
     /// Findings already reported (a file several Periods name is compared once per Period):
-    /// each is printed once.
+    /// each is printed once. Kept for the file being read, and for the findings made when a
+    /// Period's or the representation's reading ends (`bandwidth`, `mpd-time`).
     reported: std::collections::HashSet<(Check, String, String)>,
+    /// The number of the file being read, among the representation's files (0 first).
+    file_index: u32,
 }
 
 /// Adds a fragment's run to a segment's.
@@ -207,51 +214,10 @@ impl<'a> RepresentationChecker<'a> {
                 (p.clone(), timing)
             })
             .collect();
-        let mut planned: HashMap<String, Vec<Planned>> = HashMap::new();
-        for (index, (plan, timing)) in parts.iter().enumerate() {
-            let media_count = plan
-                .segments()
-                .filter(|s| s.kind == SegmentKind::Media)
-                .count();
-            let mut seen = 0;
-            let mut previous_end: Option<i128> = None;
-            for segment in plan.segments() {
-                let media = segment.kind == SegmentKind::Media;
-                let time = segment.time.map(|t| {
-                    let t = i128::from(t);
-                    if timing.timeline {
-                        t
-                    } else {
-                        t + i128::from(timing.presentation_time_offset)
-                    }
-                });
-                // Only a timeline can signal a gap; `@duration` segments follow each other.
-                let jump = match (previous_end, time) {
-                    (Some(end), Some(t)) => timing.timeline && end != t,
-                    _ => true,
-                };
-                if media {
-                    seen += 1;
-                    previous_end = time.zip(segment.duration).map(|(t, d)| t + i128::from(d));
-                }
-                planned
-                    .entry(display_path(&segment.path))
-                    .or_default()
-                    .push(Planned {
-                        part: index,
-                        kind: segment.kind,
-                        range: segment.range,
-                        time,
-                        duration: segment.duration,
-                        last_in_part: media && seen == media_count,
-                        jump,
-                    });
-            }
-        }
         RepresentationChecker {
             id: id.to_string(),
             parts,
-            planned,
+            planned: HashMap::new(),
             events,
             min_buffer_time: manifest.min_buffer_time,
             max_segment_duration: manifest.max_segment_duration,
@@ -274,6 +240,7 @@ impl<'a> RepresentationChecker<'a> {
             channel: Channel::default(),
             saved: HashMap::new(),
             reported: std::collections::HashSet::new(),
+            file_index: 0,
         }
     }
 
@@ -372,9 +339,24 @@ impl<'a> RepresentationChecker<'a> {
         checker
     }
 
-    /// Forgets a checked file of a live recording.
+    /// Forgets a checked file (the file's planned segments are needed only while it is read).
     pub(crate) fn forget_file(&mut self, path: &str) {
         self.planned.remove(path);
+    }
+
+    /// The planned segments of the next file to be read (see [`PlannedFiles`]).
+    pub(crate) fn expect_file(&mut self, path: String, entries: Vec<Planned>) {
+        self.planned.insert(path, entries);
+    }
+
+    /// Plans every file of the representation at once, for a caller that hands files over in
+    /// plan order but cannot walk the plan beside them (`dashget --check`).
+    pub(crate) fn expect_all(&mut self, plan: &crate::plan::Plan) {
+        let files: Vec<(String, Vec<Planned>)> =
+            PlannedFiles::new(plan, &self.parts, std::path::Path::new(""))
+                .map(|(file, entries)| (file.display_path, entries))
+                .collect();
+        self.planned.extend(files);
     }
 
     /// Adds a Period's plan (a live recording meets its Periods as it goes); returns its part.
@@ -418,6 +400,15 @@ impl<'a> RepresentationChecker<'a> {
     pub(crate) fn feed(&mut self, path: &str, size: u64, facts: FileFacts) {
         self.events.progress(0, 0);
         self.evaluate(path, size, facts);
+        self.next_file();
+    }
+
+    /// A file was read (or found missing): the next one gets the next number, and what was
+    /// reported of this one is no longer needed to print each finding once.
+    fn next_file(&mut self) {
+        self.file_index = self.file_index.saturating_add(1);
+        self.reported
+            .retain(|(check, _, _)| matches!(check, Check::Bandwidth | Check::MpdTime));
     }
 
     fn evaluate(&mut self, path: &str, size: u64, mut facts: FileFacts) {

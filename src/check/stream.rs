@@ -144,16 +144,15 @@ impl MirrorCheck {
                 continue;
             }
             // The files in the order `mp4dump --check` reads them.
-            let refs: Vec<&RepresentationPlan> = parts.iter().map(|p| p.as_ref()).collect();
-            let order: Vec<String> = local_files(&refs, root)
-                .into_iter()
+            let order: Vec<String> = local_files(plan, parts.iter().map(|p| p.as_ref()), root)
                 .map(|f| f.display_path)
                 .collect();
             for path in &order {
                 by_path.entry(path.clone()).or_default().push(streams.len());
             }
-            let checker =
+            let mut checker =
                 RepresentationChecker::new(id, &parts, &facts, Box::new(Forward(shared.clone())));
+            checker.expect_all(plan);
             streams.push(Stream {
                 id: id.to_string(),
                 parts,
@@ -234,11 +233,20 @@ impl MirrorCheck {
     pub fn finish(self) -> CheckSummary {
         let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut starts = SegmentStarts::default();
+        let mut orders: HashMap<String, Vec<String>> = HashMap::new();
         for stream in state.streams {
             starts.add(&stream.id, &stream.parts, stream.checker.conclude());
+            orders.insert(stream.id, stream.order);
         }
+        let path_of = |id: &str, file: u32| {
+            orders
+                .get(id)
+                .and_then(|order| order.get(file as usize))
+                .cloned()
+                .unwrap_or_default()
+        };
         let mut forward = Forward(self.shared.clone());
-        for finding in starts.findings(&state.manifest) {
+        for finding in starts.findings(&state.manifest, &path_of) {
             forward.finding(&finding);
         }
         drop(forward);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 
 use crate::check::{CheckSummary, ManifestFacts, Severity, check_presentation};
-use crate::discover::{DiscoverError, Presentation, SegmentFile, Verdict, discover, display_path};
+use crate::discover::{DiscoverError, Presentation, Verdict, discover, display_path};
 use crate::dump::{DumpOptions, dump_path};
 use crate::live::recorder::RecorderState;
 use crate::mpd::time::{format_datetime, parse_datetime};
@@ -349,18 +349,18 @@ fn page(
         .unwrap_or_default();
     let empty = Measures::default();
     let measures = |id: &str| collector.representations.get(id).unwrap_or(&empty);
-    let read: Vec<(usize, &str, &[SegmentFile])> = presentation
+    let read: Vec<(usize, &str)> = presentation
         .representations
         .iter()
         .enumerate()
         .filter_map(|(i, r)| match &r.verdict {
-            Verdict::Dump(files) => Some((i, r.id.as_str(), files.as_slice())),
+            Verdict::Dump(_) => Some((i, r.id.as_str())),
             Verdict::Skip(_) => None,
         })
         .collect();
     let rep_anchor: HashMap<&str, String> = read
         .iter()
-        .map(|(i, id, _)| (*id, format!("rep-{i}")))
+        .map(|(i, id)| (*id, format!("rep-{i}")))
         .collect();
 
     let periods = manifest
@@ -382,7 +382,7 @@ fn page(
 
     let reps = read
         .iter()
-        .map(|(i, id, _)| {
+        .map(|(i, id)| {
             let m = measures(id);
             let parts = parts_of(presentation, id);
             let first = parts.first();
@@ -445,7 +445,7 @@ fn page(
     // where it first appears, across all of them).
     let mut group_keys: Vec<(usize, usize)> = Vec::new();
     let mut members: HashMap<(usize, usize), Vec<&str>> = HashMap::new();
-    for (_, id, _) in &read {
+    for (_, id) in &read {
         if measures(id).segments == 0 {
             continue;
         }
@@ -485,7 +485,7 @@ fn page(
     }
     let holes: u64 = read
         .iter()
-        .map(|(_, id, _)| measures(id).holes.len() as u64 + measures(id).more_holes)
+        .map(|(_, id)| measures(id).holes.len() as u64 + measures(id).more_holes)
         .sum();
     if recording.is_some() || holes > 0 {
         extra_charts.push(timeline_chart(&read, collector, holes));
@@ -501,7 +501,7 @@ fn page(
     }
     let sections = read
         .iter()
-        .map(|(i, id, files)| section(*i, id, files, presentation, collector, &segment_anchor))
+        .map(|(i, id)| section(*i, id, presentation, collector, &segment_anchor))
         .collect();
 
     let findings = collector
@@ -681,14 +681,14 @@ fn group_charts(
 
 /// The `bandwidth` check's channel for the representation closest to failing it.
 fn buffer_chart(
-    read: &[(usize, &str, &[SegmentFile])],
+    read: &[(usize, &str)],
     presentation: &Presentation,
     manifest: &ManifestFacts,
     collector: &Collector,
 ) -> Option<chart::Chart> {
     let (id, m, (worst, segment)) = read
         .iter()
-        .filter_map(|(_, id, _)| {
+        .filter_map(|(_, id)| {
             let m = collector.representations.get(*id)?;
             Some((*id, m, m.worst_margin.clone()?))
         })
@@ -735,14 +735,10 @@ fn buffer_chart(
 }
 
 /// Each representation's media on the presentation timeline, with its holes.
-fn timeline_chart(
-    read: &[(usize, &str, &[SegmentFile])],
-    collector: &Collector,
-    holes: u64,
-) -> chart::Chart {
+fn timeline_chart(read: &[(usize, &str)], collector: &Collector, holes: u64) -> chart::Chart {
     let rows: Vec<TimelineRow> = read
         .iter()
-        .filter_map(|(_, id, _)| {
+        .filter_map(|(_, id)| {
             let m = collector.representations.get(*id)?;
             Some(TimelineRow {
                 name: id,
@@ -840,7 +836,6 @@ fn tree_of(path: &Path, rep: &str) -> (Option<String>, Option<String>) {
 fn section(
     index: usize,
     id: &str,
-    files: &[SegmentFile],
     presentation: &Presentation,
     collector: &Collector,
     segment_anchor: &HashMap<(&str, &str), String>,
@@ -882,10 +877,6 @@ fn section(
             add(segment.clone(), "segment with findings");
         }
     }
-    let fs_path: HashMap<&str, &Path> = files
-        .iter()
-        .map(|f| (f.display_path.as_str(), f.fs_path.as_path()))
-        .collect();
     let trees = shown
         .into_iter()
         .enumerate()
@@ -900,10 +891,7 @@ fn section(
                 .get(&(id, path.as_str()))
                 .cloned()
                 .unwrap_or_else(|| format!("rep-{index}-file-{k}"));
-            let (text, note) = match fs_path.get(path.as_str()) {
-                Some(fs) => tree_of(fs, id),
-                None => (None, Some("not among the representation's files".into())),
-            };
+            let (text, note) = tree_of(&presentation.folder.join(&path), id);
             Tree {
                 anchor,
                 title: format!("{}: {path}", roles.join(", ")),

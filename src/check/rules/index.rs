@@ -336,6 +336,7 @@ impl WalkSink for RepresentationChecker<'_> {
             }
             None => self.evaluate(&path, size, facts),
         }
+        self.next_file();
         Ok(())
     }
 
@@ -361,6 +362,7 @@ impl WalkSink for RepresentationChecker<'_> {
                 Some(json!(reason)),
             );
             self.decode_end = None;
+            self.next_file();
             return Ok(());
         }
         self.report(
@@ -374,6 +376,7 @@ impl WalkSink for RepresentationChecker<'_> {
         // The bandwidth channel does not run over a missing file as if the next one followed:
         // what was read so far is concluded, and the next file starts a new stretch.
         self.close_channel();
+        self.next_file();
         Ok(())
     }
 

@@ -136,9 +136,12 @@ impl RepresentationChecker<'_> {
         if self.keep_boundaries
             && let Some((start, end)) = self.presented(unit, expect.part)
         {
+            let file = self.file_index;
             let boundaries = self.boundary(expect.part);
-            boundaries.starts.push((path.to_string(), start));
-            boundaries.end = end;
+            boundaries
+                .starts
+                .push((file, i64::try_from(start).unwrap_or(i64::MAX)));
+            boundaries.end = i64::try_from(end).unwrap_or(i64::MAX);
         }
         if let (Some(expected), Some(tfdt), Some(earliest)) =
             (expect.time, unit.decode_time, earliest)
