@@ -40,7 +40,7 @@ fn text_dump_of_a_representation() {
         verbosity: 3,
         format: Format::Text,
     };
-    let stats = write_representation(&mut out, "1", &segments(), &opts).expect("dump");
+    let stats = write_representation(&mut out, "1", segments(), &opts).expect("dump");
     let text = String::from_utf8(out).expect("utf-8");
 
     let size = |n: &str| fs::metadata(dash_dir().join(n)).expect("fixture").len();
@@ -89,7 +89,7 @@ fn json_dump_of_a_representation() {
         verbosity: 3,
         format: Format::Json,
     };
-    write_representation(&mut out, "video/1", &segments(), &opts).expect("dump");
+    write_representation(&mut out, "video/1", segments(), &opts).expect("dump");
     let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
     assert_eq!(v["representation"], "video/1");
     let segs = v["segments"].as_array().expect("segments");
