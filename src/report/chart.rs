@@ -169,6 +169,17 @@ fn ticks(low: f64, high: f64, count: usize) -> (Vec<f64>, (f64, f64)) {
     (values, (first, last))
 }
 
+/// The ticks of a time axis.
+fn time_ticks(values: &[f64], scale: Scale) -> Vec<Tick> {
+    values
+        .iter()
+        .map(|v| Tick {
+            at: scale.at(*v),
+            label: clock(*v),
+        })
+        .collect()
+}
+
 /// Seconds as `1:05:03`, `2:03` or `4.5 s`.
 pub fn clock(seconds: f64) -> String {
     if seconds.abs() < 60.0 {
@@ -334,13 +345,7 @@ pub fn line_chart(spec: LineSpec<'_>) -> Chart {
         top,
         right,
         bottom,
-        x_ticks: x_values
-            .iter()
-            .map(|v| Tick {
-                at: x.at(*v),
-                label: clock(*v),
-            })
-            .collect(),
+        x_ticks: time_ticks(&x_values, x),
         y_ticks: y_values
             .iter()
             .map(|v| Tick {
@@ -437,13 +442,7 @@ pub fn timeline(id: String, title: String, summary: String, rows: &[TimelineRow<
         top: TOP,
         right,
         bottom,
-        x_ticks: x_values
-            .iter()
-            .map(|v| Tick {
-                at: x.at(*v),
-                label: clock(*v),
-            })
-            .collect(),
+        x_ticks: time_ticks(&x_values, x),
         y_ticks: Vec::new(),
         y_label: String::new(),
         lines: Vec::new(),

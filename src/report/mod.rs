@@ -565,16 +565,19 @@ fn group_charts(
         .iter()
         .filter_map(|id| measures(id).span.map(|s| s.1))
         .reduce(f64::max);
-    let rates: Vec<SeriesData> = ids
-        .iter()
-        .enumerate()
-        .map(|(k, id)| SeriesData {
-            name: id,
-            colour: k % COLOURS,
-            points: measures(id).rates.points(),
-            per_point: measures(id).rates.width(),
-        })
-        .collect();
+    // One series per representation, in its colour.
+    let series = |which: fn(&Measures) -> &series::Series| -> Vec<SeriesData> {
+        ids.iter()
+            .enumerate()
+            .map(|(k, id)| SeriesData {
+                name: id,
+                colour: k % COLOURS,
+                points: which(measures(id)).points(),
+                per_point: which(measures(id)).width(),
+            })
+            .collect()
+    };
+    let rates = series(|m| &m.rates);
     let rate_summary = ids
         .iter()
         .map(|id| {
@@ -623,16 +626,7 @@ fn group_charts(
         nominal: false,
         x_end,
     });
-    let durations: Vec<SeriesData> = ids
-        .iter()
-        .enumerate()
-        .map(|(k, id)| SeriesData {
-            name: id,
-            colour: k % COLOURS,
-            points: measures(id).durations.points(),
-            per_point: measures(id).durations.width(),
-        })
-        .collect();
+    let durations = series(|m| &m.durations);
     let duration_summary = ids
         .iter()
         .map(|id| {
