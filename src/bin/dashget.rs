@@ -51,6 +51,10 @@ struct Args {
     /// Re-check the size of every finished file against the server; re-download mismatches.
     #[arg(long)]
     verify: bool,
+    /// Fetch a file at least this large in pieces over several connections (within
+    /// --threads), when the server serves byte ranges: bytes, or K, M, G; 0 never.
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = dashget::cli::parse_size)]
+    split_size: u64,
     /// Print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -436,6 +440,7 @@ fn fetch_options(args: &Args) -> anyhow::Result<fetch::FetchOptions> {
         verify: args.verify,
         ca_certs: args.ca_certs.clone(),
         insecure: args.insecure,
+        split_size: args.split_size,
         ..fetch::FetchOptions::default()
     };
     if args.insecure && !args.quiet {

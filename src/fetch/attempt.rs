@@ -46,11 +46,16 @@ impl PartState {
         }
     }
 
-    fn if_range(&self) -> Option<String> {
+    pub fn if_range(&self) -> Option<String> {
         if_range_value(self.etag.as_deref(), self.last_modified.as_deref())
     }
 
-    fn forget(&mut self) {
+    /// The resource's total size, as its answer said.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    pub fn forget(&mut self) {
         *self = PartState::default();
     }
 }
@@ -79,10 +84,18 @@ pub(crate) struct Job<'a> {
     pub permit: Option<OwnedSemaphorePermit>,
     /// The body's box structure, when received whole and kept (`FetchOptions::keep_boxes`).
     pub body: Option<Skeleton>,
+    /// A download in pieces under way (from the journal, or begun in this run): the attempts
+    /// continue it.
+    pub pieces: Option<super::split::Pieces>,
+    /// The server turned out not to serve pieces: whole downloads only.
+    pub no_split: bool,
 }
 
 /// One attempt; returns the final size.
 pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
+    if job.pieces.is_some() {
+        return super::split::run(job, None).await;
+    }
     let Job {
         ctx,
         res,
@@ -91,6 +104,8 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         state,
         permit,
         body: kept,
+        pieces,
+        no_split,
     } = job;
     let (ctx, res, key, slot) = (*ctx, *res, *key, *slot);
     // Only a part with a validator can be resumed; without one it is emptied by the open, and
@@ -145,6 +160,33 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
     };
     let (etag, last_modified) = validators(response.headers());
     let fresh = offset == 0;
+    // A large resource from a server that serves ranges, and says how to tell it unchanged:
+    // in pieces over several connections.
+    let split_size = ctx.options.split_size;
+    let ranges = header_str(response.headers(), header::ACCEPT_RANGES)
+        .is_some_and(|v| v.split(',').any(|u| u.trim().eq_ignore_ascii_case("bytes")));
+    if fresh
+        && !*no_split
+        && split_size > 0
+        && ranges
+        && let Some(total) = total.filter(|&t| t >= split_size)
+        && let Some(validator) = if_range_value(etag.as_deref(), last_modified.as_deref())
+    {
+        *state = PartState {
+            etag,
+            last_modified,
+            total: Some(total),
+        };
+        let mut recorded = false;
+        record_part(ctx, key, res, state, &mut recorded)?;
+        *pieces = Some(super::split::Pieces {
+            total,
+            validator,
+            have: Vec::new(),
+        });
+        ctx.sink.event(&Event::Expected { bytes: total });
+        return super::split::run(job, Some(response)).await;
+    }
     // The `part` record (validators for a later resume) is written only once bytes are about to
     // reach the part file before the body is complete: a small file that arrives in one buffer
     // never needs it.
@@ -297,6 +339,43 @@ fn record_part(
 /// very many requests in flight, so that all buffers together stay within 32 MiB.
 fn write_buffer(threads: usize) -> usize {
     (MAX_BUFFERS / threads.max(1)).clamp(16 * 1024, 128 * 1024)
+}
+
+/// A part file written at its offsets (a download in pieces) and complete: flushed to disk
+/// when asked (`sync`), renamed into place, journalled. Returns its size.
+pub(crate) async fn commit_whole(job: &mut Job<'_>, size: u64) -> Result<u64, Stop> {
+    let (ctx, res, key, slot) = (job.ctx, job.res, job.key, job.slot);
+    if slot.part_size() != Some(size) {
+        slot.remove_part();
+        job.pieces = None;
+        job.state.forget();
+        return Err(
+            Failure::retry("the part file is not the resource's size: starting over").into(),
+        );
+    }
+    let commit = ctx.commits.clone().acquire_owned().await.ok();
+    drop(job.permit.take());
+    let (sync, owned) = (ctx.options.sync, slot.clone());
+    let part_path = slot.part_path();
+    let joined = tokio::task::spawn_blocking(move || {
+        if sync {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(owned.part_path())
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Failure::fatal(format!("{}: {e}", owned.part_path().display())))?;
+        }
+        owned
+            .rename_part()
+            .map_err(|e| Failure::fatal(e.to_string()))
+    })
+    .await;
+    drop(commit);
+    joined.map_err(|e| Failure::fatal(format!("{}: {e}", part_path.display())))??;
+    super::resource::journal_done(ctx, key, res, size)
+        .map_err(|e| Failure::fatal(e.to_string()))?;
+    job.pieces = None;
+    Ok(size)
 }
 
 /// The verified part becomes final: fsync and rename (on the blocking pool), then the journal.

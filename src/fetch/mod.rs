@@ -22,6 +22,7 @@ mod mirror;
 mod resource;
 pub(crate) mod retry;
 mod single;
+mod split;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -101,6 +102,9 @@ pub struct FetchOptions {
     /// hand it to [`Event::FileDone`] (`dashget --check` reads the bytes at hand instead of the
     /// file again). 0: keep nothing.
     pub keep_boxes: u64,
+    /// A resource at least this large, from a server that serves byte ranges, is fetched in
+    /// pieces over several connections (within `threads`). 0: never.
+    pub split_size: u64,
 }
 
 impl Default for FetchOptions {
@@ -118,6 +122,7 @@ impl Default for FetchOptions {
             ca_certs: Vec::new(),
             insecure: false,
             keep_boxes: 0,
+            split_size: 8 * 1024 * 1024,
         }
     }
 }
@@ -310,6 +315,8 @@ pub(crate) struct Context {
     commits: Arc<Semaphore>,
     /// Write buffers of finished downloads, for the next ones.
     buffers: std::sync::Mutex<Vec<Vec<u8>>>,
+    /// The request slots (`threads`): a download in pieces takes the free ones.
+    permits: Arc<Semaphore>,
 }
 
 impl Context {
@@ -366,9 +373,10 @@ pub async fn download(
         received: AtomicU64::new(0),
         commits: Arc::new(Semaphore::new(options.threads.max(1) * 16)),
         buffers: std::sync::Mutex::new(Vec::new()),
+        permits: Arc::new(Semaphore::new(options.threads.max(1))),
     });
 
-    let permits = Arc::new(Semaphore::new(options.threads.max(1)));
+    let permits = ctx.permits.clone();
     let mut tasks: JoinSet<Outcome> = JoinSet::new();
     let mut in_flight: HashMap<tokio::task::Id, Arc<Resource>> = HashMap::new();
     // Distinct URLs have distinct local paths (the plan renames collisions) and a file shared

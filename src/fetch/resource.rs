@@ -111,14 +111,33 @@ pub(crate) async fn complete(
             return outcome;
         }
     }
+    let state = PartState::from_journal(ctx, &key, res);
+    // A download in pieces that an earlier run began: continued in pieces.
+    let have = ctx.journal.ranges(&key, res.url.as_str());
+    let pieces = match (state.total(), state.if_range()) {
+        (Some(total), Some(validator)) if !have.is_empty() && ctx.options.split_size > 0 => {
+            Some(super::split::Pieces {
+                total,
+                validator,
+                have: have.to_vec(),
+            })
+        }
+        _ => None,
+    };
+    if pieces.is_none() && !have.is_empty() {
+        // Bytes at their offsets that cannot be continued: not a prefix to resume.
+        slot.remove_part();
+    }
     let mut job = attempt::Job {
         ctx,
         res,
         key: &key,
         slot: &slot,
-        state: PartState::from_journal(ctx, &key, res),
+        state,
         permit,
         body: None,
+        pieces,
+        no_split: false,
     };
     let downloaded = retries(ctx)
         .run(&mut job, announce(ctx, res), |job| {

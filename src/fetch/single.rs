@@ -62,6 +62,8 @@ impl ResourceFetcher {
                 received: AtomicU64::new(0),
                 commits: Arc::new(Semaphore::new(options.threads.max(1) * 16)),
                 buffers: std::sync::Mutex::new(Vec::new()),
+                // One resource at a time, on its caller's connection: no spare slots.
+                permits: Arc::new(Semaphore::new(0)),
             },
         })
     }

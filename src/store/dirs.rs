@@ -91,6 +91,16 @@ impl Dir {
         Ok(unsafe { File::from_raw_fd(fd) })
     }
 
+    /// Opens `name` for writing at any offset, creating it and keeping what it holds (neither
+    /// appending nor emptied). Symlinks are not followed.
+    pub fn open_positional(&self, name: &CStr) -> io::Result<File> {
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: NUL-terminated name; the descriptor is owned by the File.
+        let fd = check(unsafe { libc::openat(self.fd.as_raw_fd(), name.as_ptr(), flags, 0o644) })?;
+        // SAFETY: a descriptor just returned by openat, owned by nobody else.
+        Ok(unsafe { File::from_raw_fd(fd) })
+    }
+
     /// Renames `from` to `to`, both in this folder.
     pub fn rename(&self, from: &CStr, to: &CStr) -> io::Result<()> {
         let fd = self.fd.as_raw_fd();

@@ -10,6 +10,9 @@
 //! - `part`: a download of a path began with these validators (`ETag`, `Last-Modified`) and
 //!   this total; a later run resumes `NAME.part` with `If-Range`. Only files that reach the
 //!   disk before they are complete get one.
+//! - `range`: bytes `start..end` of the part file of a path are written (a large file fetched
+//!   in pieces, see `fetch::split`); they belong to the path's last `part` record, and a run
+//!   that resumes it fetches only the bytes no `range` covers.
 //! - `stream`: names a representation once (`period`, `adaptation set`, `representation`), so
 //!   that `done` records refer to it by a small number.
 //!
@@ -27,8 +30,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::record::{
-    Reader, TAG_DONE, TAG_PART, TAG_STREAM, done_payload, next_record, part_payload, push_record,
-    stream_payload, unzigzag,
+    Reader, TAG_DONE, TAG_PART, TAG_RANGE, TAG_STREAM, done_payload, next_record, part_payload,
+    push_record, range_payload, stream_payload, unzigzag,
 };
 use super::{StoreError, file_size};
 
@@ -122,6 +125,8 @@ pub enum SegmentKey {
 pub struct Journal {
     done: KeyMap<DoneFile>,
     part: KeyMap<PartFile>,
+    /// Byte ranges written of each part file (merged, in order).
+    ranges: KeyMap<Vec<(u64, u64)>>,
     pub(super) streams: Vec<(String, String, String)>,
     segments: HashMap<(u32, SegmentKey), u64>,
     /// Records read (live or superseded).
@@ -179,6 +184,7 @@ impl Journal {
                 let url = r.u64()?;
                 let size = r.varint()?;
                 self.part.remove(&path);
+                self.ranges.remove(&path);
                 self.done.insert(path, DoneFile { url, size });
                 if !r.0.is_empty() {
                     let stream = u32::try_from(r.varint()?).ok()?;
@@ -201,6 +207,7 @@ impl Journal {
                 let total = r.varint()?.checked_sub(1);
                 let etag = r.text()?;
                 let last_modified = r.text()?;
+                self.ranges.remove(&path);
                 self.part.insert(
                     path,
                     PartFile {
@@ -210,6 +217,15 @@ impl Journal {
                         last_modified,
                     },
                 );
+            }
+            TAG_RANGE => {
+                let path = r.u64()?;
+                let start = r.varint()?;
+                let end = r.varint()?;
+                if end <= start || !self.part.contains_key(&path) {
+                    return None;
+                }
+                add_range(self.ranges.entry(path).or_default(), (start, end));
             }
             TAG_STREAM => {
                 let id = r.varint()?;
@@ -242,6 +258,15 @@ impl Journal {
         self.part
             .get(&key_of(path))
             .filter(|p| p.url == key_of(url))
+    }
+
+    /// The byte ranges written of the part file of `path` fetched from `url` (merged, in
+    /// order): what a download in pieces has; empty when none is recorded.
+    pub fn ranges(&self, path: &str, url: &str) -> &[(u64, u64)] {
+        match self.part(path, url) {
+            Some(_) => self.ranges.get(&key_of(path)).map_or(&[], Vec::as_slice),
+            None => &[],
+        }
     }
 
     /// The path key of the file holding a segment, if that segment is recorded as complete.
@@ -289,7 +314,10 @@ impl Journal {
 
     /// Records worth keeping: one per complete file, one per unfinished part, the streams.
     pub(super) fn live_records(&self) -> usize {
-        self.done.len() + self.part.len() + self.streams.len()
+        self.done.len()
+            + self.part.len()
+            + self.ranges.values().map(Vec::len).sum::<usize>()
+            + self.streams.len()
     }
 
     /// The live records, serialized as a fresh journal (for compaction).
@@ -308,9 +336,28 @@ impl Journal {
         }
         for (&path, part) in &self.part {
             push_record(&mut out, &part_payload(path, part));
+            for &(start, end) in self.ranges.get(&path).map_or(&[][..], Vec::as_slice) {
+                push_record(&mut out, &range_payload(path, start, end));
+            }
         }
         out
     }
+}
+
+/// Adds `range` (start, end: end excluded) to a sorted list of disjoint ranges, merging what
+/// touches it.
+pub fn add_range(ranges: &mut Vec<(u64, u64)>, range: (u64, u64)) {
+    let (mut start, mut end) = range;
+    let first = ranges.partition_point(|r| r.1 < start);
+    let mut last = first;
+    while let Some(&(s, e)) = ranges.get(last)
+        && s <= end
+    {
+        start = start.min(s);
+        end = end.max(e);
+        last += 1;
+    }
+    ranges.splice(first..last, [(start, end)]);
 }
 
 #[cfg(test)]
@@ -449,5 +496,47 @@ mod tests {
             keys.sort_by_key(|k| format!("{k:?}"));
             assert_eq!(keys, vec![SegmentKey::Init, SegmentKey::Time(-9000)]);
         }
+    }
+
+    #[test]
+    fn ranges_of_a_part_merge_and_survive_compaction_until_done() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (_, writer) = JournalWriter::open(dir.path()).unwrap();
+            writer
+                .part("big.mp4", "http://h/big.mp4", &part(100))
+                .unwrap();
+            writer.range("big.mp4", 0, 10).unwrap();
+            writer.range("big.mp4", 40, 50).unwrap();
+            writer.range("big.mp4", 10, 20).unwrap();
+            writer.range("big.mp4", 50, 60).unwrap();
+            // A range of a path with no part record ends the journal there: not written.
+        }
+        let journal = Journal::load(dir.path()).unwrap();
+        assert_eq!(
+            journal.ranges("big.mp4", "http://h/big.mp4"),
+            &[(0, 20), (40, 60)]
+        );
+        assert!(journal.ranges("big.mp4", "http://other/big.mp4").is_empty());
+        let again = Journal::parse(&journal.compacted());
+        assert_eq!(
+            again.ranges("big.mp4", "http://h/big.mp4"),
+            &[(0, 20), (40, 60)]
+        );
+        // A new part record starts afresh; done forgets them.
+        {
+            let (_, writer) = JournalWriter::open(dir.path()).unwrap();
+            writer
+                .part("big.mp4", "http://h/big.mp4", &part(100))
+                .unwrap();
+        }
+        let journal = Journal::load(dir.path()).unwrap();
+        assert!(journal.ranges("big.mp4", "http://h/big.mp4").is_empty());
+        let mut merged = vec![(0, 5), (10, 15), (20, 25)];
+        add_range(&mut merged, (4, 21));
+        assert_eq!(merged, vec![(0, 25)]);
+        add_range(&mut merged, (30, 31));
+        add_range(&mut merged, (26, 27));
+        assert_eq!(merged, vec![(0, 25), (26, 27), (30, 31)]);
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::journal::{Journal, PartFile, SegmentIdentity, key_of};
-use super::record::{done_payload, part_payload, push_record, stream_payload};
+use super::record::{done_payload, part_payload, push_record, range_payload, stream_payload};
 
 /// Appends records to a journal; shared by the concurrent downloads.
 ///
@@ -161,6 +161,13 @@ impl JournalWriter {
             ..part.clone()
         };
         let payload = part_payload(key_of(path), &part);
+        self.push(&mut self.lock(), &payload, true)
+    }
+
+    /// Records that bytes `start..end` of the part file of `path` are written (after its
+    /// `part` record). Written at once: a kill then loses only the bytes not yet recorded.
+    pub fn range(&self, path: &str, start: u64, end: u64) -> Result<(), StoreError> {
+        let payload = range_payload(key_of(path), start, end);
         self.push(&mut self.lock(), &payload, true)
     }
 

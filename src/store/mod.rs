@@ -23,7 +23,8 @@ use std::sync::Arc;
 use dirs::{DirCache, Names};
 pub use event_log::EventLog;
 pub use journal::{
-    DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, PartFile, SegmentIdentity, SegmentKey, key_of,
+    DoneFile, JOURNAL_DIR, JOURNAL_FILE, Journal, PartFile, SegmentIdentity, SegmentKey, add_range,
+    key_of,
 };
 pub use journal_writer::JournalWriter;
 pub use part::PartWriter;
@@ -259,6 +260,17 @@ impl FileSlot {
             source: io::Error::from(io::ErrorKind::NotFound),
         })?;
         dir.open_write(&self.names.part, append)
+            .map_err(io_err(&self.part_path()))
+    }
+
+    /// Opens the part file for writes at their offsets (a download in pieces), keeping what it
+    /// holds (its folders created if needed). Symlinks are not followed.
+    pub fn open_part_positional(&self) -> Result<File, StoreError> {
+        let dir = self.dir(true)?.ok_or_else(|| StoreError::Io {
+            path: self.path.clone(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        })?;
+        dir.open_positional(&self.names.part)
             .map_err(io_err(&self.part_path()))
     }
 

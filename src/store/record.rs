@@ -6,6 +6,7 @@ use super::journal::{PartFile, SegmentKey};
 pub(super) const TAG_DONE: u8 = 1;
 pub(super) const TAG_PART: u8 = 2;
 pub(super) const TAG_STREAM: u8 = 3;
+pub(super) const TAG_RANGE: u8 = 4;
 /// Largest payload accepted (a part record with two long validators).
 pub(super) const MAX_PAYLOAD: u64 = 64 * 1024;
 
@@ -74,6 +75,15 @@ pub(super) fn part_payload(path: u64, part: &PartFile) -> Vec<u8> {
     push_varint(&mut p, part.total.map_or(0, |t| t.saturating_add(1)));
     push_text(&mut p, part.etag.as_deref());
     push_text(&mut p, part.last_modified.as_deref());
+    p
+}
+
+pub(super) fn range_payload(path: u64, start: u64, end: u64) -> Vec<u8> {
+    let mut p = Vec::with_capacity(24);
+    p.push(TAG_RANGE);
+    p.extend_from_slice(&path.to_le_bytes());
+    push_varint(&mut p, start);
+    push_varint(&mut p, end);
     p
 }
 

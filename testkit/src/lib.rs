@@ -88,6 +88,8 @@ struct State {
     exempt_suffix: Vec<String>,
     gets: HashMap<String, usize>,
     log: Vec<Request>,
+    /// Body bytes written to the socket, per path.
+    sent: HashMap<String, u64>,
 }
 
 /// The running server. It stops with the test process.
@@ -186,6 +188,17 @@ impl TestServer {
             .iter()
             .filter(|r| r.method == "GET" && r.path == path)
             .count()
+    }
+
+    /// Body bytes of `path` written to clients so far (all requests together).
+    pub fn bytes_sent(&self, path: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .sent
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A fault for every path without its own (manifests, `*.mpd`, exempt).
@@ -327,6 +340,15 @@ fn percent_decode(text: &str) -> String {
 
 /// `Range: bytes=a-b | a- | -n` against a length: Some((first, last)) or Err(()) when not
 /// satisfiable; None when absent or not understood.
+fn count_sent(state: &Arc<Mutex<State>>, path: &str, bytes: usize) {
+    *state
+        .lock()
+        .unwrap()
+        .sent
+        .entry(path.to_string())
+        .or_insert(0) += bytes as u64;
+}
+
 fn parse_range(value: Option<&String>, len: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = value?.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
@@ -548,12 +570,16 @@ async fn respond(
             for chunk in slice.chunks(step) {
                 socket.write_all(chunk).await?;
                 socket.flush().await?;
+                count_sent(state, &request.path, chunk.len());
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Ok(true)
         }
         _ => {
-            socket.write_all(slice).await?;
+            for chunk in slice.chunks(64 * 1024) {
+                socket.write_all(chunk).await?;
+                count_sent(state, &request.path, chunk.len());
+            }
             Ok(true)
         }
     }

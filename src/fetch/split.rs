@@ -1,0 +1,439 @@
+//! A large resource fetched as pieces over several connections (`--split-size`).
+//!
+//! A fresh download whose answer says the resource is at least `split_size` bytes, that the
+//! server serves byte ranges (`Accept-Ranges: bytes`) and how to tell it has not changed
+//! (`ETag` or `Last-Modified`, sent back as `If-Range`) goes on in pieces of at most
+//! [`PIECE`] bytes: the first answer keeps streaming its bytes while the next piece is still
+//! free, and more connections take the free pieces, each one ranged request, as request slots
+//! (`--threads`) come free. Every piece is written into the one part file at its offset; once
+//! written, a `range` record in the journal says so, so that a killed run loses at most the
+//! pieces in flight, and the next run fetches only what no record covers. The part file is
+//! renamed into place once every byte is in. A server that answers a ranged request with the
+//! whole resource (200) gets one whole download, as any other resource.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use reqwest::StatusCode;
+use reqwest::header;
+
+use super::Context;
+use super::attempt::Job;
+use super::events::Event;
+use super::http::{Failure, error_chain, header_str, parse_content_range};
+use super::retry::Stop;
+use crate::store::add_range;
+
+/// The largest piece: a kill loses at most this much per connection.
+pub(crate) const PIECE: u64 = 4 * 1024 * 1024;
+/// Bytes a connection gathers before writing them at their offset.
+const WRITE_BUFFER: usize = 256 * 1024;
+/// How often the pieces' controller looks for free request slots.
+const LOOK_FOR_SLOTS: Duration = Duration::from_millis(50);
+
+/// What a split download of a resource has: its total size, the validator the pieces are
+/// asked with, and the byte ranges already in the part file.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Pieces {
+    pub total: u64,
+    pub validator: String,
+    pub have: Vec<(u64, u64)>,
+}
+
+/// The pieces still to fetch: the gaps of `have`, cut at most [`PIECE`] long.
+fn missing(total: u64, have: &[(u64, u64)]) -> VecDeque<(u64, u64)> {
+    let mut out = VecDeque::new();
+    let mut at = 0;
+    let cut = |from: u64, to: u64, out: &mut VecDeque<(u64, u64)>| {
+        let mut start = from;
+        while start < to {
+            let end = (start + PIECE).min(to);
+            out.push_back((start, end));
+            start = end;
+        }
+    };
+    for &(start, end) in have {
+        if start > at {
+            cut(at, start.min(total), &mut out);
+        }
+        at = at.max(end);
+    }
+    if at < total {
+        cut(at, total, &mut out);
+    }
+    out
+}
+
+/// The shared state of the connections of one split download.
+struct Work {
+    queue: VecDeque<(u64, u64)>,
+    have: Vec<(u64, u64)>,
+    /// A connection found the server does not serve ranges after all.
+    no_ranges: bool,
+}
+
+struct Split<'a> {
+    ctx: &'a Context,
+    job_key: &'a str,
+    url: &'a url::Url,
+    file: Arc<File>,
+    total: u64,
+    validator: String,
+    work: Mutex<Work>,
+}
+
+impl Split<'_> {
+    fn work(&self) -> MutexGuard<'_, Work> {
+        self.work.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next free piece.
+    fn take(&self) -> Option<(u64, u64)> {
+        let mut work = self.work();
+        if work.no_ranges {
+            return None;
+        }
+        work.queue.pop_front()
+    }
+
+    /// The free piece that starts at `at`, if the next one does (the stream goes on).
+    fn take_at(&self, at: u64) -> Option<(u64, u64)> {
+        let mut work = self.work();
+        match work.queue.front() {
+            Some(&(start, end)) if start == at => {
+                work.queue.pop_front();
+                Some((start, end))
+            }
+            _ => None,
+        }
+    }
+
+    /// Gives back what a connection did not fetch of its piece.
+    fn give_back(&self, start: u64, end: u64) {
+        if start < end {
+            self.work().queue.push_front((start, end));
+        }
+    }
+
+    /// Records bytes `start..end` as written (journal first, then in memory).
+    fn written(&self, start: u64, end: u64) -> Result<(), Failure> {
+        if start >= end {
+            return Ok(());
+        }
+        self.ctx
+            .writer
+            .range(self.job_key, start, end)
+            .map_err(|e| Failure::fatal(e.to_string()))?;
+        add_range(&mut self.work().have, (start, end));
+        Ok(())
+    }
+
+    fn complete(&self) -> bool {
+        self.work().have.as_slice() == [(0, self.total)]
+    }
+
+    /// Writes `bytes` at `offset` of the part file (on the blocking pool).
+    async fn write_at(&self, bytes: Vec<u8>, offset: u64) -> Result<Vec<u8>, Failure> {
+        let file = self.file.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = file.write_all_at(&bytes, offset);
+            (bytes, result)
+        })
+        .await
+        .map_err(|e| Failure::fatal(e.to_string()))?;
+        let (mut bytes, result) = joined;
+        result.map_err(|e| Failure::fatal(format!("writing the part file: {e}")))?;
+        bytes.clear();
+        Ok(bytes)
+    }
+
+    /// Writes what `buffer` holds (the bytes before `pos`) at its offset and records it.
+    async fn flush(&self, buffer: &mut Vec<u8>, pos: u64) -> Result<(), Failure> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        let at = pos - buffer.len() as u64;
+        *buffer = self.write_at(std::mem::take(buffer), at).await?;
+        self.written(at, pos)
+    }
+
+    /// Streams `body` into the part file from `start`, through piece `start..end` and, when
+    /// `continue_on`, on into the next free pieces while they follow. Every buffer written is
+    /// recorded at once, so a kill loses at most a buffer per connection; what a connection
+    /// did not fetch of its piece is given back.
+    async fn stream(
+        &self,
+        response: reqwest::Response,
+        start: u64,
+        mut end: u64,
+        continue_on: bool,
+    ) -> Result<(), Stop> {
+        let mut body = response.bytes_stream();
+        let mut buffer = Vec::with_capacity(WRITE_BUFFER);
+        let mut pos = start;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = self.ctx.cancel.cancelled() => None,
+                next = body.next() => Some(next),
+            };
+            let chunk = match next {
+                Some(Some(Ok(chunk))) => chunk,
+                stopped => {
+                    self.flush(&mut buffer, pos).await?;
+                    self.give_back(pos, end);
+                    return match stopped {
+                        None => Err(Stop::Interrupted),
+                        Some(Some(Err(e))) => Err(Failure::retry(format!(
+                            "connection lost at byte {pos} of {}: {}",
+                            self.total,
+                            error_chain(&e)
+                        ))
+                        .into()),
+                        _ if pos < end => Err(Failure::retry(format!(
+                            "the body ended at byte {pos}, before {end}"
+                        ))
+                        .into()),
+                        _ => Ok(()),
+                    };
+                }
+            };
+            let mut rest: &[u8] = &chunk;
+            while !rest.is_empty() {
+                let take = rest
+                    .len()
+                    .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
+                buffer.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                pos += take as u64;
+                self.ctx.received.fetch_add(take as u64, Ordering::Relaxed);
+                self.ctx.sink.event(&Event::Received { bytes: take as u64 });
+                if buffer.len() >= WRITE_BUFFER || pos == end {
+                    self.flush(&mut buffer, pos).await?;
+                }
+                if pos == end {
+                    let follow = if continue_on { self.take_at(end) } else { None };
+                    match follow {
+                        Some((_, next_end)) => end = next_end,
+                        // The next piece is another connection's (or there is none): this
+                        // answer has given what was asked of it.
+                        None => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fetches piece `start..end` with one ranged request.
+    async fn piece(&self, start: u64, end: u64) -> Result<(), Stop> {
+        let request = self
+            .ctx
+            .client
+            .get(self.url.clone())
+            .header(header::RANGE, format!("bytes={start}-{}", end - 1))
+            .header(header::IF_RANGE, &self.validator);
+        let sent = tokio::select! {
+            biased;
+            _ = self.ctx.cancel.cancelled() => {
+                self.give_back(start, end);
+                return Err(Stop::Interrupted);
+            }
+            sent = request.send() => sent,
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                self.give_back(start, end);
+                return Err(Failure::transport(&e).into());
+            }
+        };
+        match response.status() {
+            StatusCode::PARTIAL_CONTENT => {}
+            StatusCode::OK => {
+                // The server ignores ranges, or the resource changed (If-Range): one whole
+                // download, from the start.
+                self.give_back(start, end);
+                self.work().no_ranges = true;
+                return Err(Failure::retry(
+                    "the server answered a piece with the whole resource: downloading it whole",
+                )
+                .into());
+            }
+            _ => {
+                self.give_back(start, end);
+                return Err(Failure::status(&response, self.ctx.options.retry_after_cap).into());
+            }
+        }
+        let range = header_str(response.headers(), header::CONTENT_RANGE)
+            .and_then(|v| parse_content_range(&v));
+        let expected =
+            range.is_some_and(|r| r.range == Some((start, end - 1)) && r.total == Some(self.total));
+        if !expected {
+            self.give_back(start, end);
+            self.work().no_ranges = true;
+            return Err(Failure::retry(format!(
+                "the server answered bytes {start}-{} with another range: downloading it whole",
+                end - 1
+            ))
+            .into());
+        }
+        self.stream(response, start, end, false).await
+    }
+
+    /// One connection: pieces until none is free. A piece that fails is given back and tried
+    /// again after a pause, up to the retries allowed.
+    async fn connection(
+        &self,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<(), Stop> {
+        let mut failures = 0u32;
+        while let Some((start, end)) = self.take() {
+            match self.piece(start, end).await {
+                Ok(()) => failures = 0,
+                Err(Stop::Failure(f)) if f.retryable && failures < self.ctx.options.retries => {
+                    if self.work().no_ranges {
+                        return Err(Stop::Failure(f));
+                    }
+                    failures += 1;
+                    let delay = self.ctx.options.backoff(failures);
+                    tokio::select! {
+                        _ = self.ctx.cancel.cancelled() => return Err(Stop::Interrupted),
+                        _ = tokio::time::sleep(f.retry_after.unwrap_or(delay)) => {}
+                    }
+                }
+                Err(stop) => return Err(stop),
+            }
+        }
+        drop(permit);
+        Ok(())
+    }
+}
+
+type Connection<'a> = Pin<Box<dyn Future<Output = Result<(), Stop>> + Send + 'a>>;
+
+/// Runs a split download of `job`'s resource: `first` is the answer to a fresh request (its
+/// bytes from 0 on, the first piece), or `None` to resume from the journal's ranges. Returns
+/// the final size once the part file is complete and renamed.
+pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> Result<u64, Stop> {
+    let Some(pieces) = job.pieces.clone() else {
+        return Err(Failure::fatal("no pieces to fetch").into());
+    };
+    let ctx = job.ctx;
+    let file = job
+        .slot
+        .open_part_positional()
+        .map_err(|e| Failure::fatal(e.to_string()))?;
+    file.set_len(pieces.total)
+        .map_err(|e| Failure::fatal(format!("{}: {e}", job.slot.part_path().display())))?;
+    let mut queue = missing(pieces.total, &pieces.have);
+    let first_piece = match first {
+        Some(_) => queue.pop_front(),
+        None => None,
+    };
+    let split = Split {
+        ctx,
+        job_key: job.key,
+        url: &job.res.url,
+        file: Arc::new(file),
+        total: pieces.total,
+        validator: pieces.validator.clone(),
+        work: Mutex::new(Work {
+            queue,
+            have: pieces.have.clone(),
+            no_ranges: false,
+        }),
+    };
+    let mut connections: FuturesUnordered<Connection<'_>> = FuturesUnordered::new();
+    match (first, first_piece) {
+        (Some(response), Some((start, end))) => {
+            let split = &split;
+            connections.push(Box::pin(async move {
+                split.stream(response, start, end, true).await?;
+                // Then pieces like any other connection (on the resource's own slot).
+                split.connection(None).await
+            }));
+        }
+        _ => connections.push(Box::pin(split.connection(None))),
+    }
+    let mut failure: Option<Stop> = None;
+    loop {
+        // More connections while request slots are free and pieces wait for one.
+        loop {
+            let waiting = {
+                let work = split.work();
+                !work.no_ranges && work.queue.len() > connections.len().saturating_sub(1)
+            };
+            if !waiting || failure.is_some() {
+                break;
+            }
+            let Ok(permit) = ctx.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            connections.push(Box::pin(split.connection(Some(permit))));
+        }
+        tokio::select! {
+            done = connections.next() => match done {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(stop)) => {
+                    // The first failure decides; the others stop as they come.
+                    if failure.is_none() {
+                        failure = Some(stop);
+                    }
+                }
+            },
+            _ = tokio::time::sleep(LOOK_FOR_SLOTS) => {}
+        }
+        if failure.is_some() && connections.is_empty() {
+            break;
+        }
+    }
+    let have = split.work().have.clone();
+    let complete = split.complete();
+    let no_ranges = split.work().no_ranges;
+    drop(connections);
+    drop(split);
+    if no_ranges {
+        // A whole download from the start next time.
+        job.slot.remove_part();
+        job.pieces = None;
+        job.no_split = true;
+        job.state.forget();
+    } else if let Some(p) = job.pieces.as_mut() {
+        p.have = have;
+    }
+    if let Some(stop) = failure.filter(|_| !complete) {
+        return Err(stop);
+    }
+    if !complete {
+        return Err(Failure::retry("pieces are missing: continuing").into());
+    }
+    let size = pieces.total;
+    super::attempt::commit_whole(job, size).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_missing_bytes_in_pieces() {
+        let m = PIECE;
+        assert_eq!(
+            missing(2 * m + 10, &[]),
+            VecDeque::from(vec![(0, m), (m, 2 * m), (2 * m, 2 * m + 10)])
+        );
+        assert_eq!(
+            missing(3 * m, &[(0, 100), (m, m + 5)]),
+            VecDeque::from(vec![(100, m), (m + 5, 2 * m + 5), (2 * m + 5, 3 * m)])
+        );
+        assert!(missing(10, &[(0, 10)]).is_empty());
+    }
+}
