@@ -340,3 +340,153 @@ fn a_long_timeline_is_listed_in_full_and_too_many_segments_are_refused_by_count(
         &["huge.mpd", "more than 10000000 segments"],
     );
 }
+
+/// `--expand-index`: the SegmentBase of the on-demand fixture (ffmpeg's dash muxer,
+/// `indexRange="828-879"`) is read through its `sidx` boxes with ranged requests; each
+/// subsegment is a media entry whose range starts with a box of a fragment, the ranges follow
+/// each other to the file's end, times follow durations; the representation without an index
+/// keeps its one entry.
+#[test]
+fn expand_index_lists_the_subsegments_of_a_segment_base() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dash");
+    let server = dashget_testkit::TestServer::start(&fixtures);
+    let url = server.url("segment-base/manifest.mpd");
+    let output = dashget()
+        .args(["--list", "--json", "--expand-index", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let video: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["representation"] == "video" && l["kind"] == "media")
+        .collect();
+    assert!(video.len() >= 2, "{lines:?}");
+    let file = std::fs::read(fixtures.join("segment-base/video.mp4")).unwrap();
+    let mut next = 880;
+    let mut time = video[0]["time"].as_i64().unwrap();
+    for entry in &video {
+        let (first, last) = entry["range"]
+            .as_str()
+            .unwrap()
+            .split_once('-')
+            .map(|(a, b)| (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()))
+            .unwrap();
+        if first != next {
+            // A chained index: the next sidx box stands between two subsegments.
+            let size = u32::from_be_bytes(file[next..next + 4].try_into().unwrap()) as usize;
+            assert_eq!(&file[next + 4..next + 8], b"sidx", "{entry}");
+            assert_eq!(next + size, first, "{entry}");
+        }
+        let kind = &file[first + 4..first + 8];
+        assert!(kind == b"moof" || kind == b"styp", "{entry}: {kind:?}");
+        assert_eq!(entry["time"].as_i64().unwrap(), time);
+        time += entry["duration"].as_i64().unwrap();
+        assert_eq!(entry["path"], "video.mp4");
+        next = last + 1;
+    }
+    assert_eq!(next, file.len());
+    // One request for the index; this file chains its index (a sidx before each fragment, as
+    // ffmpeg writes it): one small request per further link, and nothing else of the file.
+    let gets: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("video.mp4"))
+        .collect();
+    assert_eq!(gets.len(), video.len());
+    assert_eq!(
+        gets[0].headers.get("range").map(String::as_str),
+        Some("bytes=828-879")
+    );
+    let audio: Vec<_> = lines
+        .iter()
+        .filter(|l| l["representation"] == "audio")
+        .collect();
+    assert_eq!(audio.len(), 1);
+    assert_eq!(audio[0]["range"], serde_json::Value::Null);
+    // Without a server for the index: the entry stays whole, the error is said, exit 1.
+    let output = dashget()
+        .args([
+            "--list",
+            "--expand-index",
+            fixtures.join("segment-base/manifest.mpd").to_str().unwrap(),
+            "--base-url",
+            "http://127.0.0.1:9/segment-base/manifest.mpd",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot expand its index"), "{stderr}");
+}
+
+/// `--expand-index` on Bento4's on-demand output: one `sidx` with every reference, and
+/// subsegments that follow each other up to the `mfra` that ends the file.
+#[test]
+fn expand_index_follows_one_sidx_up_to_the_mfra() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bento4-dash");
+    let server = dashget_testkit::TestServer::start(&fixtures);
+    let url = server.url("on-demand/stream.mpd");
+    let output = dashget()
+        .args(["--list", "--json", "--expand-index", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (rep, file, index_end) in [
+        ("video-avc1", "media-video-avc1.mp4", 873),
+        ("audio-und-mp4a.40.2", "media-audio-und-mp4a.40.2.mp4", 695),
+    ] {
+        let media: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter(|l| l["representation"] == rep && l["kind"] == "media")
+            .collect();
+        assert!(media.len() >= 2, "{rep}: {media:?}");
+        let size = std::fs::metadata(fixtures.join("on-demand").join(file))
+            .unwrap()
+            .len();
+        let mut next = index_end;
+        for entry in &media {
+            let (first, last) = entry["range"]
+                .as_str()
+                .unwrap()
+                .split_once('-')
+                .map(|(a, b)| (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()))
+                .unwrap();
+            assert_eq!(first, next, "{entry}");
+            next = last + 1;
+        }
+        // Bento4 ends the file with an `mfra`, which no subsegment holds.
+        let bytes = std::fs::read(fixtures.join("on-demand").join(file)).unwrap();
+        assert_eq!(
+            &bytes[next as usize + 4..next as usize + 8],
+            b"mfra",
+            "{rep}"
+        );
+        let mfra = u32::from_be_bytes(bytes[next as usize..next as usize + 4].try_into().unwrap());
+        assert_eq!(next + u64::from(mfra), size, "{rep}");
+        let gets = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(file))
+            .count();
+        // The index, and a look at what follows the last subsegment.
+        assert_eq!(gets, 2, "{rep}");
+    }
+}

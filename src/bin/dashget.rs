@@ -67,6 +67,10 @@ struct Args {
     /// Print the plan (every segment) and download nothing.
     #[arg(long)]
     list: bool,
+    /// With --list: expand each SegmentBase through its index (one ranged request for its
+    /// sidx): one media entry per subsegment, with its byte range, time and duration.
+    #[arg(long, requires = "list")]
+    expand_index: bool,
     /// Machine-readable output: with --list one JSON object per segment, else the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -175,10 +179,37 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &plan.warnings {
         eprintln!("dashget: warning: {warning}");
     }
-    match print_plan(&plan, args.json) {
+    let mut expanded = std::collections::HashMap::new();
+    let mut unexpanded = 0;
+    if args.expand_index {
+        for (i, rep) in plan.representations.iter().enumerate() {
+            match fetch::expand_index(&client, rep).await {
+                Ok(Some(media)) => {
+                    expanded.insert(i, media);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    unexpanded += 1;
+                    eprintln!(
+                        "dashget: representation {} (period {}): cannot expand its index: {e}",
+                        rep.id, rep.period
+                    );
+                }
+            }
+        }
+    }
+    let printed = {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        dashget::plan::list::write_plan_expanded(&plan, &expanded, args.json, &mut out)
+    };
+    match printed {
         // `dashget --list ... | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other?,
+    }
+    if unexpanded > 0 {
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -410,13 +441,6 @@ async fn list_live(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--list`: one line per segment, in plan order; with `--json`, one JSON object per line.
-fn print_plan(plan: &dashget::plan::Plan, json: bool) -> std::io::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    dashget::plan::list::write_plan(plan, json, &mut out)
 }
 
 /// The engine's options from the command line (and the environment settings above).

@@ -25,6 +25,7 @@ use crate::discover::{DiscoverError, Presentation, Verdict, discover};
 use crate::dump::{RepresentationStats, walk_segment};
 use crate::plan::RepresentationPlan;
 
+pub use facts::{FileFacts, Sidx, facts_of_bytes};
 pub use manifest::{ManifestFacts, PeriodFacts, Promises, RepresentationTiming};
 use rules::PlannedFiles;
 pub use rules::{Boundaries, RepresentationChecker};

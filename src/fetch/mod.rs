@@ -17,6 +17,7 @@ mod answer;
 mod attempt;
 mod events;
 pub(crate) mod http;
+mod index;
 mod manifest;
 mod mirror;
 mod resource;
@@ -37,6 +38,7 @@ use url::Url;
 
 pub use events::{Event, FileStatus, NoProgress, ProgressSink};
 pub use http::{build_client, error_chain, parse_header};
+pub use index::expand_index;
 pub use manifest::{FetchedManifest, ManifestError, ManifestValidators, fetch_manifest};
 pub use mirror::{MirrorError, MirrorOptions, load_manifest, load_plan, mirror};
 pub use single::{ResourceFetcher, ResourceOutcome};

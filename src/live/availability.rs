@@ -449,6 +449,7 @@ fn follow(levels: [&crate::mpd::SegmentInfo; 3], ctx: &Context) -> Result<Follow
         generated,
         list_positions,
         open,
+        index_range: _,
     } = resolved;
     let pto_e9 = i128::from(presentation_time_offset) * E9;
     let init = listed

@@ -161,6 +161,8 @@ pub struct Resolved {
     /// With [`Context::open_end`]: the segments after the counted ones that only the clock
     /// ends (after the generated positions, or the list's).
     pub open: Option<OpenRun>,
+    /// `SegmentBase@indexRange`: where the resource's index (`sidx`) is.
+    pub index_range: Option<ByteRange>,
 }
 
 /// Media segments of a template, not expanded.
@@ -194,6 +196,7 @@ impl Resolved {
             presentation_time_offset: 0,
             list_positions: None,
             open: None,
+            index_range: None,
         }
     }
 }
@@ -204,13 +207,18 @@ pub fn resolve(addressing: &Addressing, ctx: &Context) -> Result<Resolved, Addre
         Addressing::Template(t) => media::resolve_template(t, ctx)?,
         Addressing::List(l) => media::resolve_list(l, ctx)?,
         Addressing::Base(b) => {
-            // @indexRange is recorded, not expanded (DESIGN.md), but must be a range.
-            if let Some(range) = &b.index_range {
-                parse_range(range, || "SegmentBase@indexRange".into())?;
-            }
+            // @indexRange is recorded (`dashget --list --expand-index` reads it), not expanded.
+            let index_range = b
+                .index_range
+                .as_ref()
+                .map(|range| parse_range(range, || "SegmentBase@indexRange".into()))
+                .transpose()?;
             let mut out = head_segments(b, ctx, "SegmentBase")?;
             out.push(whole(ctx.base.clone()));
-            Resolved::listed(timescale(b)?, out)
+            Resolved {
+                index_range,
+                ..Resolved::listed(timescale(b)?, out)
+            }
         }
         Addressing::BaseUrlOnly => {
             if !ctx.has_own_base_url || ctx.base.path().ends_with('/') {

@@ -15,6 +15,38 @@ pub fn write_plan(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<(
     out.flush()
 }
 
+/// Writes the plan as [`write_plan`] does, but for the representations (by index in
+/// `plan.representations`) that `expanded` gives media segments for: those instead of their
+/// own (`--expand-index`: a SegmentBase's subsegments).
+pub fn write_plan_expanded(
+    plan: &Plan,
+    expanded: &std::collections::HashMap<usize, Vec<Segment>>,
+    json: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    for (i, rep) in plan.representations.iter().enumerate() {
+        match expanded.get(&i) {
+            None => {
+                for segment in rep.segments() {
+                    write_segment(&rep.period, &rep.id, &segment, json, out)?;
+                }
+            }
+            Some(media) => {
+                for segment in rep
+                    .segments()
+                    .filter(|s| s.kind != super::SegmentKind::Media)
+                {
+                    write_segment(&rep.period, &rep.id, &segment, json, out)?;
+                }
+                for segment in media {
+                    write_segment(&rep.period, &rep.id, segment, json, out)?;
+                }
+            }
+        }
+    }
+    out.flush()
+}
+
 /// Writes one line of the list (see [`write_plan`]) for `segment` of Representation
 /// `representation` of Period `period`: the one format of `--list`, static or live.
 pub fn write_segment(

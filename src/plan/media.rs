@@ -330,6 +330,7 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
         presentation_time_offset: t.common.presentation_time_offset.unwrap_or(0),
         list_positions: None,
         open,
+        index_range: None,
     })
 }
 
@@ -475,5 +476,6 @@ pub fn resolve_list(l: &SegmentList, ctx: &Context) -> Result<Resolved, Addressi
         presentation_time_offset: l.common.presentation_time_offset.unwrap_or(0),
         list_positions,
         open,
+        index_range: None,
     })
 }

@@ -102,6 +102,9 @@ pub struct RepresentationPlan {
     pub bandwidth: Option<u64>,
     /// The timescale that `time` and `duration` of the segments are expressed in.
     pub timescale: u64,
+    /// `SegmentBase@indexRange`: where the index (`sidx`) of its one resource is, to expand it
+    /// into subsegments (`dashget --list --expand-index`).
+    pub index_range: Option<ByteRange>,
     /// Where the segments come from.
     source: SegmentSource,
 }
@@ -165,6 +168,7 @@ impl RepresentationPlan {
             content_type: None,
             bandwidth: None,
             timescale: 1,
+            index_range: None,
             source: SegmentSource {
                 listed: segments,
                 ..SegmentSource::default()
@@ -462,6 +466,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     path_template: None,
                 });
                 let timescale = resolved.timescale;
+                let index_range = resolved.index_range;
                 representations.push(RepresentationPlan {
                     period: period_label.clone(),
                     period_index,
@@ -475,6 +480,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     content_type: adaptation_set.content_type.clone(),
                     bandwidth: rep.bandwidth,
                     timescale,
+                    index_range,
                     source: SegmentSource {
                         listed,
                         generated,
