@@ -341,16 +341,11 @@ fn a_long_timeline_is_listed_in_full_and_too_many_segments_are_refused_by_count(
     );
 }
 
-/// `--expand-index`: the SegmentBase of the on-demand fixture (ffmpeg's dash muxer,
-/// `indexRange="828-879"`) is read through its `sidx` boxes with ranged requests; each
-/// subsegment is a media entry whose range starts with a box of a fragment, the ranges follow
-/// each other to the file's end, times follow durations; the representation without an index
-/// keeps its one entry.
-#[test]
-fn expand_index_lists_the_subsegments_of_a_segment_base() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dash");
-    let server = dashget_testkit::TestServer::start(&fixtures);
-    let url = server.url("segment-base/manifest.mpd");
+/// `dashget --list --json --expand-index` of the manifest at `path` under `root`, served by the
+/// test server: the server (for its log) and the lines.
+fn expanded(root: &Path, path: &str) -> (dashget_testkit::TestServer, Vec<serde_json::Value>) {
+    let server = dashget_testkit::TestServer::start(root);
+    let url = server.url(path);
     let output = dashget()
         .args(["--list", "--json", "--expand-index", &url])
         .output()
@@ -360,11 +355,23 @@ fn expand_index_lists_the_subsegments_of_a_segment_base() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+    let lines = String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    (server, lines)
+}
+
+/// `--expand-index`: the SegmentBase of the on-demand fixture (ffmpeg's dash muxer,
+/// `indexRange="828-879"`) is read through its `sidx` boxes with ranged requests; each
+/// subsegment is a media entry whose range starts with a box of a fragment, the ranges follow
+/// each other to the file's end, times follow durations; the representation without an index
+/// keeps its one entry.
+#[test]
+fn expand_index_lists_the_subsegments_of_a_segment_base() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dash");
+    let (server, lines) = expanded(&fixtures, "segment-base/manifest.mpd");
     let video: Vec<&serde_json::Value> = lines
         .iter()
         .filter(|l| l["representation"] == "video" && l["kind"] == "media")
@@ -433,22 +440,7 @@ fn expand_index_lists_the_subsegments_of_a_segment_base() {
 #[test]
 fn expand_index_follows_one_sidx_up_to_the_mfra() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bento4-dash");
-    let server = dashget_testkit::TestServer::start(&fixtures);
-    let url = server.url("on-demand/stream.mpd");
-    let output = dashget()
-        .args(["--list", "--json", "--expand-index", &url])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (server, lines) = expanded(&fixtures, "on-demand/stream.mpd");
     for (rep, file, index_end) in [
         ("video-avc1", "media-video-avc1.mp4", 873),
         ("audio-und-mp4a.40.2", "media-audio-und-mp4a.40.2.mp4", 695),
