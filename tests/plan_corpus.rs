@@ -116,7 +116,7 @@ fn known_counts_of_real_world_manifests() {
 fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
     let mut index = std::collections::HashMap::new();
     let mut out: Vec<dashget::fetch::Resource> = Vec::new();
-    for (_, s) in plan.segments() {
+    for (rep, s) in plan.segments() {
         let end = s.range.map_or(0, |r| r.last + 1);
         match index.get(&s.path) {
             Some(&i) => {
@@ -128,6 +128,7 @@ fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
             None => {
                 index.insert(s.path.clone(), out.len());
                 out.push(dashget::fetch::Resource {
+                    alternates: rep.alternates(&s.url),
                     url: s.url,
                     path: s.path,
                     segments: 1,

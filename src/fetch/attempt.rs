@@ -75,6 +75,8 @@ pub(crate) async fn cancellable<T>(
 pub(crate) struct Job<'a> {
     pub ctx: &'a Context,
     pub res: &'a Resource,
+    /// Where the resource is asked for now: its URL, or an alternate after a failover.
+    pub url: url::Url,
     /// The journal's key of its path.
     pub key: &'a str,
     pub slot: &'a FileSlot,
@@ -99,6 +101,7 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
     let Job {
         ctx,
         res,
+        url,
         key,
         slot,
         state,
@@ -120,7 +123,7 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         (n, Some(validator)) if state.total.is_none_or(|t| n <= t) => Some((n, validator)),
         _ => None,
     };
-    let mut request = ctx.client.get(res.url.clone());
+    let mut request = ctx.client.get(url.clone());
     if let Some((from, validator)) = &resume {
         request = request
             .header(header::RANGE, format!("bytes={from}-"))

@@ -195,6 +195,9 @@ pub struct Resource {
     /// The stable identity of the segment it holds, journalled with it (a live recording's
     /// segments, whose identity survives manifest refreshes).
     pub identity: Option<crate::store::SegmentIdentity>,
+    /// The same resource at the manifest's other BaseURLs, in the order they are tried when
+    /// `url` fails (its local path stays `url`'s).
+    pub alternates: Vec<Url>,
 }
 
 /// The plan's distinct resources, in plan order of first appearance, computed as the plan's
@@ -202,12 +205,13 @@ pub struct Resource {
 /// several representations) make one resource, with their count and the smallest size they
 /// allow. Only the files the plan found shared are remembered, so memory stays bounded.
 pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
-    let mut segments = plan.segments().map(|(_, s)| s).peekable();
+    let mut segments = plan.segments().peekable();
     let mut started = std::collections::HashSet::new();
     std::iter::from_fn(move || {
         loop {
-            let first = segments.next()?;
+            let (rep, first) = segments.next()?;
             let end = first.range.map_or(0, |r| r.last.saturating_add(1));
+            let alternates = rep.alternates(&first.url);
             if let Some((key, file)) = plan.shared_file(&first.path) {
                 if started.insert(key) {
                     return Some(Resource {
@@ -216,6 +220,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                         segments: file.segments,
                         min_size: file.min_size,
                         identity: None,
+                        alternates,
                     });
                 }
                 continue;
@@ -226,9 +231,10 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                 segments: 1,
                 min_size: end,
                 identity: None,
+                alternates,
             };
-            while let Some(next) =
-                segments.next_if(|s| s.url == resource.url && s.path == resource.path)
+            while let Some((_, next)) =
+                segments.next_if(|(_, s)| s.url == resource.url && s.path == resource.path)
             {
                 resource.segments += 1;
                 let end = next.range.map_or(0, |r| r.last.saturating_add(1));
@@ -292,6 +298,8 @@ pub struct Summary {
     pub bytes_per_second: f64,
     /// Whether the run was stopped by cancellation (Ctrl-C).
     pub interrupted: bool,
+    /// Files downloaded in this run, by the server (scheme, host and port) that served them.
+    pub servers: std::collections::BTreeMap<String, usize>,
 }
 
 impl Summary {
@@ -319,6 +327,11 @@ pub(crate) struct Context {
     buffers: std::sync::Mutex<Vec<Vec<u8>>>,
     /// The request slots (`threads`): a download in pieces takes the free ones.
     permits: Arc<Semaphore>,
+    /// Failover: for the server (origin) a resource was named on, the one that served the
+    /// last resource it failed to serve: later resources start there.
+    preferred: std::sync::Mutex<HashMap<String, String>>,
+    /// Files downloaded in this run, by the server (origin) that served them.
+    servers: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
 impl Context {
@@ -376,6 +389,8 @@ pub async fn download(
         commits: Arc::new(Semaphore::new(options.threads.max(1) * 16)),
         buffers: std::sync::Mutex::new(Vec::new()),
         permits: Arc::new(Semaphore::new(options.threads.max(1))),
+        preferred: std::sync::Mutex::new(HashMap::new()),
+        servers: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
 
     let permits = ctx.permits.clone();
@@ -443,6 +458,7 @@ pub async fn download(
     summary.interrupted = cancel.is_cancelled() || summary.pending_files > 0;
     summary.bytes = ctx.received.load(Ordering::Relaxed);
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.servers = std::mem::take(&mut *ctx.servers.lock().unwrap_or_else(|p| p.into_inner()));
     summary.bytes_per_second = if summary.elapsed_seconds > 0.0 {
         summary.bytes as f64 / summary.elapsed_seconds
     } else {

@@ -131,6 +131,7 @@ pub(crate) async fn complete(
     let mut job = attempt::Job {
         ctx,
         res,
+        url: res.url.clone(),
         key: &key,
         slot: &slot,
         state,
@@ -139,18 +140,93 @@ pub(crate) async fn complete(
         pieces,
         no_split: false,
     };
-    let downloaded = retries(ctx)
-        .run(&mut job, announce(ctx, res), |job| {
-            Box::pin(attempt::run(job))
-        })
-        .await;
-    match downloaded {
-        Ok(size) => Outcome::Complete {
-            status: FileStatus::Downloaded,
-            size,
-            body: job.body.take(),
+    // The resource's URL, then the same file at the manifest's other BaseURLs; the one that
+    // served the last failover from this server first.
+    let servers = failover_order(ctx, res);
+    let mut last = None;
+    for (i, url) in servers.iter().enumerate() {
+        if i > 0 {
+            let reason = last
+                .as_ref()
+                .map_or(String::new(), |f: &Failure| f.reason.clone());
+            ctx.sink.event(&Event::Retrying {
+                path: &res.path,
+                url,
+                attempt: 0,
+                delay: std::time::Duration::ZERO,
+                reason: &format!("{reason}; trying another BaseURL"),
+            });
+        }
+        job.url = url.clone();
+        let downloaded = retries(ctx)
+            .run(&mut job, announce(ctx, res), |job| {
+                Box::pin(attempt::run(job))
+            })
+            .await;
+        match downloaded {
+            Ok(size) => {
+                served_by(ctx, res, url);
+                return Outcome::Complete {
+                    status: FileStatus::Downloaded,
+                    size,
+                    body: job.body.take(),
+                };
+            }
+            Err(Stop::Interrupted) => return Outcome::Interrupted,
+            Err(Stop::Failure(f)) => last = Some(f),
+        }
+    }
+    match last {
+        Some(f) => Outcome::Failed {
+            reason: f.reason,
+            status: f.status,
         },
-        Err(stop) => stop.into(),
+        None => Outcome::Interrupted,
+    }
+}
+
+/// The server (scheme, host, port) of a URL.
+fn origin(url: &url::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Where a resource is tried, in order: its URL and its alternates, the one on the server
+/// that served the last failover from its own server first.
+fn failover_order(ctx: &Context, res: &Resource) -> Vec<url::Url> {
+    let mut order: Vec<url::Url> = std::iter::once(res.url.clone())
+        .chain(res.alternates.iter().cloned())
+        .collect();
+    if order.len() > 1 {
+        let preferred = ctx
+            .preferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&origin(&res.url))
+            .cloned();
+        if let Some(server) = preferred
+            && let Some(at) = order.iter().position(|u| origin(u) == server)
+        {
+            let chosen = order.remove(at);
+            order.insert(0, chosen);
+        }
+    }
+    order
+}
+
+/// Counts the file as served by `url`'s server; a server other than the resource's own is
+/// where later resources of that server start.
+fn served_by(ctx: &Context, res: &Resource, url: &url::Url) {
+    let server = origin(url);
+    *ctx.servers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(server.clone())
+        .or_insert(0) += 1;
+    if !res.alternates.is_empty() {
+        ctx.preferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(origin(&res.url), server);
     }
 }
 

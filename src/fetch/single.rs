@@ -64,6 +64,8 @@ impl ResourceFetcher {
                 buffers: std::sync::Mutex::new(Vec::new()),
                 // One resource at a time, on its caller's connection: no spare slots.
                 permits: Arc::new(Semaphore::new(0)),
+                preferred: std::sync::Mutex::new(std::collections::HashMap::new()),
+                servers: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             },
         })
     }

@@ -340,7 +340,7 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
     let split = Split {
         ctx,
         job_key: job.key,
-        url: &job.res.url,
+        url: &job.url,
         file: Arc::new(file),
         total: pieces.total,
         validator: pieces.validator.clone(),

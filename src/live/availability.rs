@@ -415,7 +415,7 @@ struct Followed {
 }
 
 /// Resolves the first non-empty BaseURL of a level against `parent`, by the plan's rule.
-fn resolve_base(parent: &Url, base_urls: &[String]) -> Result<Url, String> {
+fn resolve_base(parent: &Url, base_urls: &[crate::mpd::BaseUrl]) -> Result<Url, String> {
     crate::plan::resolve_base(parent, base_urls, "BaseURL")
         .map(|(url, _)| url)
         .map_err(|e| e.to_string())

@@ -18,7 +18,7 @@ pub struct Mpd {
     /// `@mediaPresentationDuration`, in nanoseconds.
     pub media_presentation_duration: Option<u64>,
     /// `BaseURL` children, in document order.
-    pub base_urls: Vec<String>,
+    pub base_urls: Vec<BaseUrl>,
     /// URL query information (ISO/IEC 23009-1 Annex I) at this level.
     pub url_query: Option<UrlQueryInfo>,
     /// The Periods, in document order.
@@ -27,6 +27,20 @@ pub struct Mpd {
     /// `@availabilityTimeOffset`). Strict in a dynamic manifest; in a static one, where nothing
     /// needs them, a malformed one leaves them all at their defaults.
     pub live: super::live::LiveAttributes,
+}
+
+/// A `BaseURL` element: the URL, and what tells several apart (ISO/IEC 23009-1 §5.6.4
+/// `@serviceLocation`; DVB-DASH (ETSI TS 103 285 §10.8) `@dvb:priority`, `@dvb:weight`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BaseUrl {
+    /// The URL, as written (trimmed).
+    pub url: String,
+    /// `@serviceLocation`.
+    pub service_location: Option<String>,
+    /// `@dvb:priority`: lower is preferred.
+    pub priority: Option<u32>,
+    /// `@dvb:weight`: share among BaseURLs of one priority.
+    pub weight: Option<u32>,
 }
 
 /// `UrlQueryInfo` (or `ExtUrlQueryInfo`) of an `EssentialProperty`/`SupplementalProperty` with
@@ -59,7 +73,7 @@ pub struct Period {
     /// `@xlink:href`, for remote Periods (not resolved).
     pub xlink_href: Option<String>,
     /// `BaseURL` children.
-    pub base_urls: Vec<String>,
+    pub base_urls: Vec<BaseUrl>,
     /// URL query information (Annex I) at this level.
     pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
@@ -87,7 +101,7 @@ pub struct AdaptationSet {
     /// Periods when the AdaptationSet has no `@id`).
     pub role: Option<String>,
     /// `BaseURL` children.
-    pub base_urls: Vec<String>,
+    pub base_urls: Vec<BaseUrl>,
     /// URL query information (Annex I) at this level.
     pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.
@@ -125,7 +139,7 @@ pub struct Representation {
     /// `@codecs`.
     pub codecs: Option<String>,
     /// `BaseURL` children.
-    pub base_urls: Vec<String>,
+    pub base_urls: Vec<BaseUrl>,
     /// URL query information (Annex I) at this level.
     pub url_query: Option<UrlQueryInfo>,
     /// Segment information at this level.

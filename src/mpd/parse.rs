@@ -205,9 +205,21 @@ fn first_child<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> Option<Node<'a
     children(node, name).next()
 }
 
-fn base_urls(node: Node) -> Vec<String> {
+fn base_urls(node: Node) -> Vec<BaseUrl> {
+    // `dvb:priority` and `dvb:weight` by local name, whatever the prefix bound to DVB's
+    // namespace (a malformed number is as if absent: the BaseURL is still an alternative).
+    let dvb = |b: Node, name: &str| {
+        b.attributes()
+            .find(|a| a.name() == name && a.namespace().is_some())
+            .and_then(|a| a.value().trim().parse::<u32>().ok())
+    };
     children(node, "BaseURL")
-        .map(|b| b.text().unwrap_or("").trim().to_string())
+        .map(|b| BaseUrl {
+            url: b.text().unwrap_or("").trim().to_string(),
+            service_location: string_attr(b, "serviceLocation"),
+            priority: dvb(b, "priority"),
+            weight: dvb(b, "weight"),
+        })
         .collect()
 }
 

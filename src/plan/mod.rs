@@ -105,6 +105,10 @@ pub struct RepresentationPlan {
     /// `SegmentBase@indexRange`: where the index (`sidx`) of its one resource is, to expand it
     /// into subsegments (`dashget --list --expand-index`).
     pub index_range: Option<ByteRange>,
+    /// Its BaseURLs, resolved, in the order they are tried (several `BaseURL`s at any level):
+    /// the first names the segments (and their local paths), the others serve them when it
+    /// fails. One or none when the manifest offers no alternative.
+    pub bases: Vec<Url>,
     /// Where the segments come from.
     source: SegmentSource,
 }
@@ -169,11 +173,27 @@ impl RepresentationPlan {
             bandwidth: None,
             timescale: 1,
             index_range: None,
+            bases: Vec::new(),
             source: SegmentSource {
                 listed: segments,
                 ..SegmentSource::default()
             },
         }
+    }
+
+    /// The resource at `url` at each alternative BaseURL after the first, in failover order:
+    /// empty when there is none, or when `url` is not below the first (an absolute media URL).
+    pub fn alternates(&self, url: &Url) -> Vec<Url> {
+        let Some((first, others)) = self.bases.split_first() else {
+            return Vec::new();
+        };
+        let Some(rest) = url.as_str().strip_prefix(first.as_str()) else {
+            return Vec::new();
+        };
+        others
+            .iter()
+            .filter_map(|base| Url::parse(&format!("{}{rest}", base.as_str())).ok())
+            .collect()
     }
 
     /// Its segments in plan order: init, index, bitstream switching, then media in
@@ -268,28 +288,112 @@ pub fn plan(manifest: &[u8], manifest_url: &Url) -> Result<Plan, PlanError> {
 /// resolves its levels with it too); also says whether the level has one.
 pub(crate) fn resolve_base(
     parent: &Url,
-    base_urls: &[String],
+    base_urls: &[crate::mpd::BaseUrl],
     element: &str,
 ) -> Result<(Url, bool), PlanError> {
-    // Several BaseURLs are alternatives (failover): the first is used.
-    match base_urls.iter().find(|b| !b.is_empty()) {
+    // Several BaseURLs are alternatives: the first (in document order) is used here.
+    match base_urls.iter().find(|b| !b.url.is_empty()) {
         None => Ok((parent.clone(), false)),
         Some(b) => parent
-            .join(b)
+            .join(&b.url)
             .map(|u| (u, true))
             .map_err(|e| PlanError::BadBaseUrl {
                 element: element.to_string(),
-                value: b.clone(),
+                value: b.url.clone(),
                 message: e.to_string(),
             }),
     }
+}
+
+/// One place a Representation's segments may come from: a BaseURL resolved against one of
+/// the level above's, with its DVB priority and weight (inherited from the level that set
+/// them).
+#[derive(Debug, Clone, PartialEq)]
+struct Base {
+    url: Url,
+    priority: u32,
+    /// `@dvb:weight`, when one was given.
+    weight: Option<u32>,
+}
+
+/// The alternatives of a level: each of its BaseURLs resolved against each alternative of the
+/// level above (an absolute one once), in document order; the level above's when it names
+/// none. Also whether it names any.
+fn resolve_bases(
+    parents: &[Base],
+    base_urls: &[crate::mpd::BaseUrl],
+    element: &str,
+) -> Result<(Vec<Base>, bool), PlanError> {
+    let own: Vec<&crate::mpd::BaseUrl> = base_urls.iter().filter(|b| !b.url.is_empty()).collect();
+    if own.is_empty() {
+        return Ok((parents.to_vec(), false));
+    }
+    let mut out: Vec<Base> = Vec::new();
+    for b in own {
+        for parent in parents {
+            let url = parent.url.join(&b.url).map_err(|e| PlanError::BadBaseUrl {
+                element: element.to_string(),
+                value: b.url.clone(),
+                message: e.to_string(),
+            })?;
+            if out.iter().any(|o| o.url == url) {
+                continue;
+            }
+            out.push(Base {
+                url,
+                priority: b.priority.unwrap_or(parent.priority),
+                weight: b.weight.or(parent.weight),
+            });
+        }
+    }
+    Ok((out, true))
+}
+
+/// The alternatives in the order they are tried (DVB-DASH, ETSI TS 103 285 §10.8.2): the
+/// lowest `@dvb:priority` first, chosen among equals by `@dvb:weight` where weights are given
+/// (with a draw that `seed` makes the same on every run, so that local paths do not move),
+/// then the others by priority, in document order. Without DVB attributes: document order.
+fn failover_order(bases: &[Base], seed: u128) -> Vec<Url> {
+    let mut order: Vec<&Base> = bases.iter().collect();
+    order.sort_by_key(|b| b.priority);
+    let Some(top) = order.first().map(|b| b.priority) else {
+        return Vec::new();
+    };
+    let equals = order.iter().take_while(|b| b.priority == top).count();
+    let weight = |b: &Base| u128::from(b.weight.unwrap_or(1));
+    let weighted = order[..equals].iter().any(|b| b.weight.is_some());
+    let total: u128 = order[..equals].iter().map(|b| weight(b)).sum();
+    if equals > 1 && weighted && total > 0 {
+        let mut draw = seed % total;
+        let pick = order[..equals]
+            .iter()
+            .position(|b| {
+                let w = weight(b);
+                if draw < w {
+                    true
+                } else {
+                    draw -= w;
+                    false
+                }
+            })
+            .unwrap_or(0);
+        let chosen = order.remove(pick);
+        order.insert(0, chosen);
+    }
+    order.into_iter().map(|b| b.url.clone()).collect()
 }
 
 /// Plans a parsed manifest.
 pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
     let timings = period_timings(mpd);
     let dynamic = mpd.presentation_type == PresentationType::Dynamic;
-    let (mpd_base, mpd_has_base) = resolve_base(manifest_url, &mpd.base_urls, "MPD")?;
+    let root = [Base {
+        url: manifest_url.clone(),
+        priority: 1,
+        weight: None,
+    }];
+    let (mpd_bases, mpd_has_base) = resolve_bases(&root, &mpd.base_urls, "MPD")?;
+    let seed = segments::text_key(manifest_url.as_str());
     let mut representations = Vec::new();
     let mut warnings = Vec::new();
     let mut planned = 0usize;
@@ -341,11 +445,11 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
             });
         }
         let at = format!("Period {period_label}");
-        let (period_base, period_has_base) = resolve_base(&mpd_base, &period.base_urls, &at)?;
+        let (period_bases, period_has_base) = resolve_bases(&mpd_bases, &period.base_urls, &at)?;
         for (as_index, adaptation_set) in period.adaptation_sets.iter().enumerate() {
             let at = format!("{at}, AdaptationSet {as_index}");
-            let (as_base, as_has_base) =
-                resolve_base(&period_base, &adaptation_set.base_urls, &at)?;
+            let (as_bases, as_has_base) =
+                resolve_bases(&period_bases, &adaptation_set.base_urls, &at)?;
             if adaptation_set.representations.is_empty() {
                 warnings.push(PlanWarning::NoRepresentation {
                     period: period_label.clone(),
@@ -357,11 +461,18 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     .id
                     .clone()
                     .unwrap_or_else(|| format!("{as_index}.{rep_index}"));
-                let (base, rep_has_base) = resolve_base(
-                    &as_base,
+                let (rep_bases, rep_has_base) = resolve_bases(
+                    &as_bases,
                     &rep.base_urls,
                     &format!("{at}, Representation {id}"),
                 )?;
+                // The first choice names the segments and their local paths; the others are
+                // where they are tried when it fails.
+                let bases = failover_order(&rep_bases, seed);
+                let base = bases
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| manifest_url.clone());
                 let addressing = addressing::merge([
                     &period.segment_info,
                     &adaptation_set.segment_info,
@@ -481,6 +592,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     bandwidth: rep.bandwidth,
                     timescale,
                     index_range,
+                    bases,
                     source: SegmentSource {
                         listed,
                         generated,

@@ -33,6 +33,7 @@ fn reference(plan: &Plan) -> Vec<Resource> {
                     segments: 1,
                     min_size: end,
                     identity: None,
+                    alternates: Vec::new(),
                 });
             }
         }

@@ -90,13 +90,16 @@ struct State {
     log: Vec<Request>,
     /// Body bytes written to the socket, per path.
     sent: HashMap<String, u64>,
+    /// Stopped: connections still open are closed at their next request.
+    dead: bool,
 }
 
-/// The running server. It stops with the test process.
+/// The running server. It stops with the test process (or [`TestServer::stop`]).
 #[derive(Clone)]
 pub struct TestServer {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    accepting: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 /// A runtime of its own for a test server (two workers, on a thread that lives as long as the
@@ -124,10 +127,20 @@ impl TestServer {
             ..State::default()
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let shared = state.clone();
-        server_runtime().spawn(async move {
+        let server = TestServer {
+            addr,
+            state,
+            accepting: Arc::new(Mutex::new(None)),
+        };
+        server.accept(listener);
+        server
+    }
+
+    fn accept(&self, listener: std::net::TcpListener) {
+        listener.set_nonblocking(true).unwrap();
+        let shared = self.state.clone();
+        let task = server_runtime().spawn(async move {
             let listener = TcpListener::from_std(listener).unwrap();
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
@@ -139,7 +152,27 @@ impl TestServer {
                 });
             }
         });
-        TestServer { addr, state }
+        *self.accepting.lock().unwrap() = Some(task.abort_handle());
+    }
+
+    /// Stops serving: the port refuses connections, and open ones are closed at their next
+    /// request.
+    pub fn stop(&self) {
+        self.state.lock().unwrap().dead = true;
+        if let Some(task) = self.accepting.lock().unwrap().take() {
+            task.abort();
+        }
+        // The listener is dropped with its task: wait until the port refuses.
+        while std::net::TcpStream::connect(self.addr).is_ok() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Serves again on the same port, after [`TestServer::stop`].
+    pub fn restart(&self) {
+        let listener = std::net::TcpListener::bind(self.addr).unwrap();
+        self.state.lock().unwrap().dead = false;
+        self.accept(listener);
     }
 
     /// `http://127.0.0.1:PORT/path`.
@@ -282,6 +315,9 @@ async fn serve_connection(mut socket: TcpStream, state: Arc<Mutex<State>>) -> st
         let keep_alive = !headers
             .get("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        if state.lock().unwrap().dead {
+            return Ok(());
+        }
         let done = respond(&mut socket, &state, request).await?;
         if !done || !keep_alive {
             socket.shutdown().await.ok();

@@ -281,6 +281,15 @@ pub fn print_summary(summary: &Summary, output: &std::path::Path, verbosity: Ver
             summary.elapsed_seconds,
             human_bytes(summary.bytes_per_second as u64)
         );
+        // With several servers (BaseURL failover), which served what.
+        if summary.servers.len() > 1 {
+            let servers: Vec<String> = summary
+                .servers
+                .iter()
+                .map(|(server, files)| format!("{server} {files}"))
+                .collect();
+            println!("dashget: files by server: {}", servers.join(", "));
+        }
         if summary.interrupted {
             println!(
                 "dashget: interrupted; run the same command again to resume (partial files are kept)"

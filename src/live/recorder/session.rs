@@ -957,6 +957,7 @@ impl<'a> Session<'a> {
                         segments: 1,
                         min_size: 0,
                         identity: Some(job.identity.clone()),
+                        alternates: Vec::new(),
                     };
                     let result = match fetcher.fetch(&resource).await {
                         ResourceOutcome::Complete { size, body, .. } => Ok((size, body)),

@@ -341,6 +341,51 @@ fn segment_base_and_bare_base_url() {
 }
 
 #[test]
+fn several_base_urls_are_alternatives_in_priority_order() {
+    let xml = r#"<MPD type="static" mediaPresentationDuration="PT1S" xmlns:dvb="urn:dvb:dash:dash-extensions:2014-1">
+        <BaseURL serviceLocation="b" dvb:priority="2">https://b.example/show/</BaseURL>
+        <BaseURL serviceLocation="a" dvb:priority="1">https://a.example/show/</BaseURL>
+        <BaseURL serviceLocation="c" dvb:priority="3">https://c.example/show/</BaseURL>
+        <Period><AdaptationSet><BaseURL>video/</BaseURL>
+          <Representation id="v"><SegmentTemplate duration="1" media="s$Number$.m4s"/></Representation>
+          <Representation id="w"><BaseURL>https://only.example/w/</BaseURL><SegmentTemplate duration="1" media="s$Number$.m4s"/></Representation>
+        </AdaptationSet></Period></MPD>"#;
+    let plan = plan_str(xml).expect("plan");
+    let v = &plan.representations[0];
+    let first = v.segments().next().expect("segment");
+    // The lowest priority names the segment and its path.
+    assert_eq!(first.url.as_str(), "https://a.example/show/video/s1.m4s");
+    assert_eq!(
+        v.alternates(&first.url)
+            .iter()
+            .map(Url::as_str)
+            .collect::<Vec<_>>(),
+        vec![
+            "https://b.example/show/video/s1.m4s",
+            "https://c.example/show/video/s1.m4s"
+        ]
+    );
+    // An absolute BaseURL at a lower level replaces the alternatives above it.
+    let w = &plan.representations[1];
+    let first = w.segments().next().expect("segment");
+    assert_eq!(first.url.as_str(), "https://only.example/w/s1.m4s");
+    assert!(w.alternates(&first.url).is_empty());
+    // Equal priorities: the weights draw the first, the same on every run.
+    let weighted = r#"<MPD type="static" mediaPresentationDuration="PT1S" xmlns:dvb="urn:dvb:dash:dash-extensions:2014-1">
+        <BaseURL dvb:priority="1" dvb:weight="0">https://never.example/</BaseURL>
+        <BaseURL dvb:priority="1" dvb:weight="5">https://x.example/</BaseURL>
+        <Period><AdaptationSet><Representation id="v"><SegmentTemplate duration="1" media="s$Number$.m4s"/></Representation></AdaptationSet></Period></MPD>"#;
+    let plan = plan_str(weighted).expect("plan");
+    let rep = &plan.representations[0];
+    assert_eq!(rep.bases[0].as_str(), "https://x.example/");
+    assert_eq!(rep.bases[1].as_str(), "https://never.example/");
+    assert_eq!(
+        plan_str(weighted).expect("plan").representations[0].bases,
+        rep.bases
+    );
+}
+
+#[test]
 fn base_urls_at_every_level() {
     let xml = r#"<MPD type="static" mediaPresentationDuration="PT1S"><BaseURL>https://origin.example/a/b/</BaseURL><BaseURL>https://backup.example/</BaseURL>
         <Period><BaseURL>../p/</BaseURL><AdaptationSet><BaseURL>as/</BaseURL>
