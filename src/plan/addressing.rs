@@ -172,12 +172,18 @@ pub struct GeneratedMedia {
     pub template: Template,
     /// Where each segment is.
     pub positions: Positions,
+    /// `@index` with `$Number$` or `$Time$`: one Index Segment per Media Segment (ISO/IEC
+    /// 23009-1 §5.3.9.4.2), planned after the media segment it indexes.
+    pub index: Option<Template>,
 }
 
 impl Resolved {
     /// How many segments, without expanding any.
     pub fn count(&self) -> u128 {
-        self.listed.len() as u128 + self.generated.as_ref().map_or(0, |g| g.positions.count())
+        self.listed.len() as u128
+            + self.generated.as_ref().map_or(0, |g| {
+                g.positions.count() * if g.index.is_some() { 2 } else { 1 }
+            })
     }
 
     /// Whether a media segment is among them.

@@ -246,9 +246,17 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
             "BitstreamSwitching",
         ),
     ];
+    let mut per_segment_index = None;
     for (kind, text, attribute, element, element_name) in attributes {
         let Some(text) = text else { continue };
         let template = compile(text, attribute)?;
+        if kind == SegmentKind::Index
+            && (template.uses(Identifier::Number) || template.uses(Identifier::Time))
+        {
+            // One Index Segment per Media Segment (§5.3.9.4.2): generated beside the media.
+            per_segment_index = Some((template, text.clone()));
+            continue;
+        }
         if template.uses(Identifier::Number) || template.uses(Identifier::Time) {
             return Err(AddressingError::Invalid(if kind == SegmentKind::Init {
                 // ISO/IEC 23009-1 Table 16: `@initialization` may hold $RepresentationID$ and
@@ -319,13 +327,21 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
             None,
         ),
     };
-    check_media(&media, media_text, &values, &positions, open, ctx)?;
+    check_media("media", &media, media_text, &values, &positions, open, ctx)?;
+    let index = match per_segment_index {
+        Some((template, text)) => {
+            check_media("index", &template, &text, &values, &positions, open, ctx)?;
+            Some(template)
+        }
+        None => None,
+    };
     Ok(Resolved {
         timescale: ts,
         listed: out,
         generated: Some(GeneratedMedia {
             template: media,
             positions,
+            index,
         }),
         presentation_time_offset: t.common.presentation_time_offset.unwrap_or(0),
         list_positions: None,
@@ -338,6 +354,7 @@ pub fn resolve_template(t: &SegmentTemplate, ctx: &Context) -> Result<Resolved, 
 /// the first and the last segment resolve, and the identifiers that vary from segment to
 /// segment are in the URL's path or query (in the host, a value could make an invalid URL).
 fn check_media(
+    attribute: &str,
     media: &Template,
     media_text: &str,
     values: &Values,
@@ -362,11 +379,13 @@ fn check_media(
         };
         let expanded = media
             .expand(&v)
-            .map_err(|e| invalid(format!("SegmentTemplate@media \"{media_text}\": {e}")))?;
-        join(ctx.base, &expanded, || "SegmentTemplate@media".into())?;
+            .map_err(|e| invalid(format!("SegmentTemplate@{attribute} \"{media_text}\": {e}")))?;
+        join(ctx.base, &expanded, || {
+            format!("SegmentTemplate@{attribute}")
+        })?;
     }
     let pattern = join(ctx.base, &media.pattern(values), || {
-        "SegmentTemplate@media".into()
+        format!("SegmentTemplate@{attribute}")
     });
     let in_authority = match &pattern {
         Ok(url) => url
@@ -376,7 +395,7 @@ fn check_media(
     };
     if in_authority {
         return Err(invalid(format!(
-            "SegmentTemplate@media \"{media_text}\": $Number$, $Time$ and $SubNumber$ can only be used in the path or the query"
+            "SegmentTemplate@{attribute} \"{media_text}\": $Number$, $Time$ and $SubNumber$ can only be used in the path or the query"
         )));
     }
     Ok(())

@@ -575,6 +575,7 @@ pub fn plan_mpd(mpd: &Mpd, manifest_url: &Url) -> Result<Plan, PlanError> {
                     query_in_name: false,
                     checked: false,
                     path_template: None,
+                    index: g.index,
                 });
                 let timescale = resolved.timescale;
                 let index_range = resolved.index_range;

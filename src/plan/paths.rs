@@ -245,7 +245,13 @@ pub(crate) fn analyse(representations: &mut [RepresentationPlan]) -> Files {
     // Families apart from each other and from every path named one by one.
     let mut checked = vec![false; families.len()];
     for (a, family) in families.iter().enumerate() {
-        if !family.sound {
+        // A family with index segments beside its media is checked exactly (both paths).
+        let indexed = representations[family.rep]
+            .source
+            .generated
+            .as_ref()
+            .is_some_and(|g| g.index.is_some());
+        if !family.sound || indexed {
             checked[a] = true;
         }
         for (b, other) in families.iter().enumerate().skip(a + 1) {

@@ -86,6 +86,9 @@ pub(crate) struct Generated {
     /// The local path as a template, where the analysis of paths showed that the layout
     /// treats every URL of the family alike: filling it in is the layout's result, cheaper.
     pub path_template: Option<Template>,
+    /// `@index` with `$Number$`/`$Time$`: an Index Segment after each media segment (its
+    /// paths always checked exactly).
+    pub index: Option<Template>,
 }
 
 impl Generated {
@@ -94,6 +97,38 @@ impl Generated {
             representation_id: &self.representation_id,
             bandwidth: self.bandwidth,
             ..Values::default()
+        }
+    }
+
+    /// The Index Segment of the media segment at `slot` (with an `@index` template), its path
+    /// before renames.
+    fn index_segment(
+        &self,
+        template: &Template,
+        slot: super::positions::Slot,
+        buffer: &mut String,
+    ) -> Segment {
+        let values = Values {
+            number: Some(slot.number),
+            time: Some(slot.time),
+            sub_number: Some(slot.sub_number.unwrap_or(1)),
+            ..self.values()
+        };
+        // Planning checked the first and last index URLs as it checks the media's.
+        let _ = template.expand_into(&values, buffer);
+        let mut url = self.base.join(buffer).unwrap_or_else(|_| self.base.clone());
+        if let Some(q) = &self.query {
+            query::append(&mut url, q);
+        }
+        let path = layout::local_path(&self.manifest_url, &url);
+        Segment {
+            kind: SegmentKind::Index,
+            url,
+            range: None,
+            path,
+            number: Some(slot.number),
+            time: Some(slot.time),
+            duration: slot.duration,
         }
     }
 
@@ -155,12 +190,18 @@ impl Generated {
         Some(url)
     }
 
-    /// Every segment, paths before renames and computed by the layout itself.
+    /// Every segment (media, and its index segment with an `@index` template), paths before
+    /// renames and computed by the layout itself.
     pub fn raw_segments(&self) -> impl Iterator<Item = Segment> + '_ {
         let mut buffers = (String::new(), String::new());
-        self.positions
-            .iter()
-            .map(move |slot| self.segment(slot, &mut buffers, false))
+        self.positions.iter().flat_map(move |slot| {
+            let media = self.segment(slot, &mut buffers, false);
+            let index = self
+                .index
+                .as_ref()
+                .map(|t| self.index_segment(t, slot, &mut buffers.0));
+            std::iter::once(media).chain(index)
+        })
     }
 }
 
@@ -180,7 +221,8 @@ impl SegmentSource {
     /// How many segments.
     pub fn count(&self) -> usize {
         let generated = self.generated.as_ref().map_or(0, |g| {
-            usize::try_from(g.positions.count()).unwrap_or(usize::MAX)
+            let per_slot = if g.index.is_some() { 2 } else { 1 };
+            usize::try_from(g.positions.count().saturating_mul(per_slot)).unwrap_or(usize::MAX)
         });
         self.listed.len() + generated
     }
@@ -192,6 +234,7 @@ impl SegmentSource {
             generated: self.generated.as_ref().map(|g| (g, g.positions.iter())),
             buffers: (String::new(), String::new()),
             renames: &self.renames,
+            index: None,
         }
     }
 }
@@ -204,6 +247,8 @@ pub struct Segments<'a> {
     generated: Option<(&'a Generated, SlotIter<'a>)>,
     buffers: (String, String),
     renames: &'a Renames,
+    /// The index segment of the media segment just given, next.
+    index: Option<Segment>,
 }
 
 impl Iterator for Segments<'_> {
@@ -215,10 +260,19 @@ impl Iterator for Segments<'_> {
             segment.path = self.renames.apply(segment.path, &segment.url);
             return Some(segment);
         }
+        if let Some(index) = self.index.take() {
+            return Some(index);
+        }
         let (generated, slots) = self.generated.as_mut()?;
-        let mut segment = generated.segment(slots.next()?, &mut self.buffers, true);
+        let slot = slots.next()?;
+        let mut segment = generated.segment(slot, &mut self.buffers, true);
         if generated.checked {
             segment.path = self.renames.apply(segment.path, &segment.url);
+        }
+        if let Some(template) = &generated.index {
+            let mut index = generated.index_segment(template, slot, &mut self.buffers.0);
+            index.path = self.renames.apply(index.path, &index.url);
+            self.index = Some(index);
         }
         Some(segment)
     }

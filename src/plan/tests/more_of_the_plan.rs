@@ -181,19 +181,45 @@ fn index_and_bitstream_switching_segments_come_after_init_before_media() {
         .map(|(_, s)| s.url.to_string())
         .collect();
     assert_eq!(index_urls, vec![u("up.sidx"), u("b.sidx")]);
-    // One index segment per media segment is refused by name.
+    // One index segment per media segment (§5.3.9.4.2): each after the media segment it
+    // indexes, with its number and time; the paths are checked exactly.
     let xml = mpd(
-        r#"mediaPresentationDuration="PT1S""#,
-        r#"<Representation id="a"><SegmentTemplate duration="1" index="$Number$.sidx" media="$Number$.m4s"/></Representation>"#,
+        r#"mediaPresentationDuration="PT3S""#,
+        r#"<Representation id="a"><SegmentTemplate duration="1" initialization="init.mp4" index="idx/$Number$.sidx" media="$Number$.m4s"/></Representation>"#,
     );
-    assert!(
-        plan_str(&xml)
-            .expect_err("per-segment index")
-            .to_string()
-            .contains(
-                "SegmentTemplate@index \"$Number$.sidx\": one index segment per media segment"
-            )
+    let plan = plan_str(&xml).expect("per-segment index");
+    let listed: Vec<(SegmentKind, String, Option<u64>)> = plan
+        .segments()
+        .map(|(_, s)| (s.kind, s.path.to_string_lossy().into_owned(), s.number))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (SegmentKind::Init, "init.mp4".into(), None),
+            (SegmentKind::Media, "1.m4s".into(), Some(1)),
+            (SegmentKind::Index, "idx/1.sidx".into(), Some(1)),
+            (SegmentKind::Media, "2.m4s".into(), Some(2)),
+            (SegmentKind::Index, "idx/2.sidx".into(), Some(2)),
+            (SegmentKind::Media, "3.m4s".into(), Some(3)),
+            (SegmentKind::Index, "idx/3.sidx".into(), Some(3)),
+        ]
     );
+    assert_eq!(plan.segment_count(), 7);
+    assert_eq!(plan.file_count(), 7);
+    // An index template that names one file for every segment: one file, shared.
+    let xml = mpd(
+        r#"mediaPresentationDuration="PT3S""#,
+        r#"<Representation id="a"><SegmentTemplate duration="1" index="all.sidx?n=$Number$" media="$Number$.m4s"/></Representation>"#,
+    );
+    let plan = plan_str(&xml).expect("plan");
+    assert_eq!(plan.segment_count(), 6);
+    // $Number$ only in the query: the paths get the query in their names.
+    let paths: std::collections::BTreeSet<String> = plan
+        .segments()
+        .filter(|(_, s)| s.kind == SegmentKind::Index)
+        .map(|(_, s)| s.path.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
 }
 
 #[test]
