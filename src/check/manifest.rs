@@ -24,6 +24,10 @@ pub struct RepresentationTiming {
     pub period_duration: Option<u64>,
     /// What the manifest says of the media (the checks `resolution`, `frame-rate`, …).
     pub promises: Promises,
+    /// Holes a recording made by dashget names (`SupplementalProperty` of
+    /// [`crate::live::recording::GAP_SCHEME`]): where the media stops and for how long, in
+    /// the Representation's timescale; the segment before each is stretched over it.
+    pub holes: Vec<(u64, u64)>,
 }
 
 /// What a Representation's attributes and descriptors say of its media: each from the
@@ -151,6 +155,7 @@ impl ManifestFacts {
                             .unwrap_or(0),
                         period_duration: durations.get(p).copied().flatten(),
                         promises: promises(rep, set),
+                        holes: holes(rep),
                     };
                     facts.representations.push(((p, a, id), timing));
                 }
@@ -167,6 +172,26 @@ impl ManifestFacts {
             .map(|(_, t)| t.clone())
             .unwrap_or_default()
     }
+}
+
+/// The holes a recording names on a Representation: `t=TIME,d=DURATION` values.
+fn holes(rep: Node) -> Vec<(u64, u64)> {
+    children(rep, "SupplementalProperty")
+        .filter(|p| p.attribute("schemeIdUri") == Some(crate::live::recording::GAP_SCHEME))
+        .filter_map(|p| {
+            let value = p.attribute("value")?;
+            let mut time = None;
+            let mut duration = None;
+            for part in value.split(',') {
+                match part.trim().split_once('=') {
+                    Some(("t", v)) => time = v.trim().parse().ok(),
+                    Some(("d", v)) => duration = v.trim().parse().ok(),
+                    _ => {}
+                }
+            }
+            Some((time?, duration?))
+        })
+        .collect()
 }
 
 fn promises(rep: Node, set: Node) -> Promises {
@@ -290,6 +315,7 @@ mod tests {
                 start_with_sap: 1,
                 period_duration: None,
                 promises: Promises::default(),
+                holes: Vec::new(),
             }
         );
         let b = facts.representation(0, 0, "b");

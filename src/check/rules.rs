@@ -288,6 +288,22 @@ impl<'a> RepresentationChecker<'a> {
         });
     }
 
+    /// Whether the recording names a hole from `from` to `to` (media time of the main track)
+    /// in part `part`, within a sample (or a millisecond).
+    fn named_hole(&self, part: usize, from: u64, to: u64, sample: u64) -> bool {
+        let Some(media_ts) = self.main().map(|t| t.timescale).filter(|&t| t > 0) else {
+            return false;
+        };
+        let (plan, timing) = &self.parts[part];
+        let tolerance = i128::from((media_ts / 1000).max(sample).max(1));
+        timing.holes.iter().any(|&(t, d)| {
+            let start = convert_time(i128::from(t), plan.timescale, media_ts);
+            let end = convert_time(i128::from(t.saturating_add(d)), plan.timescale, media_ts);
+            (start - i128::from(from)).abs() <= tolerance
+                && (end - i128::from(to)).abs() <= tolerance
+        })
+    }
+
     fn main(&self) -> Option<&Track> {
         let id = self.main_track?;
         self.tracks.iter().find(|t| t.id == id)
@@ -588,11 +604,19 @@ impl<'a> RepresentationChecker<'a> {
                     } else {
                         ("an overlap", end - t)
                     };
-                    self.report(
+                    // A hole the recording names is known, not a defect of the media.
+                    let named = t > end && self.named_hole(expect.part, end, t, run.max_sample);
+                    let (severity, named_text) = if named {
+                        (Severity::Warning, " (a hole the recording names)")
+                    } else {
+                        (Severity::Error, "")
+                    };
+                    self.report_as(
+                        severity,
                         Check::DecodeTime,
                         path,
                         format!(
-                            "tfdt {t} of track {track_id} in the moof at byte {}: {what} of {delta} after the previous fragment, which ends at {end}",
+                            "tfdt {t} of track {track_id} in the moof at byte {}: {what} of {delta} after the previous fragment, which ends at {end}{named_text}",
                             moof.offset
                         ),
                         Some(json!(end)),

@@ -197,7 +197,29 @@ impl RepresentationChecker<'_> {
                     )
                 })
             });
-            if wrong(found) && presented.is_none_or(wrong) {
+            // The segment before a hole the recording names is stretched over it.
+            let stretched = expect.time.is_some_and(|start| {
+                let found = i128::from(found);
+                found < i128::from(expected)
+                    && self.parts[expect.part].1.holes.iter().any(|&(t, d)| {
+                        let tolerance = tolerance.max(i128::from(expect.timescale / 1000));
+                        (i128::from(t) - (start + found)).abs() <= tolerance
+                            && (i128::from(expected) - found - i128::from(d)).abs() <= tolerance
+                    })
+            });
+            if stretched {
+                self.report_as(
+                    crate::check::Severity::Warning,
+                    Check::MpdDuration,
+                    path,
+                    format!(
+                        "lasts {found} (timescale {}), the manifest says {expected}: stretched over a hole the recording names",
+                        expect.timescale
+                    ),
+                    Some(json!(expected)),
+                    Some(json!(found)),
+                );
+            } else if wrong(found) && presented.is_none_or(wrong) {
                 self.report(
                     Check::MpdDuration,
                     path,
