@@ -163,6 +163,9 @@ pub struct LiveRepresentation {
     pub set_source: crate::mpd::SourceXml,
     /// Its own, as written.
     pub source: crate::mpd::SourceXml,
+    /// Its BaseURLs in failover order (the first names its segments): a segment that fails on
+    /// one is fetched from the next.
+    pub bases: Vec<Url>,
 }
 
 /// How the presentation ends, as far as this manifest says.
@@ -257,7 +260,8 @@ impl LivePresentation {
             None => 0,
         };
         let timings = period_timings(mpd);
-        let mpd_base = resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
+        // Checked once for the whole manifest (each Representation resolves its own below).
+        resolve_base(manifest_url, &mpd.base_urls).map_err(LiveError::Manifest)?;
         let mut periods = Vec::new();
         let mut representations = Vec::new();
         let mut skipped = Vec::new();
@@ -283,20 +287,32 @@ impl LivePresentation {
                 start,
                 duration: timing.duration,
             });
-            let fail = |message: String| LiveError::Representation {
-                period: label.clone(),
-                message,
-            };
-            let period_base = resolve_base(&mpd_base, &period.base_urls).map_err(fail)?;
             for (a, set) in period.adaptation_sets.iter().enumerate() {
-                let set_base = resolve_base(&period_base, &set.base_urls).map_err(fail)?;
                 for (r, rep) in set.representations.iter().enumerate() {
                     let id = rep.id.clone().unwrap_or_else(|| format!("{a}.{r}"));
                     let fail = |message: String| LiveError::Representation {
                         period: label.clone(),
                         message: format!("representation \"{id}\": {message}"),
                     };
-                    let resolved = resolve_base(&set_base, &rep.base_urls)
+                    // Several BaseURLs: the first choice names the segments, the others are
+                    // where the engine fails over to (the plan's rule).
+                    let bases = crate::plan::representation_bases(
+                        manifest_url,
+                        [
+                            &mpd.base_urls,
+                            &period.base_urls,
+                            &set.base_urls,
+                            &rep.base_urls,
+                        ],
+                    );
+                    let resolved = bases
+                        .clone()
+                        .and_then(|bases| {
+                            bases
+                                .first()
+                                .cloned()
+                                .ok_or_else(|| "no BaseURL".to_string())
+                        })
                         .and_then(|base| {
                             let ctx = Context {
                                 base: &base,
@@ -373,6 +389,7 @@ impl LivePresentation {
                         track,
                         set_source: set.source.clone(),
                         source: rep.source.clone(),
+                        bases: bases.unwrap_or_default(),
                     });
                 }
             }

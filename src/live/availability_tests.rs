@@ -497,3 +497,27 @@ fn identities_print_unambiguously() {
         assert_eq!(id(key).to_string(), text);
     }
 }
+
+#[test]
+fn several_base_urls_give_the_recorder_its_failover_order() {
+    let period = NUMBER_2S.replace(
+        "<Period id=\"p\" start=\"PT0S\">",
+        "<Period id=\"p\" start=\"PT0S\"><BaseURL dvb:priority=\"2\">https://b.test/x/</BaseURL><BaseURL dvb:priority=\"1\">https://a.test/x/</BaseURL>",
+    );
+    let live = live(&dynamic(
+        "xmlns:dvb=\"urn:dvb:dash:dash-extensions:2014-1\"",
+        &period,
+    ));
+    let rep = &live.representations[0];
+    assert_eq!(
+        rep.bases.iter().map(Url::as_str).collect::<Vec<_>>(),
+        vec!["https://a.test/x/", "https://b.test/x/"]
+    );
+    // The first choice names the segments; the other serves them when it fails.
+    let init = &rep.init.as_ref().unwrap().0;
+    assert_eq!(init.as_str(), "https://a.test/x/r/init.m4s");
+    assert_eq!(
+        crate::plan::alternates_of(&rep.bases, init),
+        vec![Url::parse("https://b.test/x/r/init.m4s").unwrap()]
+    );
+}

@@ -184,16 +184,7 @@ impl RepresentationPlan {
     /// The resource at `url` at each alternative BaseURL after the first, in failover order:
     /// empty when there is none, or when `url` is not below the first (an absolute media URL).
     pub fn alternates(&self, url: &Url) -> Vec<Url> {
-        let Some((first, others)) = self.bases.split_first() else {
-            return Vec::new();
-        };
-        let Some(rest) = url.as_str().strip_prefix(first.as_str()) else {
-            return Vec::new();
-        };
-        others
-            .iter()
-            .filter_map(|base| Url::parse(&format!("{}{rest}", base.as_str())).ok())
-            .collect()
+        alternates_of(&self.bases, url)
     }
 
     /// Its segments in plan order: init, index, bitstream switching, then media in
@@ -303,6 +294,44 @@ pub(crate) fn resolve_base(
                 message: e.to_string(),
             }),
     }
+}
+
+/// A Representation's BaseURLs, resolved level by level (MPD, Period, AdaptationSet,
+/// Representation) from `manifest_url`, in the order they are tried (see
+/// [`RepresentationPlan::bases`]): what the live recorder resolves its segments against.
+pub(crate) fn representation_bases(
+    manifest_url: &Url,
+    levels: [&[crate::mpd::BaseUrl]; 4],
+) -> Result<Vec<Url>, String> {
+    let mut bases = vec![Base {
+        url: manifest_url.clone(),
+        priority: 1,
+        weight: None,
+    }];
+    for level in levels {
+        bases = resolve_bases(&bases, level, "BaseURL")
+            .map_err(|e| e.to_string())?
+            .0;
+    }
+    Ok(failover_order(
+        &bases,
+        segments::text_key(manifest_url.as_str()),
+    ))
+}
+
+/// The resource at `url` at each BaseURL of `bases` after the first (see
+/// [`RepresentationPlan::alternates`]).
+pub(crate) fn alternates_of(bases: &[Url], url: &Url) -> Vec<Url> {
+    let Some((first, others)) = bases.split_first() else {
+        return Vec::new();
+    };
+    let Some(rest) = url.as_str().strip_prefix(first.as_str()) else {
+        return Vec::new();
+    };
+    others
+        .iter()
+        .filter_map(|base| Url::parse(&format!("{}{rest}", base.as_str())).ok())
+        .collect()
 }
 
 /// One place a Representation's segments may come from: a BaseURL resolved against one of

@@ -950,6 +950,10 @@ impl<'a> Session<'a> {
             while running.len() < threads {
                 let Some(job) = queue.next() else { break };
                 let fetcher = self.fetcher.clone();
+                // The same segment at the manifest's other BaseURLs: where the engine fails
+                // over to.
+                let alternates =
+                    crate::plan::alternates_of(&self.live.representations[job.rep].bases, &job.url);
                 running.push(async move {
                     let resource = Resource {
                         url: job.url.clone(),
@@ -957,7 +961,7 @@ impl<'a> Session<'a> {
                         segments: 1,
                         min_size: 0,
                         identity: Some(job.identity.clone()),
-                        alternates: Vec::new(),
+                        alternates,
                     };
                     let result = match fetcher.fetch(&resource).await {
                         ResourceOutcome::Complete { size, body, .. } => Ok((size, body)),
