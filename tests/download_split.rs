@@ -206,3 +206,75 @@ fn split_size_zero_never_splits() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A `sidx` (version 0) indexing `sizes` bytes after it, each subsegment 1 s at 1000 Hz.
+fn sidx(sizes: &[u32]) -> Vec<u8> {
+    let mut b = Vec::new();
+    let size = 32 + 12 * sizes.len() as u32;
+    b.extend_from_slice(&size.to_be_bytes());
+    b.extend_from_slice(b"sidx");
+    b.extend_from_slice(&[0, 0, 0, 0]); // version 0, flags
+    b.extend_from_slice(&1u32.to_be_bytes()); // reference_ID
+    b.extend_from_slice(&1000u32.to_be_bytes()); // timescale
+    b.extend_from_slice(&0u32.to_be_bytes()); // earliest_presentation_time
+    b.extend_from_slice(&0u32.to_be_bytes()); // first_offset
+    b.extend_from_slice(&0u16.to_be_bytes()); // reserved
+    b.extend_from_slice(&(sizes.len() as u16).to_be_bytes());
+    for s in sizes {
+        b.extend_from_slice(&s.to_be_bytes()); // reference_type 0, referenced_size
+        b.extend_from_slice(&1000u32.to_be_bytes()); // subsegment_duration
+        b.extend_from_slice(&0x9000_0000u32.to_be_bytes()); // starts_with_SAP, SAP type 1
+    }
+    b
+}
+
+#[test]
+fn pieces_of_an_indexed_file_start_where_its_subsegments_do() {
+    let sizes = [1_400_000u32; 14];
+    let index = sidx(&sizes);
+    let mut bytes = index.clone();
+    bytes.extend_from_slice(&content()[..sizes.iter().map(|s| *s as usize).sum::<usize>()]);
+    let mut starts = vec![index.len() as u64];
+    for s in sizes {
+        starts.push(starts.last().unwrap() + u64::from(s));
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let server = TestServer::start(empty.path());
+    server.put(BIG, bytes.clone());
+    server.put(
+        "/show/manifest.mpd",
+        format!(
+            r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT14S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011">
+  <Period><AdaptationSet mimeType="video/mp4"><Representation id="v" bandwidth="3000000"><BaseURL>big.mp4</BaseURL><SegmentBase indexRange="0-{}"/></Representation></AdaptationSet></Period>
+</MPD>"#,
+            index.len() - 1
+        ),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let url = server.url("show/manifest.mpd");
+    let run = dashget(&url, out.path(), &["-t", "4"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
+    let gets = asked(&server);
+    // The index, then pieces: each starts where a subsegment does (two of 1.4 MB to a piece).
+    assert!(
+        gets.contains(&Some((0, index.len() as u64 - 1))),
+        "{gets:?}"
+    );
+    let pieces: Vec<(u64, u64)> = gets
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&(first, _)| first > 0)
+        .collect();
+    assert!(pieces.len() >= 3, "{gets:?}");
+    for (first, last) in pieces {
+        assert!(
+            starts.contains(&first),
+            "{first} is no subsegment start: {starts:?}"
+        );
+        assert!(starts.contains(&(last + 1)), "{last} ends no subsegment");
+        assert!(last + 1 - first <= PIECE);
+    }
+}

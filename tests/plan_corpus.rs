@@ -129,6 +129,7 @@ fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
                 index.insert(s.path.clone(), out.len());
                 out.push(dashget::fetch::Resource {
                     alternates: rep.alternates(&s.url),
+                    index: rep.index_range,
                     url: s.url,
                     path: s.path,
                     segments: 1,

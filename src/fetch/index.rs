@@ -65,6 +65,32 @@ pub async fn expand_index(
     Ok(Some(out))
 }
 
+/// Where the subsegments of the resource at `url` start, from the `sidx` boxes of its index at
+/// `range` (one ranged request; a chained index gives its first link only): where a download in
+/// pieces cuts the file.
+pub(crate) async fn subsegment_starts(
+    client: &reqwest::Client,
+    url: &url::Url,
+    range: ByteRange,
+) -> Result<Vec<u64>, String> {
+    let (bytes, _) = fetch_range(client, url, range).await?;
+    let facts = crate::check::facts_of_bytes(&bytes);
+    let mut starts = Vec::new();
+    for sidx in &facts.sidx {
+        let mut at = range
+            .first
+            .saturating_add(sidx.offset)
+            .saturating_add(sidx.size)
+            .saturating_add(sidx.first_offset);
+        for &(_, size, _, _) in &sidx.references {
+            starts.push(at);
+            at = at.saturating_add(size);
+        }
+        starts.push(at);
+    }
+    Ok(starts)
+}
+
 /// The bytes `range` of `url`, and the resource's total size when the answer says it.
 async fn fetch_range(
     client: &reqwest::Client,

@@ -198,6 +198,9 @@ pub struct Resource {
     /// The same resource at the manifest's other BaseURLs, in the order they are tried when
     /// `url` fails (its local path stays `url`'s).
     pub alternates: Vec<Url>,
+    /// `SegmentBase@indexRange` of the representation whose resource it is: a download in
+    /// pieces cuts it where its subsegments start.
+    pub index: Option<crate::plan::ByteRange>,
 }
 
 /// The plan's distinct resources, in plan order of first appearance, computed as the plan's
@@ -212,6 +215,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
             let (rep, first) = segments.next()?;
             let end = first.range.map_or(0, |r| r.last.saturating_add(1));
             let alternates = rep.alternates(&first.url);
+            let index = rep.index_range;
             if let Some((key, file)) = plan.shared_file(&first.path) {
                 if started.insert(key) {
                     return Some(Resource {
@@ -221,6 +225,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                         min_size: file.min_size,
                         identity: None,
                         alternates,
+                        index,
                     });
                 }
                 continue;
@@ -232,6 +237,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                 min_size: end,
                 identity: None,
                 alternates,
+                index,
             };
             while let Some((_, next)) =
                 segments.next_if(|(_, s)| s.url == resource.url && s.path == resource.path)

@@ -47,26 +47,48 @@ pub(crate) struct Pieces {
     pub have: Vec<(u64, u64)>,
 }
 
-/// The pieces still to fetch: the gaps of `have`, cut at most [`PIECE`] long.
-fn missing(total: u64, have: &[(u64, u64)]) -> VecDeque<(u64, u64)> {
+/// The pieces still to fetch: the gaps of `have`, cut at the `cuts` given (where the file's
+/// subsegments start, from its index) into pieces of at most [`PIECE`] bytes: consecutive
+/// subsegments share a piece while they fit in one, a longer one is cut into equal parts.
+fn aligned(total: u64, have: &[(u64, u64)], cuts: &[u64]) -> VecDeque<(u64, u64)> {
     let mut out = VecDeque::new();
+    let mut gaps = Vec::new();
     let mut at = 0;
-    let cut = |from: u64, to: u64, out: &mut VecDeque<(u64, u64)>| {
-        let mut start = from;
-        while start < to {
-            let end = (start + PIECE).min(to);
-            out.push_back((start, end));
-            start = end;
-        }
-    };
     for &(start, end) in have {
         if start > at {
-            cut(at, start.min(total), &mut out);
+            gaps.push((at, start.min(total)));
         }
         at = at.max(end);
     }
     if at < total {
-        cut(at, total, &mut out);
+        gaps.push((at, total));
+    }
+    for (from, to) in gaps {
+        // The boundaries inside this gap, then its end.
+        let inner = cuts.iter().copied().filter(|&c| c > from && c < to);
+        let mut start = from;
+        let mut last_cut = from;
+        for cut in inner.chain(std::iter::once(to)) {
+            if cut - start > PIECE {
+                if last_cut > start {
+                    // What fits so far is one piece; the rest starts at the last boundary.
+                    out.push_back((start, last_cut));
+                    start = last_cut;
+                }
+                // A subsegment longer than a piece: equal parts.
+                let length = cut - start;
+                let parts = length.div_ceil(PIECE);
+                let step = length.div_ceil(parts);
+                while cut - start > PIECE {
+                    out.push_back((start, start + step));
+                    start += step;
+                }
+            }
+            last_cut = cut;
+        }
+        if start < to {
+            out.push_back((start, to));
+        }
     }
     out
 }
@@ -332,7 +354,15 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
         .map_err(|e| Failure::fatal(e.to_string()))?;
     file.set_len(pieces.total)
         .map_err(|e| Failure::fatal(format!("{}: {e}", job.slot.part_path().display())))?;
-    let mut queue = missing(pieces.total, &pieces.have);
+    // A fresh download of a resource with an index: pieces cut where its subsegments start
+    // (one small ranged request for the index; without it, equal pieces).
+    let cuts = match (&first, job.res.index) {
+        (Some(_), Some(index)) => super::index::subsegment_starts(&ctx.client, &job.url, index)
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut queue = aligned(pieces.total, &pieces.have, &cuts);
     let first_piece = match first {
         Some(_) => queue.pop_front(),
         None => None,
@@ -424,16 +454,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pieces_follow_the_subsegments() {
+        let m = PIECE;
+        // Subsegments of 1.5 MiB: two to a piece.
+        let cuts: Vec<u64> = (1..8).map(|k| k * 3 * m / 8).collect();
+        let total = 8 * 3 * m / 8;
+        let pieces = aligned(total, &[], &cuts);
+        assert_eq!(pieces.front(), Some(&(0, 6 * m / 8)));
+        for (start, end) in &pieces {
+            assert!(end - start <= m);
+            assert!(*start == 0 || cuts.contains(start), "{start}");
+        }
+        assert_eq!(pieces.back().map(|p| p.1), Some(total));
+        // A 10 MiB subsegment: three equal parts; what was had is left out.
+        let mib: u64 = 1024 * 1024;
+        let step = (10 * mib).div_ceil(3);
+        let pieces = aligned(15 * mib, &[(0, mib)], &[4 * mib, 14 * mib]);
+        assert_eq!(
+            pieces,
+            VecDeque::from(vec![
+                (mib, 4 * mib),
+                (4 * mib, 4 * mib + step),
+                (4 * mib + step, 4 * mib + 2 * step),
+                (4 * mib + 2 * step, 14 * mib),
+                (14 * mib, 15 * mib)
+            ])
+        );
+    }
+
+    #[test]
     fn the_missing_bytes_in_pieces() {
         let m = PIECE;
+        // Equal pieces of at most PIECE bytes.
+        let step = (2 * m + 10).div_ceil(3);
         assert_eq!(
-            missing(2 * m + 10, &[]),
-            VecDeque::from(vec![(0, m), (m, 2 * m), (2 * m, 2 * m + 10)])
+            aligned(2 * m + 10, &[], &[]),
+            VecDeque::from(vec![(0, step), (step, 2 * step), (2 * step, 2 * m + 10)])
         );
+        // The gap after a had range: 2 PIECE - 5 bytes in two equal halves.
+        let half = (2 * m - 5).div_ceil(2);
         assert_eq!(
-            missing(3 * m, &[(0, 100), (m, m + 5)]),
-            VecDeque::from(vec![(100, m), (m + 5, 2 * m + 5), (2 * m + 5, 3 * m)])
+            aligned(3 * m, &[(0, 100), (m, m + 5)], &[]),
+            VecDeque::from(vec![(100, m), (m + 5, m + 5 + half), (m + 5 + half, 3 * m)])
         );
-        assert!(missing(10, &[(0, 10)]).is_empty());
+        assert!(aligned(10, &[(0, 10)], &[]).is_empty());
     }
 }

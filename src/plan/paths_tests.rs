@@ -34,6 +34,7 @@ fn reference(plan: &Plan) -> Vec<Resource> {
                     min_size: end,
                     identity: None,
                     alternates: Vec::new(),
+                    index: None,
                 });
             }
         }

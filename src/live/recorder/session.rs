@@ -962,6 +962,7 @@ impl<'a> Session<'a> {
                         min_size: 0,
                         identity: Some(job.identity.clone()),
                         alternates,
+                        index: None,
                     };
                     let result = match fetcher.fetch(&resource).await {
                         ResourceOutcome::Complete { size, body, .. } => Ok((size, body)),
