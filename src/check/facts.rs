@@ -155,6 +155,16 @@ pub struct Sidx {
     pub references: Vec<(u64, u64, u64, bool)>,
 }
 
+impl Sidx {
+    /// Where its first referenced byte is, in the bytes it was read from (ISO/IEC 14496-12
+    /// §8.16.3: `first_offset` bytes after the end of the box).
+    pub fn references_start(&self) -> u64 {
+        self.offset
+            .saturating_add(self.size)
+            .saturating_add(self.first_offset)
+    }
+}
+
 /// A top-level box.
 #[derive(Debug, Clone, Copy)]
 pub struct TopBox {

@@ -483,11 +483,7 @@ impl<'a> RepresentationChecker<'a> {
         // says so), not unfragmented.
         let cut_short = facts.sidx.iter().any(|s| {
             let referenced: u64 = s.references.iter().map(|r| r.1).sum();
-            s.offset
-                .saturating_add(s.size)
-                .saturating_add(s.first_offset)
-                .saturating_add(referenced)
-                > size
+            s.references_start().saturating_add(referenced) > size
         });
         for sidx_index in 0..facts.sidx.len() {
             self.check_sidx(path, size, &facts, sidx_index);

@@ -77,11 +77,7 @@ pub(crate) async fn subsegment_starts(
     let facts = crate::check::facts_of_bytes(&bytes);
     let mut starts = Vec::new();
     for sidx in &facts.sidx {
-        let mut at = range
-            .first
-            .saturating_add(sidx.offset)
-            .saturating_add(sidx.size)
-            .saturating_add(sidx.first_offset);
+        let mut at = range.first.saturating_add(sidx.references_start());
         for &(_, size, _, _) in &sidx.references {
             starts.push(at);
             at = at.saturating_add(size);
@@ -166,11 +162,7 @@ fn subsegments(
     };
     let mut end = range.last.saturating_add(1);
     for sidx in &facts.sidx {
-        let mut at = range
-            .first
-            .saturating_add(sidx.offset)
-            .saturating_add(sidx.size)
-            .saturating_add(sidx.first_offset);
+        let mut at = range.first.saturating_add(sidx.references_start());
         let mut time = sidx.earliest;
         for &(kind, size, duration, _) in &sidx.references {
             if kind != 0 {

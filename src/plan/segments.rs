@@ -62,6 +62,24 @@ impl Renames {
     }
 }
 
+/// The segment of a template's `slot`: its number, time and duration.
+fn slot_segment(
+    kind: SegmentKind,
+    url: Url,
+    path: PathBuf,
+    slot: super::positions::Slot,
+) -> Segment {
+    Segment {
+        kind,
+        url,
+        range: None,
+        path,
+        number: Some(slot.number),
+        time: Some(slot.time),
+        duration: slot.duration,
+    }
+}
+
 /// Media segments generated from a SegmentTemplate.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Generated {
@@ -121,15 +139,7 @@ impl Generated {
             query::append(&mut url, q);
         }
         let path = layout::local_path(&self.manifest_url, &url);
-        Segment {
-            kind: SegmentKind::Index,
-            url,
-            range: None,
-            path,
-            number: Some(slot.number),
-            time: Some(slot.time),
-            duration: slot.duration,
-        }
+        slot_segment(SegmentKind::Index, url, path, slot)
     }
 
     /// The segment at `slot`, its path before renames; `fast`: from the path template when
@@ -167,15 +177,7 @@ impl Generated {
                 }
             }
         };
-        Segment {
-            kind: SegmentKind::Media,
-            url,
-            range: None,
-            path,
-            number: Some(slot.number),
-            time: Some(slot.time),
-            duration: slot.duration,
-        }
+        slot_segment(SegmentKind::Media, url, path, slot)
     }
 
     /// The template with the varying identifiers as markers, resolved like a segment URL.

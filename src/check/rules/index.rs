@@ -34,10 +34,7 @@ impl RepresentationChecker<'_> {
     /// Whether every reference of every `sidx` starts at a box.
     pub(super) fn sidx_consistent(facts: &FileFacts) -> bool {
         facts.sidx.iter().all(|sidx| {
-            let mut pos = sidx
-                .offset
-                .saturating_add(sidx.size)
-                .saturating_add(sidx.first_offset);
+            let mut pos = sidx.references_start();
             sidx.references.iter().all(|r| {
                 let ok = Self::box_starts_at(facts, pos);
                 pos = pos.saturating_add(r.1);
@@ -59,10 +56,7 @@ impl RepresentationChecker<'_> {
     pub(super) fn check_sidx(&mut self, path: &str, size: u64, facts: &FileFacts, index: usize) {
         let sidx = facts.sidx[index].clone();
         let track = self.main().cloned();
-        let anchor = sidx
-            .offset
-            .saturating_add(sidx.size)
-            .saturating_add(sidx.first_offset);
+        let anchor = sidx.references_start();
         let mut pos = anchor;
         let mut subsegments: Vec<Subsegment> = Vec::new();
         for (k, &(kind, bytes, duration, _)) in sidx.references.iter().enumerate() {
@@ -221,10 +215,7 @@ impl RepresentationChecker<'_> {
     pub(super) fn units_from_sidx(&mut self, path: &str, facts: &FileFacts, part: usize) {
         let mut first = true;
         for sidx in &facts.sidx {
-            let mut pos = sidx
-                .offset
-                .saturating_add(sidx.size)
-                .saturating_add(sidx.first_offset);
+            let mut pos = sidx.references_start();
             for &(kind, bytes, _, _) in &sidx.references {
                 let end = pos.saturating_add(bytes);
                 if kind == 0 {
