@@ -81,14 +81,22 @@ fn asked(server: &TestServer) -> Vec<Option<(u64, u64)>> {
         .collect()
 }
 
+/// Mirrors the server's presentation with `extra` options: the run must end complete, with
+/// the big file byte for byte. Returns the output folder and the run.
+fn mirror(server: &TestServer, bytes: &[u8], extra: &[&str]) -> (tempfile::TempDir, Output) {
+    let out = tempfile::tempdir().unwrap();
+    let url = server.url("show/manifest.mpd");
+    let run = dashget(&url, out.path(), extra).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
+    (out, run)
+}
+
 #[test]
 fn a_large_file_arrives_in_pieces_over_several_connections() {
     let (server, bytes) = server();
-    let out = tempfile::tempdir().unwrap();
+    let (out, run) = mirror(&server, &bytes, &["-t", "4"]);
     let url = server.url("show/manifest.mpd");
-    let run = dashget(&url, out.path(), &["-t", "4"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
     let gets = asked(&server);
     let ranged: Vec<(u64, u64)> = gets.iter().flatten().copied().collect();
     assert!(ranged.len() >= 3, "{gets:?}");
@@ -179,13 +187,9 @@ fn a_split_download_killed_part_way_resumes_its_pieces() {
 #[test]
 fn a_server_that_answers_pieces_with_the_whole_file_gets_one_whole_download() {
     let (server, bytes) = server();
-    let out = tempfile::tempdir().unwrap();
-    let url = server.url("show/manifest.mpd");
     // It says `Accept-Ranges: bytes`, and answers every ranged request with 200.
     server.ignore_range(true);
-    let run = dashget(&url, out.path(), &["-t", "4"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
+    mirror(&server, &bytes, &["-t", "4"]);
     // The last GET was whole, and nothing was asked after it.
     assert_eq!(asked(&server).last(), Some(&None));
 }
@@ -193,13 +197,8 @@ fn a_server_that_answers_pieces_with_the_whole_file_gets_one_whole_download() {
 #[test]
 fn split_size_zero_never_splits() {
     let (server, bytes) = server();
-    let out = tempfile::tempdir().unwrap();
+    let (out, _) = mirror(&server, &bytes, &["-t", "4", "--split-size", "0"]);
     let url = server.url("show/manifest.mpd");
-    let run = dashget(&url, out.path(), &["-t", "4", "--split-size", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
     assert_eq!(asked(&server), vec![None]);
     let bad = dashget(&url, out.path(), &["--split-size", "8X"])
         .output()
@@ -251,11 +250,7 @@ fn pieces_of_an_indexed_file_start_where_its_subsegments_do() {
             index.len() - 1
         ),
     );
-    let out = tempfile::tempdir().unwrap();
-    let url = server.url("show/manifest.mpd");
-    let run = dashget(&url, out.path(), &["-t", "4"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    assert!(std::fs::read(out.path().join("big.mp4")).unwrap() == bytes);
+    mirror(&server, &bytes, &["-t", "4"]);
     let gets = asked(&server);
     // The index, then pieces: each starts where a subsegment does (two of 1.4 MB to a piece).
     assert!(

@@ -420,6 +420,20 @@ fn errors_exit_2_and_leave_nothing_half_written() {
     assert_eq!(run.code, Some(2));
 }
 
+/// Records the live test origin into `folder` for 8 s, the origin stopping for 3 s (longer
+/// than its 1-s buffer) 1.5 s in: a recording with a hole.
+fn record_with_a_hole(folder: &Path) {
+    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 1);
+    let (code, stderr) = record_live(
+        Path::new(env!("CARGO_BIN_EXE_dashget")),
+        &origin,
+        folder,
+        8,
+        Some((Duration::from_millis(1500), Duration::from_millis(3000))),
+    );
+    assert_eq!(code, Some(1), "the recording has gaps: {stderr}");
+}
+
 /// A recording with a hole (the origin stops for 3 s, longer than its 1-s buffer): its hole is
 /// named by the recording, so the check reports it as warnings (the media's gap, the segment
 /// stretched over it), not errors, and the report draws it.
@@ -427,15 +441,7 @@ fn errors_exit_2_and_leave_nothing_half_written() {
 fn a_recorded_hole_is_a_warning_and_is_drawn() {
     let tmp = tempfile::tempdir().unwrap();
     let recording = tmp.path().join("recording");
-    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 1);
-    let (code, stderr) = record_live(
-        Path::new(env!("CARGO_BIN_EXE_dashget")),
-        &origin,
-        &recording,
-        8,
-        Some((Duration::from_millis(1500), Duration::from_millis(3000))),
-    );
-    assert_eq!(code, Some(1), "the recording has gaps: {stderr}");
+    record_with_a_hole(&recording);
     let run = report(&recording, &[]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let html = read_html(&recording);
@@ -524,15 +530,7 @@ fn reports_open_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     // A live recording with a hole: the origin stops for 3 s, longer than its 1-s buffer.
     let recording = tmp.path().join("recording");
-    let (origin, _) = origin_with_buffer(Addressing::TimelineTime, 30, 1);
-    let (code, stderr) = record_live(
-        Path::new(env!("CARGO_BIN_EXE_dashget")),
-        &origin,
-        &recording,
-        8,
-        Some((Duration::from_millis(1500), Duration::from_millis(3000))),
-    );
-    assert_eq!(code, Some(1), "the recording has gaps: {stderr}");
+    record_with_a_hole(&recording);
     let cases = [
         ("sample", sample(tmp.path()), 0),
         ("damaged", damaged(tmp.path()), 1),
