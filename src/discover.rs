@@ -82,15 +82,16 @@ pub struct Presentation {
 }
 
 impl Presentation {
+    /// The plans of the representation `id`, one per Period it is in, in order.
+    pub fn parts<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a RepresentationPlan> + 'a {
+        self.plan.representations.iter().filter(move |r| r.id == id)
+    }
+
     /// The local files of the representation `id` (all its Periods), each once, in plan order
     /// (a byte-range representation is one file), computed as they are taken: a presentation
     /// of millions of segments holds no list of them.
     pub fn files<'a>(&'a self, id: &'a str) -> impl Iterator<Item = SegmentFile> + 'a {
-        local_files(
-            &self.plan,
-            self.plan.representations.iter().filter(move |r| r.id == id),
-            &self.folder,
-        )
+        local_files(&self.plan, self.parts(id), &self.folder)
     }
 }
 

@@ -616,24 +616,14 @@ pub fn check_presentation(
             continue;
         }
         let parts: Vec<Arc<RepresentationPlan>> = presentation
-            .plan
-            .representations
-            .iter()
-            .filter(|r| r.id == rep.id)
+            .parts(&rep.id)
             .map(|r| Arc::new(r.clone()))
             .collect();
         let mut checker =
             RepresentationChecker::new(&rep.id, &parts, manifest, Box::new(&mut counting));
         // Each file with its planned segments, taken from the plan as it is read (nothing is
         // kept per segment); the checker writes nothing, so the walk cannot fail.
-        let timed: Vec<_> = parts
-            .iter()
-            .map(|p| {
-                let timing =
-                    manifest.representation(p.period_index, p.adaptation_set_index, &rep.id);
-                (p.clone(), timing)
-            })
-            .collect();
+        let timed = rules::timed_parts(&rep.id, &parts, manifest);
         let mut stats = RepresentationStats::default();
         let mut offset = 0;
         for (file, entries) in PlannedFiles::new(&presentation.plan, &timed, &presentation.folder) {

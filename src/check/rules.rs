@@ -168,6 +168,21 @@ pub struct RepresentationChecker<'a> {
     file_index: u32,
 }
 
+/// Each Period's plan of the representation `id` with what the manifest says of its timing.
+pub(crate) fn timed_parts(
+    id: &str,
+    parts: &[Arc<RepresentationPlan>],
+    manifest: &ManifestFacts,
+) -> Vec<(Arc<RepresentationPlan>, RepresentationTiming)> {
+    parts
+        .iter()
+        .map(|p| {
+            let timing = manifest.representation(p.period_index, p.adaptation_set_index, id);
+            (p.clone(), timing)
+        })
+        .collect()
+}
+
 /// Adds a fragment's run to a segment's.
 fn merge(unit: &mut Option<Run>, run: Run) {
     match unit {
@@ -207,13 +222,7 @@ impl<'a> RepresentationChecker<'a> {
         manifest: &ManifestFacts,
         events: Box<dyn CheckEvents + 'a>,
     ) -> Self {
-        let parts: Vec<_> = parts
-            .iter()
-            .map(|p| {
-                let timing = manifest.representation(p.period_index, p.adaptation_set_index, id);
-                (p.clone(), timing)
-            })
-            .collect();
+        let parts = timed_parts(id, parts, manifest);
         RepresentationChecker {
             id: id.to_string(),
             parts,

@@ -186,20 +186,19 @@ impl Split<'_> {
         self.written(at, pos)
     }
 
-    /// Streams `body` into the part file from `start`, through piece `start..end` and, when
-    /// `continue_on`, on into the next free pieces while they follow. Every buffer written is
-    /// recorded at once, so a kill loses at most a buffer per connection; what a connection
-    /// did not fetch of its piece is given back.
+    /// Streams `body` into the part file through `piece` (the bytes still missing of it, kept
+    /// up to date: what is left when the stream stops) and, when `continue_on`, on into the next
+    /// free pieces while they follow. Every buffer written is recorded at once, so a kill loses
+    /// at most a buffer per connection.
     async fn stream(
         &self,
         response: reqwest::Response,
-        start: u64,
-        mut end: u64,
+        piece: &mut (u64, u64),
         continue_on: bool,
     ) -> Result<(), Stop> {
         let mut body = response.bytes_stream();
         let mut buffer = Vec::with_capacity(WRITE_BUFFER);
-        let mut pos = start;
+        let (mut pos, mut end) = *piece;
         loop {
             let next = tokio::select! {
                 biased;
@@ -210,7 +209,7 @@ impl Split<'_> {
                 Some(Some(Ok(chunk))) => chunk,
                 stopped => {
                     self.flush(&mut buffer, pos).await?;
-                    self.give_back(pos, end);
+                    *piece = (pos, end);
                     return match stopped {
                         None => Err(Stop::Interrupted),
                         Some(Some(Err(e))) => Err(Failure::retry(format!(
@@ -239,11 +238,15 @@ impl Split<'_> {
                 self.ctx.sink.event(&Event::Received { bytes: take as u64 });
                 if buffer.len() >= WRITE_BUFFER || pos == end {
                     self.flush(&mut buffer, pos).await?;
+                    *piece = (pos, end);
                 }
                 if pos == end {
                     let follow = if continue_on { self.take_at(end) } else { None };
                     match follow {
-                        Some((_, next_end)) => end = next_end,
+                        Some((_, next_end)) => {
+                            end = next_end;
+                            *piece = (pos, end);
+                        }
                         // The next piece is another connection's (or there is none): this
                         // answer has given what was asked of it.
                         None => return Ok(()),
@@ -253,8 +256,11 @@ impl Split<'_> {
         }
     }
 
-    /// Fetches piece `start..end` with one ranged request.
-    async fn piece(&self, start: u64, end: u64) -> Result<(), Stop> {
+    /// Fetches what is missing of `piece` with one ranged request (`piece` keeps what is still
+    /// missing when it stops). An answer that is not the range asked for ends the split: the
+    /// server does not serve pieces (or the resource changed), so it is not asked again.
+    async fn piece(&self, piece: &mut (u64, u64)) -> Result<(), Stop> {
+        let (start, end) = *piece;
         let request = self
             .ctx
             .client
@@ -263,74 +269,52 @@ impl Split<'_> {
             .header(header::IF_RANGE, &self.validator);
         let sent = tokio::select! {
             biased;
-            _ = self.ctx.cancel.cancelled() => {
-                self.give_back(start, end);
-                return Err(Stop::Interrupted);
-            }
+            _ = self.ctx.cancel.cancelled() => return Err(Stop::Interrupted),
             sent = request.send() => sent,
         };
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                self.give_back(start, end);
-                return Err(Failure::transport(&e).into());
-            }
-        };
+        let response = sent.map_err(|e| Failure::transport(&e))?;
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {}
-            StatusCode::OK => {
-                // The server ignores ranges, or the resource changed (If-Range): one whole
-                // download, from the start.
-                self.give_back(start, end);
-                self.work().no_ranges = true;
-                return Err(Failure::retry(
-                    "the server answered a piece with the whole resource: downloading it whole",
-                )
-                .into());
-            }
-            _ => {
-                self.give_back(start, end);
-                return Err(Failure::status(&response, self.ctx.options.retry_after_cap).into());
-            }
+            // The server ignores ranges, or the resource changed (If-Range).
+            StatusCode::OK => return Err(self.no_ranges("a piece with the whole resource")),
+            _ => return Err(Failure::status(&response, self.ctx.options.retry_after_cap).into()),
         }
         let range = header_str(response.headers(), header::CONTENT_RANGE)
             .and_then(|v| parse_content_range(&v));
         let expected =
             range.is_some_and(|r| r.range == Some((start, end - 1)) && r.total == Some(self.total));
         if !expected {
-            self.give_back(start, end);
-            self.work().no_ranges = true;
-            return Err(Failure::retry(format!(
-                "the server answered bytes {start}-{} with another range: downloading it whole",
-                end - 1
-            ))
-            .into());
+            return Err(self.no_ranges(&format!("bytes {start}-{} with another range", end - 1)));
         }
-        self.stream(response, start, end, false).await
+        self.stream(response, piece, false).await
     }
 
-    /// One connection: pieces until none is free. A piece that fails is given back and tried
-    /// again after a pause, up to the retries allowed.
+    /// The split ends: the server answered `what`.
+    fn no_ranges(&self, what: &str) -> Stop {
+        self.work().no_ranges = true;
+        Failure::fatal(format!("the server answered {what}: downloading it whole")).into()
+    }
+
+    /// One connection: pieces until none is free, each through the engine's retry loop; a
+    /// piece given up on is given back.
     async fn connection(
         &self,
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Result<(), Stop> {
-        let mut failures = 0u32;
-        while let Some((start, end)) = self.take() {
-            match self.piece(start, end).await {
-                Ok(()) => failures = 0,
-                Err(Stop::Failure(f)) if f.retryable && failures < self.ctx.options.retries => {
-                    if self.work().no_ranges {
-                        return Err(Stop::Failure(f));
-                    }
-                    failures += 1;
-                    let delay = self.ctx.options.backoff(failures);
-                    tokio::select! {
-                        _ = self.ctx.cancel.cancelled() => return Err(Stop::Interrupted),
-                        _ = tokio::time::sleep(f.retry_after.unwrap_or(delay)) => {}
-                    }
-                }
-                Err(stop) => return Err(stop),
+        let retries = super::resource::retries(self.ctx);
+        while let Some(piece) = self.take() {
+            let mut state = (self, piece);
+            let fetched = retries
+                .run(
+                    &mut state,
+                    |_, _, _| {},
+                    |(split, piece)| Box::pin(split.piece(piece)),
+                )
+                .await;
+            if let Err(stop) = fetched {
+                let (start, end) = state.1;
+                self.give_back(start, end);
+                return Err(stop);
             }
         }
         drop(permit);
@@ -385,7 +369,11 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
         (Some(response), Some((start, end))) => {
             let split = &split;
             connections.push(Box::pin(async move {
-                split.stream(response, start, end, true).await?;
+                let mut piece = (start, end);
+                if let Err(stop) = split.stream(response, &mut piece, true).await {
+                    split.give_back(piece.0, piece.1);
+                    return Err(stop);
+                }
                 // Then pieces like any other connection (on the resource's own slot).
                 split.connection(None).await
             }));
@@ -431,11 +419,16 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
     drop(connections);
     drop(split);
     if no_ranges {
-        // A whole download from the start next time.
+        // A whole download from the start, at the next attempt.
         job.slot.remove_part();
         job.pieces = None;
         job.no_split = true;
         job.state.forget();
+        let reason = match failure {
+            Some(Stop::Failure(f)) => f.reason,
+            _ => "the server does not serve pieces: downloading it whole".into(),
+        };
+        return Err(Failure::retry(reason).into());
     } else if let Some(p) = job.pieces.as_mut() {
         p.have = have;
     }

@@ -325,13 +325,8 @@ fn media_text(m: &Measures) -> String {
 }
 
 /// The representation's plan parts (one per Period it is in).
-fn parts_of<'a>(presentation: &'a Presentation, id: &str) -> Vec<&'a RepresentationPlan> {
-    presentation
-        .plan
-        .representations
-        .iter()
-        .filter(|r| r.id == id)
-        .collect()
+fn parts_of<'a>(presentation: &'a Presentation, id: &'a str) -> Vec<&'a RepresentationPlan> {
+    presentation.parts(id).collect()
 }
 
 fn page(
