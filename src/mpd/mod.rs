@@ -10,6 +10,7 @@ pub mod live;
 mod load;
 mod model;
 mod parse;
+pub mod patch;
 pub mod time;
 
 pub use load::{LoadError, LoadedManifest, MAX_MANIFEST_BYTES, file_name_of, is_url, read_file};

@@ -45,14 +45,23 @@ pub enum ParseError {
 
 /// Parses manifest bytes into the model.
 pub fn parse_mpd(bytes: &[u8]) -> Result<Mpd, ParseError> {
+    with_document(bytes, build_mpd)
+}
+
+/// Parses manifest bytes as XML under the manifest's rules (UTF-8, a byte order mark allowed,
+/// no DTD, a node limit, web pages and other formats named) and gives the document to `read`.
+/// Real manifests use namespace prefixes they never declare (`scte35:` in SCTE-35 events): such
+/// prefixes are declared on the root element and the text parsed again.
+pub(super) fn with_document<T>(
+    bytes: &[u8],
+    read: impl FnOnce(&Document) -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
     let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotText(e.valid_up_to()))?;
     // A UTF-8 byte order mark is legal before the XML declaration.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(kind) = other_document(text) {
         return Err(ParseError::OtherDocument(kind));
     }
-    // Real manifests use namespace prefixes they never declare (`scte35:` in SCTE-35 events):
-    // declare such prefixes on the root element and parse again.
     let mut patched: Option<String> = None;
     for _ in 0..32 {
         let current = patched.as_deref().unwrap_or(text);
@@ -62,7 +71,7 @@ pub fn parse_mpd(bytes: &[u8]) -> Result<Mpd, ParseError> {
             ..ParsingOptions::default()
         };
         let undeclared = match Document::parse_with_options(current, options) {
-            Ok(doc) => return build_mpd(&doc),
+            Ok(doc) => return read(&doc),
             Err(roxmltree::Error::UnknownNamespace(prefix, pos)) => (prefix, pos),
             Err(e) => return Err(ParseError::NotXml(e.to_string())),
         };
