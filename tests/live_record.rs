@@ -629,3 +629,110 @@ fn an_encoder_gap_in_a_timeline_is_a_hole_not_a_missing_segment() {
         "{text}"
     );
 }
+
+/// Every file of a recording outside `.dashget/`, with its bytes.
+fn recorded_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_name() == ".dashget" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// An origin that offers MPD Patch on a timeline that began a second or two ago: two recorders
+/// started together from the start record the same span.
+fn patching_origin() -> LiveOrigin {
+    let mut config = LiveConfig::new(Addressing::TimelineTime, whole_seconds_ago(1));
+    config.patch_ttl = Some(60);
+    LiveOrigin::start(config)
+}
+
+#[test]
+fn a_recording_refreshed_by_mpd_patch_equals_one_refreshed_whole() {
+    let origin = patching_origin();
+    let (with, without) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--from-start", "--duration", "4", "--json"];
+    let a = start(&origin, with.path(), &args);
+    let b = start(
+        &origin,
+        without.path(),
+        &[&args[..], &["--no-mpd-patch"]].concat(),
+    );
+    let (a, b) = (finish(a), finish(b));
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(b.status.code(), Some(0));
+    let (sa, sb) = (summary(&a), summary(&b));
+    let traffic = &sa["manifest_traffic"];
+    assert!(traffic["patches"].as_u64().unwrap() >= 3, "{sa}");
+    assert_eq!(traffic["patch_fallbacks"], 0, "{sa}");
+    assert_eq!(sb["manifest_traffic"]["patches"], 0, "{sb}");
+    assert!(
+        sb["manifest_traffic"]["full"].as_u64().unwrap() >= 3,
+        "{sb}"
+    );
+    let patched = origin
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/live/patch.mpp" && r.status == 200)
+        .count();
+    assert!(patched >= 3, "{patched}");
+    // File for file, byte for byte (the recording's manifest included).
+    let (fa, fb) = (recorded_files(with.path()), recorded_files(without.path()));
+    assert!(fa.len() > 10, "{:?}", fa.keys());
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(
+            bytes == &fb[name],
+            "{name} differs with and without patches"
+        );
+    }
+    let recorded = check_recording(&origin, with.path());
+    assert!(contiguous(&recorded));
+    // The snapshots archive the patched manifests: each is a whole manifest.
+    for snapshot in std::fs::read_dir(with.path().join(".dashget/manifests")).unwrap() {
+        let bytes = std::fs::read(snapshot.unwrap().path()).unwrap();
+        dashget::mpd::parse_mpd(&bytes).expect("a snapshot is a whole manifest");
+    }
+}
+
+#[test]
+fn a_patch_that_fails_falls_back_to_the_full_manifest_said_once() {
+    let origin = patching_origin();
+    // A wrong originalPublishTime, then a 404, then patches that apply.
+    origin.misdate_patches(1);
+    let dir = tempfile::tempdir().unwrap();
+    let child = start(
+        &origin,
+        dir.path(),
+        &["--from-start", "--duration", "5", "--json"],
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    origin.fail("patch.mpp", 404, 1);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("MPD Patch:").count(), 1, "{stderr}");
+    assert!(stderr.contains("is for publishTime"), "{stderr}");
+    let s = summary(&out);
+    let traffic = &s["manifest_traffic"];
+    assert!(traffic["patch_fallbacks"].as_u64().unwrap() >= 2, "{s}");
+    assert!(traffic["patches"].as_u64().unwrap() >= 1, "{s}");
+    let recorded = check_recording(&origin, dir.path());
+    assert!(contiguous(&recorded));
+}

@@ -92,6 +92,9 @@ struct Args {
     /// Live: stop at this wall-clock time (RFC 3339, e.g. 2026-11-28T21:00:00Z).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
+    /// Live: refresh with the full manifest even where it offers MPD Patch (`PatchLocation`).
+    #[arg(long = "no-mpd-patch")]
+    no_mpd_patch: bool,
     /// Run mp4dump --check's checks on each segment as it lands; an error found makes the exit
     /// code 1.
     #[arg(long)]
@@ -323,6 +326,7 @@ fn record_options(
     let mut options = dashget::live::recorder::RecordOptions::new(url, args.output.clone(), fetch);
     options.reps = args.reps.clone();
     options.from_start = args.from_start;
+    options.mpd_patch = !args.no_mpd_patch;
     if let Some(d) = args.duration {
         if !(d.is_finite() && d > 0.0) {
             anyhow::bail!("--duration must be a positive number of seconds");

@@ -27,6 +27,45 @@ pub struct AvailabilityOffset {
     pub complete: bool,
 }
 
+/// A `PatchLocation`: where a patch to this version of the manifest is fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchLocation {
+    /// The URL as written (resolved against the manifest's URL).
+    pub url: String,
+    /// `@ttl`: for how long after `MPD@publishTime` the location serves patches, nanoseconds.
+    pub ttl: Option<u64>,
+}
+
+/// `ServiceDescription/Latency` (ISO/IEC 23009-1 Annex K): the latency the service aims at,
+/// milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServiceLatency {
+    /// `@target`.
+    pub target: Option<u64>,
+    /// `@min`.
+    pub min: Option<u64>,
+    /// `@max`.
+    pub max: Option<u64>,
+}
+
+impl ServiceLatency {
+    /// "target 3.5 s (2 s to 6 s)".
+    pub fn describe(&self) -> String {
+        let s = |ms: u64| format!("{} s", ms as f64 / 1000.0);
+        let mut out = match self.target {
+            Some(t) => format!("target {}", s(t)),
+            None => "no target".to_string(),
+        };
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => out.push_str(&format!(" ({} to {})", s(a), s(b))),
+            (Some(a), None) => out.push_str(&format!(" (at least {})", s(a))),
+            (None, Some(b)) => out.push_str(&format!(" (at most {})", s(b))),
+            (None, None) => {}
+        }
+        out
+    }
+}
+
 /// The live attributes of a manifest.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LiveAttributes {
@@ -48,6 +87,10 @@ pub struct LiveAttributes {
     pub location: Option<String>,
     /// `UTCTiming` elements, in document order (the order of preference).
     pub utc_timing: Vec<UtcTiming>,
+    /// The first `PatchLocation` (MPD Patch, 5th edition).
+    pub patch_location: Option<PatchLocation>,
+    /// The latency the service asks for (`ServiceDescription/Latency`), as told to the user.
+    pub latency: Option<ServiceLatency>,
     /// Per Period, per AdaptationSet, per Representation (document order): its offset.
     pub offsets: Vec<Vec<Vec<AvailabilityOffset>>>,
 }
@@ -93,6 +136,24 @@ pub(super) fn read_live(root: Node) -> Result<LiveAttributes, ParseError> {
                 value: u.attribute("value").unwrap_or("").trim().to_string(),
             })
             .collect(),
+        patch_location: children(root, "PatchLocation").next().and_then(|p| {
+            let url = p.text().map(str::trim).filter(|t| !t.is_empty())?;
+            Some(PatchLocation {
+                url: url.to_string(),
+                ttl: p.attribute("ttl").and_then(|t| seconds_to_nanos(t.trim())),
+            })
+        }),
+        latency: children(root, "ServiceDescription")
+            .flat_map(|d| children(d, "Latency"))
+            .next()
+            .map(|l| {
+                let ms = |name: &str| l.attribute(name).and_then(|v| v.trim().parse().ok());
+                ServiceLatency {
+                    target: ms("target"),
+                    min: ms("min"),
+                    max: ms("max"),
+                }
+            }),
         offsets: Vec::new(),
     };
     let top = level_offset(root, "MPD")?;
@@ -172,6 +233,12 @@ fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, ParseError> 
     Ok(offset)
 }
 
+/// A non-negative number of seconds (`xs:double`), in nanoseconds.
+fn seconds_to_nanos(text: &str) -> Option<u64> {
+    let seconds: f64 = text.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0 && seconds < 1e10).then(|| (seconds * 1e9) as u64)
+}
+
 fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
     node.children()
         .filter(move |c| c.is_element() && c.tag_name().name() == name)
@@ -192,6 +259,8 @@ mod tests {
      availabilityStartTime="1970-01-01T00:00:00Z" publishTime="2026-11-28T22:00:00.5Z"
      minimumUpdatePeriod="PT2S" timeShiftBufferDepth="PT1M" availabilityEndTime="2026-11-29T00:00:00Z">
   <Location> http://example.com/live.mpd </Location>
+  <PatchLocation ttl="60"> patch.mpp?publishTime=2026 </PatchLocation>
+  <ServiceDescription id="0"><Latency referenceId="0" target="3500" min="2000" max="6000"/></ServiceDescription>
   <BaseURL availabilityTimeOffset="0.5">http://cdn/</BaseURL>
   <Period id="a">
     <AdaptationSet>
@@ -205,6 +274,17 @@ mod tests {
   <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2026-11-28T22:00:01Z"/>
 </MPD>"#;
         let a = read_live_attributes(mpd).unwrap();
+        assert_eq!(
+            a.patch_location,
+            Some(PatchLocation {
+                url: "patch.mpp?publishTime=2026".into(),
+                ttl: Some(60_000_000_000)
+            })
+        );
+        assert_eq!(
+            a.latency.map(|l| l.describe()).as_deref(),
+            Some("target 3.5 s (2 s to 6 s)")
+        );
         assert_eq!(a.availability_start_time.map(|d| d.instant), Some(0));
         assert_eq!(
             a.publish_time.map(|d| d.instant),

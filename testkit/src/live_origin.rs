@@ -37,6 +37,7 @@ use hyper_util::rt::TokioIo;
 pub mod client;
 mod manifest;
 mod media;
+mod patch;
 mod timing;
 
 use manifest::render_mpd;
@@ -167,6 +168,13 @@ pub struct LiveConfig {
     /// A clock jump in the encoder: from the segment of this presentation time (ns after AST)
     /// on, the video's `tfdt` runs this many ticks ahead of what the manifest says.
     pub tfdt_jump: Option<(u64, u64)>,
+    /// MPD Patch: the manifest gets `MPD@id` and a `PatchLocation` with this `@ttl` (seconds),
+    /// and `live/patch.mpp?publishTime=T` serves the patch from the version published at `T`
+    /// to the current one (timeline addressing; 425 when nothing is newer, 410 past the ttl).
+    pub patch_ttl: Option<u64>,
+    /// Every `S` of a timeline is written out with its `@t` (no `@r`): the long manifests of
+    /// packagers that do not compress their timelines.
+    pub expanded_timeline: bool,
 }
 
 impl LiveConfig {
@@ -196,6 +204,8 @@ impl LiveConfig {
             announce_ahead: 0,
             aliases: Vec::new(),
             tfdt_jump: None,
+            patch_ttl: None,
+            expanded_timeline: false,
         }
     }
 }
@@ -247,6 +257,8 @@ struct State {
     stalled: bool,
     redirects: HashMap<String, String>,
     log: Vec<LoggedRequest>,
+    /// The next this many patches name a wrong `originalPublishTime`.
+    wrong_patches: usize,
 }
 
 impl State {
@@ -289,6 +301,7 @@ impl LiveOrigin {
             stalled: false,
             redirects: HashMap::new(),
             log: Vec::new(),
+            wrong_patches: 0,
         }));
         let origin = LiveOrigin {
             addr,
@@ -374,6 +387,12 @@ impl LiveOrigin {
             .unwrap()
             .redirects
             .insert(from.into(), to.into());
+    }
+
+    /// The next `times` patches claim to apply to another version of the manifest (a wrong
+    /// `originalPublishTime`, as a confused cache would serve).
+    pub fn misdate_patches(&self, times: usize) {
+        self.state.lock().unwrap().wrong_patches = times;
     }
 
     /// While on, every request waits without an answer.
@@ -559,7 +578,7 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
         let mut answer = if refused {
             Answer::status(403)
         } else {
-            answer(&mut s, req.method(), &path, now)
+            answer(&mut s, req.method(), &path, &query, now)
         };
         if answer.status == 200 && answer.etag.is_some() && answer.etag == if_none_match {
             answer.status = 304;
@@ -589,7 +608,7 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
     response.body(Full::new(Bytes::from(answer.body))).unwrap()
 }
 
-fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
+fn answer(s: &mut State, method: &Method, path: &str, query: &str, now: i128) -> Answer {
     let aliased = s.config.aliases.iter().find_map(|alias| {
         path.strip_prefix(&format!("/{}/", alias.trim_matches('/')))
             .map(|rest| format!("/live/{rest}"))
@@ -619,6 +638,9 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
             answer.location = s.redirects.get(path).map(|to| format!("{}{to}", s.base));
             return answer;
         }
+        "/live/patch.mpp" if s.config.patch_ttl.is_some() => {
+            return patch::answer(s, query, now);
+        }
         _ if is_manifest_path(path) => {
             if let Some(StreamEnd {
                 at,
@@ -629,7 +651,7 @@ fn answer(s: &mut State, method: &Method, path: &str, now: i128) -> Answer {
                 return Answer::status(code);
             }
             let at = now - i128::from(s.config.manifest_lag);
-            let body = render_mpd(&s.config, &s.tracks, &s.base, at).into_bytes();
+            let body = manifest::current(&s.config, &s.tracks, &s.base, at).into_bytes();
             let etag = format!("\"{:x}\"", fnv(&body));
             let mut answer = Answer::ok(body, "application/dash+xml");
             answer.etag = Some(etag);

@@ -183,6 +183,15 @@ pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosit
             );
         }
         eprintln!("dashget: clock {}", summary.clock);
+        let traffic = &summary.manifest_traffic;
+        let fallbacks = match traffic.patch_fallbacks {
+            0 => String::new(),
+            n => format!(", {n} patches replaced by the full manifest"),
+        };
+        eprintln!(
+            "dashget: manifest: {} full, {} patches applied{fallbacks}; {} bytes received",
+            traffic.full, traffic.patches, traffic.bytes
+        );
         eprintln!(
             "dashget: the recording: {} ({} manifest snapshots kept)",
             output.join(&summary.manifest).display(),

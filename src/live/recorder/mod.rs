@@ -49,6 +49,8 @@ pub struct RecordOptions {
     pub resync_every: Duration,
     /// Run `mp4dump --check`'s checks on each segment as it lands (`dashget --check`).
     pub check: bool,
+    /// Refresh with MPD Patch when the manifest offers a `PatchLocation`.
+    pub mpd_patch: bool,
     /// Engine settings (threads, retries, timeouts, headers).
     pub fetch: FetchOptions,
 }
@@ -66,6 +68,7 @@ impl RecordOptions {
             gone_grace: Duration::from_secs(10),
             resync_every: Duration::from_secs(300),
             check: false,
+            mpd_patch: true,
             fetch,
         }
     }
@@ -152,6 +155,8 @@ pub struct RecordSummary {
     pub clock: String,
     /// Manifest snapshots kept under `.dashget/manifests/`.
     pub manifest_snapshots: usize,
+    /// How the manifest was refreshed: full fetches, patches, bytes.
+    pub manifest_traffic: ManifestTraffic,
     /// Why it stopped.
     pub stopped: StopReason,
     /// Wall time, seconds.
@@ -166,6 +171,19 @@ impl RecordSummary {
     pub fn is_complete(&self) -> bool {
         self.gaps.is_empty() && self.stopped != StopReason::Interrupted
     }
+}
+
+/// How a recording kept its manifest current.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ManifestTraffic {
+    /// Full manifests received (the first one included; 304s not counted).
+    pub full: usize,
+    /// MPD Patches received and applied.
+    pub patches: usize,
+    /// Patches that could not be had or applied, replaced by a full manifest.
+    pub patch_fallbacks: usize,
+    /// Bytes of manifests and patches received.
+    pub bytes: u64,
 }
 
 /// What the recorder reports as it goes; the binary prints it.

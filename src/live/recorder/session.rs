@@ -24,7 +24,9 @@ mod report;
 
 use super::net::{EngineTime, SegmentFailure};
 use super::state::{Entry, Gap, LOG_NAME, RecorderState, SnapshotArchive, journal_identity};
-use super::{LiveEvent, LiveSink, RecordError, RecordOptions, RecordSummary, StopReason};
+use super::{
+    LiveEvent, LiveSink, ManifestTraffic, RecordError, RecordOptions, RecordSummary, StopReason,
+};
 use crate::fetch::{
     Cancel, FetchedManifest, ManifestValidators, Resource, ResourceFetcher, ResourceOutcome,
 };
@@ -140,6 +142,12 @@ pub(super) struct Session<'a> {
     ended: HashMap<String, i128>,
     /// A segment carried an MPD event (`emsg`): the manifest is fetched again at once.
     refresh_now: bool,
+    /// The text of the manifest in use (as fetched, or as patched): what a patch applies to.
+    manifest_text: Vec<u8>,
+    /// How the manifest was refreshed.
+    traffic: ManifestTraffic,
+    /// Whether a patch's failure was said (once per recording).
+    patch_warned: bool,
     downloaded: usize,
     complete: usize,
     bytes: u64,
@@ -331,6 +339,13 @@ impl<'a> Session<'a> {
             check: options.check.then(crate::check::LiveCheck::new),
             ended: HashMap::new(),
             refresh_now: false,
+            manifest_text: bytes.clone(),
+            traffic: ManifestTraffic {
+                full: 1,
+                bytes: bytes.len() as u64,
+                ..ManifestTraffic::default()
+            },
+            patch_warned: false,
             downloaded: 0,
             complete: 0,
             bytes: 0,

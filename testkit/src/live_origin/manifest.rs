@@ -7,6 +7,27 @@ use super::timing::{
 };
 use super::{Addressing, EndSignal, LiveConfig, SEC, StreamEnd, Track, UtcScheme};
 
+/// The manifest served at server time `now`. With MPD Patch on, it is the manifest of its
+/// publish time: what it says is then a function of `publishTime` alone, as a patch needs.
+pub(super) fn current(config: &LiveConfig, tracks: &[Track], base: &str, now: i128) -> String {
+    if config.patch_ttl.is_none() {
+        return render_mpd(config, tracks, base, now);
+    }
+    let first = render_mpd(config, tracks, base, now);
+    match publish_time_of(&first) {
+        Some(publish) if publish < now => render_mpd(config, tracks, base, publish),
+        _ => first,
+    }
+}
+
+/// `MPD@publishTime` of a manifest the origin wrote (Unix ns).
+pub(super) fn publish_time_of(mpd: &str) -> Option<i128> {
+    let text = mpd.split("publishTime=\"").nth(1)?.split('"').next()?;
+    dashget::mpd::time::parse_datetime(text)
+        .ok()
+        .map(|d| d.instant)
+}
+
 /// The manifest at server time `now`.
 pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now: i128) -> String {
     let rel = now - config.ast;
@@ -135,6 +156,9 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
     let mut mpd = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"",
     );
+    if config.patch_ttl.is_some() {
+        mpd.push_str(" id=\"live\"");
+    }
     let _ = write!(
         mpd,
         " type=\"{}\" availabilityStartTime=\"{}\" publishTime=\"{}\"",
@@ -180,6 +204,13 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
         " minBufferTime=\"PT1S\" maxSegmentDuration=\"{}\">",
         xs_duration(max_segment)
     );
+    if let Some(ttl) = config.patch_ttl {
+        let _ = writeln!(
+            mpd,
+            "  <PatchLocation ttl=\"{ttl}\">{base}/live/patch.mpp?publishTime={}</PatchLocation>",
+            xs_datetime(publish, 3).replace(':', "%3A")
+        );
+    }
     if let Some(location) = &config.location {
         let _ = writeln!(
             mpd,
@@ -231,6 +262,19 @@ pub(super) fn timeline(
             Some((_, end)) if *end + 1 == k => *end = k,
             _ => runs.push((k, k)),
         }
+    }
+    if config.expanded_timeline {
+        for (a, b) in runs {
+            for k in a..=b {
+                let _ = writeln!(
+                    out,
+                    "            <S t=\"{}\" d=\"{}\"/>",
+                    pto + k * t.segment_duration,
+                    t.segment_duration
+                );
+            }
+        }
+        return out;
     }
     let count = runs.len();
     for (i, (a, b)) in runs.into_iter().enumerate() {

@@ -47,6 +47,14 @@ impl Session<'_> {
             return Ok(None);
         }
         self.refresh_now = false;
+        match self.refresh_by_patch().await? {
+            ByPatch::Applied(bytes) => {
+                let url = self.snapshot_url.clone();
+                return self.use_snapshot(bytes, &url);
+            }
+            ByPatch::NothingNew => return Ok(None),
+            ByPatch::NotUsed => {}
+        }
         let fetched = fetch_manifest(
             self.client,
             &self.refresh_url,
@@ -79,6 +87,19 @@ impl Session<'_> {
                 return Ok(None);
             }
         };
+        self.fetched(&fetched);
+        self.validators = fetched.validators.clone();
+        let Some(bytes) = fetched.bytes else {
+            return Ok(None);
+        };
+        self.traffic.full += 1;
+        self.traffic.bytes += bytes.len() as u64;
+        self.use_snapshot(bytes, &fetched.final_url)
+    }
+
+    /// Notes a successful fetch (of the manifest or of a patch): the refresh clock restarts
+    /// from it, and a failing manifest is said to be back.
+    fn fetched(&mut self, fetched: &crate::fetch::FetchedManifest) {
         if self.failing {
             self.failing = false;
             self.sink
@@ -86,19 +107,101 @@ impl Session<'_> {
         }
         self.last_attempt = Some(Instant::now());
         self.gone_since = None;
-        self.exchange = exchange_of(&fetched);
+        self.exchange = exchange_of(fetched);
         self.fetched_at = self.exchange.sent;
-        self.validators = fetched.validators.clone();
-        let Some(bytes) = fetched.bytes else {
-            return Ok(None);
+    }
+
+    /// Refreshes through the manifest's `PatchLocation` when it offers one that is still valid
+    /// (`MPD@publishTime` + `@ttl` not passed): the patch is fetched (one attempt) and applied
+    /// to the manifest in use. Any failure is said once and falls back to the full manifest.
+    async fn refresh_by_patch(&mut self) -> Result<ByPatch, RecordError> {
+        let attributes = &self.live.attributes;
+        let Some(location) = attributes.patch_location.clone() else {
+            return Ok(ByPatch::NotUsed);
         };
+        if !self.options.mpd_patch {
+            return Ok(ByPatch::NotUsed);
+        }
+        let publish = attributes.publish_time.map(|p| p.instant);
+        let expired = match (publish, location.ttl) {
+            (Some(p), Some(ttl)) => self.surely_now() > p.saturating_add(i128::from(ttl)),
+            (None, _) => true,
+            _ => false,
+        };
+        if expired || attributes.id.is_none() {
+            // Nothing to say: a patch location past its ttl, or a manifest a patch cannot
+            // name, is simply not used.
+            return Ok(ByPatch::NotUsed);
+        }
+        let Ok(url) = self.snapshot_url.join(&location.url) else {
+            return Ok(self.patch_failed(&format!(
+                "the PatchLocation \"{}\" is not a URL",
+                location.url
+            )));
+        };
+        let mut once = self.options.fetch.clone();
+        once.retries = 0;
+        let fetched =
+            fetch_manifest(self.client, &url, None, &once, &NoProgress, self.cancel).await;
+        let fetched = match fetched {
+            Ok(fetched) => fetched,
+            Err(crate::fetch::ManifestError::Interrupted { .. }) => return Ok(ByPatch::NothingNew),
+            Err(e) => {
+                let text = e.to_string();
+                // 425 Too Early (livesim2): no newer version than the one in use yet.
+                if text.contains("HTTP 425") {
+                    self.fetched_at = self.local.now();
+                    self.last_attempt = Some(Instant::now());
+                    return Ok(ByPatch::NothingNew);
+                }
+                return Ok(self.patch_failed(&text));
+            }
+        };
+        let Some(patch) = fetched.bytes.as_deref() else {
+            self.fetched(&fetched);
+            return Ok(ByPatch::NothingNew);
+        };
+        self.traffic.bytes += patch.len() as u64;
+        match crate::mpd::patch::apply_patch(&self.manifest_text, patch) {
+            Ok(patched) => {
+                self.fetched(&fetched);
+                self.traffic.patches += 1;
+                if patched.publish_time.instant == patched.original_publish_time.instant {
+                    return Ok(ByPatch::NothingNew);
+                }
+                Ok(ByPatch::Applied(patched.text.into_bytes()))
+            }
+            Err(e) => Ok(self.patch_failed(&format!("{url}: {e}"))),
+        }
+    }
+
+    /// A patch that could not be had or applied: said once, counted, and the full manifest
+    /// fetched instead.
+    fn patch_failed(&mut self, reason: &str) -> ByPatch {
+        self.traffic.patch_fallbacks += 1;
+        if !self.patch_warned {
+            self.patch_warned = true;
+            self.sink.event(&LiveEvent::Warning(&format!(
+                "MPD Patch: {reason}; fetching the full manifest instead (said once; the summary counts every fallback)"
+            )));
+        }
+        ByPatch::NotUsed
+    }
+
+    /// Takes a new snapshot of the manifest (fetched whole, or patched) into use, unless it is
+    /// older than the one in use.
+    fn use_snapshot(
+        &mut self,
+        bytes: Vec<u8>,
+        final_url: &Url,
+    ) -> Result<Option<StopReason>, RecordError> {
         self.archive.keep(&bytes, Some(&publish_text(&bytes)))?;
-        let live = match LivePresentation::parse(&bytes, &fetched.final_url) {
+        let live = match LivePresentation::parse(&bytes, final_url) {
             Ok(live) => live,
             Err(e) => {
                 self.sink.event(&LiveEvent::Warning(&format!(
                     "{}: the refreshed manifest cannot be read ({e}); going on with the last one",
-                    fetched.final_url
+                    final_url
                 )));
                 return Ok(None);
             }
@@ -119,8 +222,8 @@ impl Session<'_> {
             return Ok(None);
         }
         self.state.publish_time = publish.max(self.state.publish_time);
-        self.refresh_url = location(&live, &fetched.final_url);
-        self.snapshot_url = fetched.final_url.clone();
+        self.refresh_url = location(&live, final_url);
+        self.snapshot_url = final_url.clone();
         for skipped in &live.skipped {
             if !self.live.skipped.contains(skipped) {
                 self.sink.event(&LiveEvent::Warning(&format!(
@@ -129,6 +232,7 @@ impl Session<'_> {
             }
         }
         self.live = std::sync::Arc::new(live);
+        self.manifest_text = bytes;
         // A failed segment the new snapshot no longer describes (a Period that ended earlier
         // than the last snapshot let it run) is not waited for.
         let gone: Vec<crate::live::SegmentId> = self
@@ -173,6 +277,16 @@ impl Session<'_> {
             ))),
         }
     }
+}
+
+/// What a refresh through a patch came to.
+enum ByPatch {
+    /// The patched manifest.
+    Applied(Vec<u8>),
+    /// No newer version yet.
+    NothingNew,
+    /// No patch (none offered, or it failed): the full manifest is fetched.
+    NotUsed,
 }
 
 /// The URL of the next refresh: the manifest's `Location` (resolved against where it came

@@ -221,6 +221,7 @@ impl Session<'_> {
             clock_uncertainty_seconds: seconds(i128::from(self.sync.uncertainty)),
             clock: self.sync.describe(),
             manifest_snapshots: self.archive.count(),
+            manifest_traffic: self.traffic.clone(),
             stopped,
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
             check: None,
