@@ -736,3 +736,98 @@ fn a_patch_that_fails_falls_back_to_the_full_manifest_said_once() {
     let recorded = check_recording(&origin, dir.path());
     assert!(contiguous(&recorded));
 }
+
+/// A low-latency origin: segments of five CMAF chunks (video 2 s of 0.4-s chunks, audio
+/// 1.92 s of 0.384-s chunks), `availabilityTimeOffset` 1.5 s with
+/// `availabilityTimeComplete="false"`, each chunk sent when it exists.
+fn low_latency_origin(mode: Addressing) -> LiveOrigin {
+    let mut config = LiveConfig::new(mode, whole_seconds_ago(10));
+    config.chunks = 5;
+    config.ato = 1_500_000_000;
+    config.low_latency = true;
+    config.mup = Some(2 * SEC);
+    LiveOrigin::start(config)
+}
+
+/// The segment requests that were answered 200, with the instant each segment ended.
+fn segment_requests(origin: &LiveOrigin) -> Vec<(LoggedRequest, i128)> {
+    let ato = i128::from(origin.config().ato);
+    origin
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 200)
+        .filter_map(|r| {
+            let end = r.segment.as_ref()?.available_from + ato;
+            Some((r, end))
+        })
+        .collect()
+}
+
+#[test]
+fn low_latency_segments_are_asked_for_early_and_taken_in_as_they_are_written() {
+    for mode in [Addressing::Number, Addressing::TimelineTime] {
+        let origin = low_latency_origin(mode);
+        // One answer loses its connection in the middle of a chunk.
+        origin.cut_mid_chunk(1);
+        let dir = tempfile::tempdir().unwrap();
+        let out = record(&origin, dir.path(), &["--duration", "5", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("low latency: segments are asked for 1.500 s before they end"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("target 3 s (2 s to 6 s)"), "{stderr}");
+        // Every file is what the origin served (the cut one too), none asked for too early.
+        let recorded = check_recording(&origin, dir.path());
+        assert!(contiguous(&recorded), "{mode:?}");
+        let requests = segment_requests(&origin);
+        let early = requests.iter().filter(|(r, end)| r.at < *end).count();
+        // Recording from the edge, every segment after the first of each track is asked for
+        // as soon as it may be: before its end.
+        assert!(
+            early >= requests.len() - 4,
+            "{mode:?}: {early} of {}",
+            requests.len()
+        );
+        assert!(!origin.chunks_sent().is_empty());
+        // The cut segment was asked for again, and is whole.
+        let mut paths: Vec<&str> = requests.iter().map(|(r, _)| r.path.as_str()).collect();
+        let all = paths.len();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(
+            paths.len() + 1,
+            all,
+            "{mode:?}: one segment asked for twice"
+        );
+        let s = summary(&out);
+        assert!(s["gaps"].as_array().unwrap().is_empty(), "{s}");
+        let lag = &s["lag"];
+        assert_eq!(lag["low_latency"], true, "{s}");
+        assert_eq!(lag["availability_time_offset_seconds"], 1.5, "{s}");
+        assert!(lag["segments"].as_u64().unwrap() >= 4, "{s}");
+        assert_eq!(lag["service_latency"], "target 3 s (2 s to 6 s)", "{s}");
+    }
+}
+
+#[test]
+fn without_low_latency_segments_are_asked_for_once_complete() {
+    let origin = low_latency_origin(Addressing::Number);
+    let dir = tempfile::tempdir().unwrap();
+    let out = record(
+        &origin,
+        dir.path(),
+        &["--duration", "3", "--json", "--no-low-latency"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    check_recording(&origin, dir.path());
+    let requests = segment_requests(&origin);
+    assert!(requests.len() >= 4);
+    assert!(
+        requests.iter().all(|(r, end)| r.at >= *end),
+        "a segment asked for before its end"
+    );
+    assert!(origin.chunks_sent().is_empty());
+    assert_eq!(summary(&out)["lag"]["low_latency"], false);
+}

@@ -135,6 +135,7 @@ fn reference(plan: &dashget::plan::Plan) -> Vec<dashget::fetch::Resource> {
                     segments: 1,
                     min_size: end,
                     identity: None,
+                    whole_boxes: false,
                 });
             }
         }

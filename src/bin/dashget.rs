@@ -95,6 +95,10 @@ struct Args {
     /// Live: refresh with the full manifest even where it offers MPD Patch (`PatchLocation`).
     #[arg(long = "no-mpd-patch")]
     no_mpd_patch: bool,
+    /// Live: ask for low-latency segments (availabilityTimeComplete="false") only once they
+    /// are complete, not early as they are written.
+    #[arg(long = "no-low-latency")]
+    no_low_latency: bool,
     /// Run mp4dump --check's checks on each segment as it lands; an error found makes the exit
     /// code 1.
     #[arg(long)]
@@ -327,6 +331,7 @@ fn record_options(
     options.reps = args.reps.clone();
     options.from_start = args.from_start;
     options.mpd_patch = !args.no_mpd_patch;
+    options.low_latency = !args.no_low_latency;
     if let Some(d) = args.duration {
         if !(d.is_finite() && d > 0.0) {
             anyhow::bail!("--duration must be a positive number of seconds");

@@ -224,6 +224,9 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
     // its first byte, only up to the cap (media payloads are not kept).
     let cap = ctx.options.keep_boxes;
     let mut tap: Option<Skeleton> = (cap > 0 && offset == 0).then(Skeleton::new);
+    // A body of unknown size (chunked transfer) of a segment: whole when its boxes are.
+    let mut tiling =
+        (res.whole_boxes && total.is_none() && offset == 0).then(crate::isobmff::BoxTiling::new);
     let mut body = response.bytes_stream();
     let mut last_flush = Instant::now();
     let part_path = slot.part_path();
@@ -260,6 +263,9 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
                 }
                 writer.write(&chunk).await.map_err(io_failure)?;
                 written += len;
+                if let Some(t) = tiling.as_mut() {
+                    t.push(&chunk);
+                }
                 if let Some(t) = tap.as_mut() {
                     t.push(&chunk);
                     if t.kept() as u64 > cap {
@@ -300,6 +306,15 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         return Err(
             Failure::retry(format!("received bytes up to {written} of {t}: continuing")).into(),
         );
+    }
+    if tiling.as_ref().is_some_and(|t| !t.is_whole()) {
+        drop(writer);
+        slot.remove_part();
+        state.forget();
+        return Err(Failure::retry(format!(
+            "the body (of no announced size) ended after {written} bytes, inside a box"
+        ))
+        .into());
     }
     if written < res.min_size {
         return Err(Failure::fatal(format!(

@@ -201,6 +201,10 @@ pub struct Resource {
     /// `SegmentBase@indexRange` of the representation whose resource it is: a download in
     /// pieces cuts it where its subsegments start.
     pub index: Option<crate::plan::ByteRange>,
+    /// An ISO-BMFF segment that may come without a `Content-Length` (a low-latency segment,
+    /// sent over chunked transfer as it is written): such a body is whole only when it ends
+    /// where its last top-level box ends.
+    pub whole_boxes: bool,
 }
 
 /// The plan's distinct resources, in plan order of first appearance, computed as the plan's
@@ -226,6 +230,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                         identity: None,
                         alternates,
                         index,
+                        whole_boxes: false,
                     });
                 }
                 continue;
@@ -238,6 +243,7 @@ pub fn resources(plan: &Plan) -> impl Iterator<Item = Resource> + '_ {
                 identity: None,
                 alternates,
                 index,
+                whole_boxes: false,
             };
             while let Some((_, next)) =
                 segments.next_if(|(_, s)| s.url == resource.url && s.path == resource.path)

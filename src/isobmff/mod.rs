@@ -10,11 +10,13 @@ mod bits;
 mod cursor;
 mod skeleton;
 mod source;
+mod tiling;
 
 pub(crate) use bits::Bits;
 pub use cursor::{Cursor, Short};
 pub use skeleton::{Skeleton, SkeletonReader};
 pub use source::Source;
+pub use tiling::BoxTiling;
 
 use std::fmt;
 use std::io::{self, Read, Seek};

@@ -4,8 +4,9 @@
 //! still due, and whether the presentation has ended.
 //!
 //! For a segment whose end in MPD time is `E` (Period-relative, clipped to the Period's end):
-//! - available from `AST + PeriodStart + E − ATO` (ATO only when `availabilityTimeComplete` is
-//!   not false: an incomplete early segment is not worth having);
+//! - available from `AST + PeriodStart + E − ATO`; with `availabilityTimeComplete="false"`
+//!   (low latency, chunked CMAF) a segment asked for then arrives as it is written, its last
+//!   chunk at `E` (unless [`LivePresentation::low_latency`] is off: then ATO is not used);
 //! - due by `AST + PeriodStart + E + TSBD` (IOP: its end leaves the buffer then);
 //! - available until one segment duration later (ISO's end, slack only);
 //! - never after `availabilityEndTime`. No `timeShiftBufferDepth`: never leaves.
@@ -214,6 +215,10 @@ pub struct LivePresentation {
     /// Representations that cannot be followed live, each with the reason (left out of
     /// [`LivePresentation::representations`]).
     pub skipped: Vec<Skipped>,
+    /// Whether a segment sent as it is written (`availabilityTimeComplete="false"`) is asked
+    /// for early, at its availability less `availabilityTimeOffset` (the default), or only
+    /// once complete.
+    pub low_latency: bool,
 }
 
 /// A Representation left out of a live presentation's recording, and why.
@@ -403,6 +408,7 @@ impl LivePresentation {
             representations,
             warnings,
             skipped,
+            low_latency: true,
         })
     }
 }
@@ -635,13 +641,20 @@ impl LivePresentation {
             ts: i128::from(rep.timescale),
             pto_e9: i128::from(rep.presentation_time_offset) * E9,
             ato: match rep.availability_time_offset.nanos {
-                _ if !complete => Some(0),
+                _ if !complete && !self.low_latency => Some(0),
                 Some(n) => Some(i128::from(n)),
                 None => None,
             },
             tsbd: self.attributes.time_shift_buffer_depth.map(i128::from),
             aet: self.attributes.availability_end_time.map(|t| t.instant),
         }
+    }
+
+    /// Whether `rep`'s segments are asked for before they are complete, and arrive as they are
+    /// written (low latency: `availabilityTimeComplete="false"` with an offset).
+    pub fn chunked(&self, rep: &LiveRepresentation) -> bool {
+        let offset = rep.availability_time_offset;
+        self.low_latency && !offset.complete && offset.nanos != Some(0)
     }
 
     /// Whether `rep`'s segments are addressed by `@duration` (nominal times), not a timeline.

@@ -112,14 +112,15 @@ fn number_template_offsets_that_do_and_do_not_move_numbers() {
             55,
             100_500,
         ),
-        // ... unless the segment would be incomplete: ATO is then not used.
+        // The same when the segment is sent as it is written (chunked, low latency): it is
+        // asked for once its first chunks exist.
         (
             "",
             "PT0S",
             r#"availabilityTimeOffset="1.5" availabilityTimeComplete="false""#,
             100_500,
-            54,
-            100_000,
+            55,
+            100_500,
         ),
     ];
     for &(attributes, start, extra, now, number, from) in rows {

@@ -236,7 +236,9 @@ fn level_offset(node: Node, at: &str) -> Result<AvailabilityOffset, ParseError> 
 /// A non-negative number of seconds (`xs:double`), in nanoseconds.
 fn seconds_to_nanos(text: &str) -> Option<u64> {
     let seconds: f64 = text.parse().ok()?;
-    (0.0..1e10).contains(&seconds).then_some((seconds * 1e9) as u64)
+    (0.0..1e10)
+        .contains(&seconds)
+        .then_some((seconds * 1e9) as u64)
 }
 
 fn children<'a, 'i>(node: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {

@@ -35,6 +35,7 @@ fn reference(plan: &Plan) -> Vec<Resource> {
                     identity: None,
                     alternates: Vec::new(),
                     index: None,
+                    whole_boxes: false,
                 });
             }
         }

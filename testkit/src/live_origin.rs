@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Request as HttpRequest, Response};
@@ -175,6 +175,14 @@ pub struct LiveConfig {
     /// Every `S` of a timeline is written out with its `@t` (no `@r`): the long manifests of
     /// packagers that do not compress their timelines.
     pub expanded_timeline: bool,
+    /// Chunks per segment (1: none): each segment is this many source segments, each a CMAF
+    /// chunk (fixed when the origin starts).
+    pub chunks: u64,
+    /// Low latency (chunked CMAF, the DASH-IF low-latency profile): the manifest says
+    /// `availabilityTimeComplete="false"` beside [`LiveConfig::ato`] and has a
+    /// `ServiceDescription`; a segment asked for before its end is sent over chunked transfer,
+    /// each chunk when it exists (one chunk duration after the previous).
+    pub low_latency: bool,
 }
 
 impl LiveConfig {
@@ -206,8 +214,25 @@ impl LiveConfig {
             tfdt_jump: None,
             patch_ttl: None,
             expanded_timeline: false,
+            chunks: 1,
+            low_latency: false,
         }
     }
+}
+
+/// A chunk of a segment sent as it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkSent {
+    /// `Representation@id`.
+    pub track: String,
+    /// The segment's index in its Period.
+    pub index: u64,
+    /// The chunk's index in the segment.
+    pub chunk: u64,
+    /// When it came to exist (server clock, Unix ns).
+    pub available_at: i128,
+    /// When it was handed to the connection.
+    pub sent_at: i128,
 }
 
 /// A segment the origin was asked for, with the window it applied.
@@ -259,6 +284,10 @@ struct State {
     log: Vec<LoggedRequest>,
     /// The next this many patches name a wrong `originalPublishTime`.
     wrong_patches: usize,
+    /// The next this many segments sent as they are written are cut in the middle of a chunk.
+    cuts: usize,
+    /// Every chunk sent as it was written.
+    chunk_log: Vec<ChunkSent>,
 }
 
 impl State {
@@ -290,9 +319,15 @@ impl LiveOrigin {
         let runtime = crate::server_runtime();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let chunks = config.chunks;
         let state = Arc::new(Mutex::new(State {
             config,
-            tracks: Arc::new(Track::fixtures()),
+            tracks: Arc::new(
+                Track::fixtures()
+                    .iter()
+                    .map(|t| t.chunked(chunks))
+                    .collect(),
+            ),
             base: format!("http://{addr}"),
             skew: 0,
             frozen: None,
@@ -302,6 +337,8 @@ impl LiveOrigin {
             redirects: HashMap::new(),
             log: Vec::new(),
             wrong_patches: 0,
+            cuts: 0,
+            chunk_log: Vec::new(),
         }));
         let origin = LiveOrigin {
             addr,
@@ -393,6 +430,17 @@ impl LiveOrigin {
     /// `originalPublishTime`, as a confused cache would serve).
     pub fn misdate_patches(&self, times: usize) {
         self.state.lock().unwrap().wrong_patches = times;
+    }
+
+    /// The next `times` segments sent as they are written lose their connection in the middle
+    /// of a chunk.
+    pub fn cut_mid_chunk(&self, times: usize) {
+        self.state.lock().unwrap().cuts = times;
+    }
+
+    /// Every chunk sent as it was written, in order.
+    pub fn chunks_sent(&self) -> Vec<ChunkSent> {
+        self.state.lock().unwrap().chunk_log.clone()
     }
 
     /// While on, every request waits without an answer.
@@ -523,9 +571,19 @@ async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>
     }
 }
 
+/// A body sent as it is written: each chunk with the instant it exists (server clock).
+struct Trickle {
+    track: String,
+    index: u64,
+    chunks: Vec<(i128, Vec<u8>)>,
+    /// Cut the connection in the middle of this chunk.
+    cut_at: Option<usize>,
+}
+
 struct Answer {
     status: u16,
     body: Vec<u8>,
+    trickle: Option<Trickle>,
     content_type: &'static str,
     etag: Option<String>,
     location: Option<String>,
@@ -537,6 +595,7 @@ impl Answer {
         Answer {
             status,
             body: format!("status {status}\n").into_bytes(),
+            trickle: None,
             content_type: "text/plain",
             etag: None,
             location: None,
@@ -547,6 +606,7 @@ impl Answer {
         Answer {
             status: 200,
             body,
+            trickle: None,
             content_type,
             etag: None,
             location: None,
@@ -555,7 +615,9 @@ impl Answer {
     }
 }
 
-async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Response<Full<Bytes>> {
+type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Response<Body> {
     let arrived = state.lock().unwrap().now();
     while state.lock().unwrap().stalled {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -605,7 +667,74 @@ async fn handle(state: Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respons
     if let Some(location) = &answer.location {
         response = response.header("location", location);
     }
-    response.body(Full::new(Bytes::from(answer.body))).unwrap()
+    match answer.trickle {
+        Some(trickle) => response.body(trickled(state, trickle)).unwrap(),
+        None => response
+            .body(
+                Full::new(Bytes::from(answer.body))
+                    .map_err(|never| match never {})
+                    .boxed(),
+            )
+            .unwrap(),
+    }
+}
+
+/// A body that sends each chunk when it exists (chunked transfer), logging when it went.
+fn trickled(state: Arc<Mutex<State>>, trickle: Trickle) -> Body {
+    use futures_util::StreamExt as _;
+    let Trickle {
+        track,
+        index,
+        chunks,
+        cut_at,
+    } = trickle;
+    let stream =
+        futures_util::stream::iter(chunks.into_iter().enumerate()).then(move |(j, (at, bytes))| {
+            let state = state.clone();
+            let track = track.clone();
+            async move {
+                loop {
+                    let now = state.lock().unwrap().now();
+                    if now >= at {
+                        break;
+                    }
+                    let wait = ((at - now) as u64).min(50_000_000);
+                    tokio::time::sleep(Duration::from_nanos(wait)).await;
+                }
+                let mut s = state.lock().unwrap();
+                let sent_at = s.now();
+                s.chunk_log.push(ChunkSent {
+                    track,
+                    index,
+                    chunk: j as u64,
+                    available_at: at,
+                    sent_at,
+                });
+                drop(s);
+                if cut_at == Some(j) {
+                    // Half the chunk, then the connection goes.
+                    let half = bytes.len() / 2;
+                    return vec![
+                        Ok(hyper::body::Frame::data(Bytes::from(
+                            bytes[..half].to_vec(),
+                        ))),
+                        Err(std::io::Error::other("cut in the middle of a chunk")),
+                    ];
+                }
+                vec![Ok(hyper::body::Frame::data(Bytes::from(bytes)))]
+            }
+        });
+    let frames = stream
+        .flat_map(futures_util::stream::iter)
+        .scan(false, |failed, item| {
+            // Nothing after an error.
+            if *failed {
+                return std::future::ready(None);
+            }
+            *failed = item.is_err();
+            std::future::ready(Some(item))
+        });
+    BodyExt::boxed(http_body_util::StreamBody::new(frames))
 }
 
 fn answer(s: &mut State, method: &Method, path: &str, query: &str, now: i128) -> Answer {
@@ -715,7 +844,42 @@ fn answer(s: &mut State, method: &Method, path: &str, query: &str, now: i128) ->
         available_until: until,
     });
     let mut answer = if now >= from && now <= until {
-        Answer::ok(served(&s.config, p, t, index), "video/mp4")
+        let bytes = served(&s.config, p, t, index);
+        let end = timing::end_instant(&s.config, p, t, index);
+        let mut answer = Answer::ok(Vec::new(), "video/mp4");
+        if s.config.low_latency && t.chunks > 1 && now < end {
+            // Chunk j exists one chunk duration after chunk j - 1; the last at the end.
+            let parts = t.segment_chunks(index, pto);
+            let chunk_ns = i128::from(timing::ticks_to_ns_ceil(t.chunk_duration, t.timescale));
+            let n = parts.len();
+            // What `served` put before the first chunk (inband signals) goes with it.
+            let tail: usize = parts[1..].iter().map(Vec::len).sum();
+            let mut chunks = Vec::with_capacity(n);
+            let mut at = 0;
+            for (j, part) in parts.iter().enumerate() {
+                let len = if j == 0 {
+                    bytes.len() - tail
+                } else {
+                    part.len()
+                };
+                let ready = end - chunk_ns * (n - 1 - j) as i128;
+                chunks.push((ready, bytes[at..at + len].to_vec()));
+                at += len;
+            }
+            let cut_at = (s.cuts > 0).then(|| {
+                s.cuts -= 1;
+                n / 2
+            });
+            answer.trickle = Some(Trickle {
+                track: track.to_string(),
+                index,
+                chunks,
+                cut_at,
+            });
+        } else {
+            answer.body = bytes;
+        }
+        answer
     } else {
         Answer::status(404)
     };

@@ -70,6 +70,7 @@ impl LiveSink for LiveLines {
             LiveEvent::Finding(_) => {}
             LiveEvent::Warning(text) => self.line(&format!("dashget: warning: {text}")),
             LiveEvent::Clock(text) => self.line(&format!("dashget: clock: {text}")),
+            LiveEvent::Info(text) => self.line(&format!("dashget: {text}")),
             LiveEvent::Segment { path, size } => {
                 if self.verbosity == Verbosity::Verbose {
                     self.line(&format!("dashget: recorded {path} ({size} bytes)"));
@@ -183,6 +184,20 @@ pub fn print_summary(summary: &RecordSummary, output: &Path, verbosity: Verbosit
             );
         }
         eprintln!("dashget: clock {}", summary.clock);
+        if let Some(lag) = &summary.lag {
+            let how = if lag.low_latency {
+                format!(
+                    "low latency, asked {:.3} s before their end",
+                    lag.availability_time_offset_seconds
+                )
+            } else {
+                "asked once complete".to_string()
+            };
+            eprintln!(
+                "dashget: lag behind the live edge (segment end to file in place): median {:.3} s, 95% {:.3} s, max {:.3} s over {} segments ({how})",
+                lag.median_seconds, lag.p95_seconds, lag.max_seconds, lag.segments
+            );
+        }
         let traffic = &summary.manifest_traffic;
         let fallbacks = match traffic.patch_fallbacks {
             0 => String::new(),

@@ -10,6 +10,7 @@
 //! as gaps, rewrite the static MPD of the recording, and sleep until the next segment or the
 //! next refresh. It stops at `--duration`, `--until`, the end of the presentation, or Ctrl-C.
 
+mod lag;
 mod list;
 mod net;
 mod session;
@@ -51,6 +52,9 @@ pub struct RecordOptions {
     pub check: bool,
     /// Refresh with MPD Patch when the manifest offers a `PatchLocation`.
     pub mpd_patch: bool,
+    /// Ask for low-latency segments (`availabilityTimeComplete="false"`) at their availability
+    /// less `availabilityTimeOffset` and take them in as they are written; off: once complete.
+    pub low_latency: bool,
     /// Engine settings (threads, retries, timeouts, headers).
     pub fetch: FetchOptions,
 }
@@ -69,6 +73,7 @@ impl RecordOptions {
             resync_every: Duration::from_secs(300),
             check: false,
             mpd_patch: true,
+            low_latency: true,
             fetch,
         }
     }
@@ -157,6 +162,9 @@ pub struct RecordSummary {
     pub manifest_snapshots: usize,
     /// How the manifest was refreshed: full fetches, patches, bytes.
     pub manifest_traffic: ManifestTraffic,
+    /// How far behind the live edge segments landed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<LagSummary>,
     /// Why it stopped.
     pub stopped: StopReason,
     /// Wall time, seconds.
@@ -186,6 +194,28 @@ pub struct ManifestTraffic {
     pub bytes: u64,
 }
 
+/// How far behind the live edge the recording ran: for each media segment asked for at the
+/// edge (within one segment duration of its availability), the time from its end on the
+/// origin's clock (when its last byte could exist) to its file being in place.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LagSummary {
+    /// Segments measured.
+    pub segments: u64,
+    /// Median, seconds (to the millisecond).
+    pub median_seconds: f64,
+    /// 95th percentile, seconds.
+    pub p95_seconds: f64,
+    /// Largest, seconds.
+    pub max_seconds: f64,
+    /// Whether segments were taken in as they were written (low latency, chunked transfer).
+    pub low_latency: bool,
+    /// The largest `availabilityTimeOffset` used, seconds.
+    pub availability_time_offset_seconds: f64,
+    /// The service's latency (`ServiceDescription/Latency`), in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_latency: Option<String>,
+}
+
 /// What the recorder reports as it goes; the binary prints it.
 #[derive(Debug, Clone)]
 pub enum LiveEvent<'a> {
@@ -193,6 +223,8 @@ pub enum LiveEvent<'a> {
     Warning(&'a str),
     /// The clock was synchronised.
     Clock(&'a str),
+    /// Something worth knowing about the stream (low latency, the service's latency target).
+    Info(&'a str),
     /// A segment was recorded.
     Segment {
         /// Its path, relative to the output folder.

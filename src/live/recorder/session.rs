@@ -59,6 +59,10 @@ struct Job {
     identity: SegmentIdentity,
     path: PathBuf,
     due_by: UnixNanos,
+    /// Sent as it is written (low latency): whole only when its boxes are.
+    chunked: bool,
+    /// Server time when it was asked for.
+    asked_at: UnixNanos,
 }
 
 /// A segment that failed and is still due.
@@ -148,6 +152,10 @@ pub(super) struct Session<'a> {
     traffic: ManifestTraffic,
     /// Whether a patch's failure was said (once per recording).
     patch_warned: bool,
+    /// The lag behind the live edge of segments asked for at the edge.
+    lag: super::lag::LagHistogram,
+    /// Whether low latency was said (once).
+    low_latency_said: bool,
     downloaded: usize,
     complete: usize,
     bytes: u64,
@@ -191,12 +199,13 @@ impl<'a> Session<'a> {
     ) -> Result<Session<'a>, RecordError> {
         let url = options.manifest_url.clone();
         let bytes = fetched.bytes.clone().unwrap_or_default();
-        let live = LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| {
+        let mut live = LivePresentation::parse(&bytes, &fetched.final_url).map_err(|error| {
             RecordError::Live {
                 url: url.to_string(),
                 error,
             }
         })?;
+        live.low_latency = options.low_latency;
         for skipped in &live.skipped {
             sink.event(&LiveEvent::Warning(&format!(
                 "skipped (cannot be recorded live): {skipped}"
@@ -346,6 +355,8 @@ impl<'a> Session<'a> {
                 ..ManifestTraffic::default()
             },
             patch_warned: false,
+            lag: super::lag::LagHistogram::new(),
+            low_latency_said: false,
             downloaded: 0,
             complete: 0,
             bytes: 0,
@@ -615,10 +626,23 @@ impl<'a> Session<'a> {
 
     /// One batch at server time `t`: gaps for what expired, downloads for what is available.
     async fn batch(&mut self, t: UnixNanos) -> Result<(), RecordError> {
-        let Some(origin) = self.origin(t) else {
-            self.nothing_to_record(t)?;
+        self.say_low_latency();
+        let Some(jobs) = self.jobs(t)? else {
             self.status(t);
             return Ok(());
+        };
+        self.download(jobs).await?;
+        self.forget_behind_the_cursor();
+        self.status(t);
+        Ok(())
+    }
+
+    /// What to fetch at server time `t`, earliest due first (gaps reported for what expired):
+    /// `None` while the recording has not begun.
+    fn jobs(&mut self, t: UnixNanos) -> Result<Option<Vec<Job>>, RecordError> {
+        let Some(origin) = self.origin(t) else {
+            self.nothing_to_record(t)?;
+            return Ok(None);
         };
         // Where the recording begins is on disk before anything of it is.
         self.save_state()?;
@@ -662,6 +686,8 @@ impl<'a> Session<'a> {
                         identity,
                         path,
                         due_by: i128::MIN,
+                        chunked: false,
+                        asked_at: t,
                     });
                 }
             }
@@ -731,15 +757,14 @@ impl<'a> Session<'a> {
                     url: segment.url.clone(),
                     due_by: segment.due_by,
                     identity,
+                    chunked: self.live.chunked(&rep),
+                    asked_at: t,
                     segment: Some(segment),
                 });
             }
         }
         jobs.sort_by_key(|j| j.due_by);
-        self.download(jobs).await?;
-        self.forget_behind_the_cursor();
-        self.status(t);
-        Ok(())
+        Ok(Some(jobs))
     }
 
     /// Drops what is known of segments behind each Representation's cursor: nothing there is
@@ -959,11 +984,15 @@ impl<'a> Session<'a> {
             }
         }
         let threads = self.options.fetch.threads.max(1);
-        let mut queue = jobs.into_iter();
+        // Low latency: a segment being written takes until its end to arrive, so the batch
+        // does not wait for it to ask for the segments that become available meanwhile.
+        let chunked = self.selected_reps().any(|r| self.live.chunked(r));
+        let mut asked: HashSet<SegmentIdentity> = jobs.iter().map(|j| j.identity.clone()).collect();
+        let mut queue: std::collections::VecDeque<Job> = jobs.into();
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < threads {
-                let Some(job) = queue.next() else { break };
+                let Some(job) = queue.pop_front() else { break };
                 let fetcher = self.fetcher.clone();
                 // The same segment at the manifest's other BaseURLs: where the engine fails
                 // over to.
@@ -978,6 +1007,7 @@ impl<'a> Session<'a> {
                         identity: Some(job.identity.clone()),
                         alternates,
                         index: None,
+                        whole_boxes: job.chunked,
                     };
                     let result = match fetcher.fetch(&resource).await {
                         ResourceOutcome::Complete { size, body, .. } => Ok((size, body)),
@@ -989,10 +1019,47 @@ impl<'a> Session<'a> {
                     (job, result)
                 });
             }
-            let Some((job, result)) = running.next().await else {
+            if running.is_empty() {
                 break;
+            }
+            let next_available = if chunked {
+                let t = self.surely_now();
+                self.selected_reps()
+                    .filter_map(|rep| self.live.next_availability(rep, t))
+                    .min()
+                    .map(|at| self.sync.local_time_when_surely(at))
+            } else {
+                None
             };
-            self.outcome(job, result)?;
+            let wake = next_available.map(|at| self.local.instant_at(at.max(self.local.now())));
+            tokio::select! {
+                done = running.next() => {
+                    if let Some((job, result)) = done {
+                        self.outcome(job, result)?;
+                    }
+                }
+                _ = async {
+                    match wake {
+                        Some(at) => tokio::time::sleep_until(at.into()).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let t = self.surely_now();
+                    let more = self.jobs(t)?.unwrap_or_default();
+                    for job in more {
+                        if asked.insert(job.identity.clone()) {
+                            if let Some(check) = self.check.as_mut() {
+                                let rep = &self.live.representations[job.rep];
+                                check.expect(
+                                    &check_info(&self.live, rep),
+                                    job.segment.as_ref().map(|s| s.time),
+                                );
+                            }
+                            queue.push_back(job);
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -1038,6 +1105,7 @@ impl<'a> Session<'a> {
                 self.had.insert(job.identity.clone(), end);
                 match &job.segment {
                     Some(segment) => {
+                        self.measure_lag(&job, segment);
                         self.pending.remove(&segment.id);
                         self.recorded_segment(&rep, segment, &key)?;
                         self.inband(&rep, segment, &job.path);
@@ -1084,6 +1152,47 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The lag of a segment that landed, when it was asked for at the live edge (within one
+    /// segment duration of its availability): from its end on the origin's clock to now.
+    fn measure_lag(&mut self, job: &Job, segment: &LiveSegment) {
+        let length = segment.end - segment.start;
+        if job.asked_at > segment.available_from.saturating_add(length) {
+            return;
+        }
+        let now = self.sync.server_time(self.local.now());
+        let end = self
+            .live
+            .availability_start_time
+            .saturating_add(segment.end);
+        self.lag.add(now - end);
+    }
+
+    /// Says once how segments are asked for when some are sent as they are written, with the
+    /// latency the service aims at.
+    fn say_low_latency(&mut self) {
+        if self.low_latency_said {
+            return;
+        }
+        let offset = self
+            .selected_reps()
+            .filter(|r| self.live.chunked(r))
+            .filter_map(|r| r.availability_time_offset.nanos)
+            .max();
+        let Some(offset) = offset else { return };
+        self.low_latency_said = true;
+        let mut text = format!(
+            "low latency: segments are asked for {:.3} s before they end (availabilityTimeOffset) and taken in as they are written",
+            seconds(i128::from(offset))
+        );
+        if let Some(latency) = self.live.attributes.latency {
+            text.push_str(&format!(
+                "; the service aims at a latency of {}",
+                latency.describe()
+            ));
+        }
+        self.sink.event(&LiveEvent::Info(&text));
     }
 
     /// Acts on what a recorded segment signals in its leading boxes: an MPD event fetches the

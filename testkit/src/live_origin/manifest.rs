@@ -99,6 +99,9 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
                 let seconds = xs_duration(config.ato);
                 let seconds = &seconds[2..seconds.len() - 1];
                 let _ = write!(common, " availabilityTimeOffset=\"{seconds}\"");
+                if config.low_latency {
+                    common.push_str(" availabilityTimeComplete=\"false\"");
+                }
             }
             let init = format!("{folder}/init.m4s");
             let entries = |open: bool| timeline(config, p, t, range, pto, open);
@@ -204,6 +207,13 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
         " minBufferTime=\"PT1S\" maxSegmentDuration=\"{}\">",
         xs_duration(max_segment)
     );
+    if let Some(location) = &config.location {
+        let _ = writeln!(
+            mpd,
+            "  <Location>{base}/{}</Location>",
+            location.trim_start_matches('/')
+        );
+    }
     if let Some(ttl) = config.patch_ttl {
         let _ = writeln!(
             mpd,
@@ -211,12 +221,8 @@ pub(super) fn render_mpd(config: &LiveConfig, tracks: &[Track], base: &str, now:
             xs_datetime(publish, 3).replace(':', "%3A")
         );
     }
-    if let Some(location) = &config.location {
-        let _ = writeln!(
-            mpd,
-            "  <Location>{base}/{}</Location>",
-            location.trim_start_matches('/')
-        );
+    if config.low_latency {
+        mpd.push_str("  <ServiceDescription id=\"0\"><Latency referenceId=\"0\" target=\"3000\" min=\"2000\" max=\"6000\"/></ServiceDescription>\n");
     }
     mpd.push_str(&body);
     if config.token.is_some() {

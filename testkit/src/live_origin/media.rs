@@ -23,6 +23,11 @@ pub struct Track {
     pub timescale: u64,
     /// Every segment's duration, in ticks.
     pub segment_duration: u64,
+    /// Chunks per segment: a segment is this many source segments, each a CMAF chunk
+    /// (`moof` + `mdat`) of [`Track::chunk_duration`].
+    pub chunks: u64,
+    /// A chunk's duration, in ticks (a source segment's).
+    pub chunk_duration: u64,
     /// The init segment.
     pub init: Vec<u8>,
     segments: Vec<SourceSegment>,
@@ -89,6 +94,8 @@ impl Track {
             bandwidth,
             timescale,
             segment_duration: duration,
+            chunks: 1,
+            chunk_duration: duration,
             init: read(format!("{id}-init.m4s")),
             segments,
         }
@@ -100,12 +107,55 @@ impl Track {
         vec![Track::load("v", &dir), Track::load("a", &dir)]
     }
 
-    /// Segment `k` of a Period whose media time starts at `pto`: the looped source segment
-    /// with `mfhd` = k + 1 and its times moved by PTO + whole loops.
+    /// The track with segments of `chunks` chunks: low-latency CMAF, a segment being one
+    /// `styp` and the `moof` + `mdat` of each of `chunks` source segments.
+    pub fn chunked(&self, chunks: u64) -> Track {
+        let mut track = self.clone();
+        track.chunks = chunks.max(1);
+        track.segment_duration = self.chunk_duration * track.chunks;
+        track
+    }
+
+    /// Segment `k` of a Period whose media time starts at `pto`.
     pub fn segment(&self, k: u64, pto: u64) -> Vec<u8> {
+        self.segment_chunks(k, pto).concat()
+    }
+
+    /// Segment `k` as its chunks: one (the whole source segment) for an unchunked track; else
+    /// the first with the `styp`, every `sidx` left out.
+    pub fn segment_chunks(&self, k: u64, pto: u64) -> Vec<Vec<u8>> {
+        if self.chunks == 1 {
+            return vec![self.source_segment(k, pto)];
+        }
+        (0..self.chunks)
+            .map(|j| {
+                let bytes = self.source_segment(k * self.chunks + j, pto);
+                let mut out = Vec::with_capacity(bytes.len());
+                let mut at = 0;
+                while at + 8 <= bytes.len() {
+                    let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+                    let kind = &bytes[at + 4..at + 8];
+                    let end = at + size.max(8);
+                    let keep = match kind {
+                        b"styp" => j == 0,
+                        b"sidx" => false,
+                        _ => true,
+                    };
+                    if keep {
+                        out.extend_from_slice(&bytes[at..end.min(bytes.len())]);
+                    }
+                    at = end;
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// Source segment `k` looped: `mfhd` = k + 1 and its times moved by PTO + whole loops.
+    fn source_segment(&self, k: u64, pto: u64) -> Vec<u8> {
         let n = self.segments.len() as u64;
         let source = &self.segments[(k % n) as usize];
-        let shift = pto + (k / n) * n * self.segment_duration;
+        let shift = pto + (k / n) * n * self.chunk_duration;
         let mut out = source.bytes.clone();
         for patch in &source.patches {
             let at = patch.offset;

@@ -197,7 +197,10 @@ impl Session<'_> {
     ) -> Result<Option<StopReason>, RecordError> {
         self.archive.keep(&bytes, Some(&publish_text(&bytes)))?;
         let live = match LivePresentation::parse(&bytes, final_url) {
-            Ok(live) => live,
+            Ok(mut live) => {
+                live.low_latency = self.options.low_latency;
+                live
+            }
             Err(e) => {
                 self.sink.event(&LiveEvent::Warning(&format!(
                     "{}: the refreshed manifest cannot be read ({e}); going on with the last one",

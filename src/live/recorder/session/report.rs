@@ -222,6 +222,20 @@ impl Session<'_> {
             clock: self.sync.describe(),
             manifest_snapshots: self.archive.count(),
             manifest_traffic: self.traffic.clone(),
+            lag: self.lag.summary().map(|mut lag| {
+                let chunked: Vec<&LiveRepresentation> = self
+                    .selected_reps()
+                    .filter(|r| self.live.chunked(r))
+                    .collect();
+                lag.low_latency = !chunked.is_empty();
+                lag.availability_time_offset_seconds = chunked
+                    .iter()
+                    .filter_map(|r| r.availability_time_offset.nanos)
+                    .max()
+                    .map_or(0.0, |n| seconds(i128::from(n)));
+                lag.service_latency = self.live.attributes.latency.map(|l| l.describe());
+                lag
+            }),
             stopped,
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
             check: None,
