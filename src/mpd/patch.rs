@@ -340,13 +340,19 @@ impl Element {
     /// `node` and not at `scope` (its parent when none is given). The patch namespace is never
     /// declared: unprefixed names in a patch's content are the manifest's.
     fn of(node: XmlNode, scope: Option<XmlNode>) -> Element {
+        // The root of an operation's content declares the prefixes its subtree uses, wherever
+        // the patch declared them (the manifest it lands in may not).
+        let used = scope.map(|_| used_prefixes(node));
         let scope = scope.or_else(|| node.parent_element());
         let mut attributes = Vec::new();
         for ns in node.namespaces() {
-            let inherited = scope.is_some_and(|p| {
-                p.namespaces()
-                    .any(|o| o.name() == ns.name() && o.uri() == ns.uri())
-            });
+            let inherited = match (&used, ns.name()) {
+                (Some(used), Some(prefix)) => !used.contains(prefix),
+                _ => scope.is_some_and(|p| {
+                    p.namespaces()
+                        .any(|o| o.name() == ns.name() && o.uri() == ns.uri())
+                }),
+            };
             if inherited || ns.uri() == PATCH_NAMESPACE || ns.name() == Some("xml") {
                 continue;
             }
@@ -439,6 +445,29 @@ impl Element {
         out.push_str(&self.name);
         out.push('>');
     }
+}
+
+/// The prefixes the names of `node` and its subtree are written with.
+fn used_prefixes<'a>(node: XmlNode<'a, '_>) -> std::collections::HashSet<&'a str> {
+    let mut used = std::collections::HashSet::new();
+    for element in node.descendants().filter(XmlNode::is_element) {
+        if let Some(p) = element
+            .tag_name()
+            .namespace()
+            .and_then(|uri| prefix_of(element, uri, true))
+        {
+            used.insert(p);
+        }
+        for attribute in element.attributes() {
+            if let Some(p) = attribute
+                .namespace()
+                .and_then(|uri| prefix_of(element, uri, false))
+            {
+                used.insert(p);
+            }
+        }
+    }
+    used
 }
 
 /// The prefix `uri` is bound to at `node` (None for the default namespace of an element).
@@ -921,6 +950,18 @@ mod tests {
         ] {
             assert!(Selector::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn content_declares_the_prefixes_it_uses() {
+        let ops = r#"<add sel="/MPD/Period" xmlns:x="urn:x" xmlns:unused="urn:u"><x:Event x:n="1"><x:Inner/></x:Event></add>"#;
+        let text = apply(ops).unwrap();
+        roxmltree::Document::parse(&text).unwrap();
+        assert!(
+            text.contains(r#"<x:Event xmlns:x="urn:x" x:n="1"><x:Inner/></x:Event>"#),
+            "{text}"
+        );
+        assert!(!text.contains("urn:u"), "{text}");
     }
 
     #[test]
