@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --release --test live_latency -- --ignored --nocapture --test-threads 1 2>&1 |
-  grep -E '^(low latency|--no-low-latency|a full manifest|MPD Patch|full manifests)|test result|panicked'
+  grep -E 'low latency:|no-low-latency:|a full manifest|MPD Patch:|full manifests:|test result|panicked'

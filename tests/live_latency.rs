@@ -149,14 +149,16 @@ fn manifest_bytes_per_minute_with_and_without_mpd_patch() {
     for (name, s) in [("MPD Patch", &sa), ("full manifests", &sb)] {
         let t = &s["manifest_traffic"];
         let minutes = s["elapsed_seconds"].as_f64().unwrap() / 60.0;
+        let bytes = t["bytes"].as_f64().unwrap();
+        // The refreshes: everything after the first (full) manifest.
+        let refreshes = bytes - manifest as f64;
         println!(
-            "{name}: {} full, {} patches, {} fallbacks, {} bytes in {:.1} s: {:.0} bytes per minute",
+            "{name}: {} full, {} patches, {} fallbacks, {bytes} bytes in {:.1} s; refreshes: {:.0} bytes per minute",
             t["full"],
             t["patches"],
             t["patch_fallbacks"],
-            t["bytes"],
             minutes * 60.0,
-            t["bytes"].as_f64().unwrap() / minutes
+            refreshes / minutes
         );
     }
     for (name, dir) in [("MPD Patch", &a), ("full manifests", &b)] {

@@ -749,6 +749,15 @@ fn low_latency_origin(mode: Addressing) -> LiveOrigin {
     LiveOrigin::start(config)
 }
 
+/// The part files under `dir` that hold bytes.
+fn part_files(dir: &Path) -> usize {
+    common::tree(dir)
+        .iter()
+        .filter(|name| name.ends_with(".m4s.part"))
+        .filter(|name| std::fs::metadata(dir.join(name)).is_ok_and(|m| m.len() > 0))
+        .count()
+}
+
 /// The segment requests that were answered 200, with the instant each segment ended.
 fn segment_requests(origin: &LiveOrigin) -> Vec<(LoggedRequest, i128)> {
     let ato = i128::from(origin.config().ato);
@@ -770,8 +779,16 @@ fn low_latency_segments_are_asked_for_early_and_taken_in_as_they_are_written() {
         // One answer loses its connection in the middle of a chunk.
         origin.cut_mid_chunk(1);
         let dir = tempfile::tempdir().unwrap();
-        let out = record(&origin, dir.path(), &["--duration", "5", "--json"]);
+        let mut child = start(&origin, dir.path(), &["--duration", "5", "--json"]);
+        // While a segment arrives, its part file holds the chunks received so far.
+        let mut partial = 0;
+        while child.try_wait().unwrap().is_none() {
+            partial += part_files(dir.path());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = finish(child);
         assert_eq!(out.status.code(), Some(0), "{mode:?}");
+        assert!(partial > 0, "{mode:?}: no part file seen holding chunks");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains("low latency: segments are asked for 1.500 s before they end"),

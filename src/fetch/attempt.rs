@@ -263,16 +263,19 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
                 }
                 writer.write(&chunk).await.map_err(io_failure)?;
                 written += len;
-                if let Some(t) = tiling.as_mut() {
+                // A low-latency segment: each chunk (its boxes whole) goes to the part file as
+                // it arrives, not with the next one.
+                let chunk_done = tiling.as_mut().is_some_and(|t| {
                     t.push(&chunk);
-                }
+                    t.is_whole()
+                });
                 if let Some(t) = tap.as_mut() {
                     t.push(&chunk);
                     if t.kept() as u64 > cap {
                         tap = None;
                     }
                 }
-                if timed_flush {
+                if timed_flush || chunk_done {
                     writer.flush().await.map_err(io_failure)?;
                     last_flush = Instant::now();
                 }
