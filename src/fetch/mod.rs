@@ -410,7 +410,7 @@ pub async fn download(
     let mut in_flight: HashMap<tokio::task::Id, Arc<Resource>> = HashMap::new();
     // Distinct URLs have distinct local paths (the plan renames collisions) and a file shared
     // by several segments is one resource: no two downloads ever write one file.
-    let mut queue = resources(plan);
+    let mut queue = LookAhead::new(resources(plan));
     let mut started_all = false;
     let mut tick = tokio::time::interval(JournalWriter::MAX_DELAY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -438,19 +438,20 @@ pub async fn download(
                     if skipped.is_multiple_of(4096) {
                         tokio::task::yield_now().await;
                     }
-                    let Some(res) = queue.next() else {
+                    let Some((res, journalled)) = queue.next(&ctx) else {
                         started_all = true;
                         break;
                     };
                     if cancel.is_cancelled() {
                         record(&ctx, &mut summary, &res, Outcome::Interrupted);
-                        for res in queue.by_ref() {
+                        while let Some((res, _)) = queue.next_unchecked() {
                             record(&ctx, &mut summary, &res, Outcome::Interrupted);
                         }
                         started_all = true;
                         break;
                     }
-                    if let Some(outcome) = resource::journalled(&ctx, &res) {
+                    if let Some(size) = journalled {
+                        let outcome = resource::already_complete(&ctx, size);
                         record(&ctx, &mut summary, &res, outcome);
                         continue;
                     }
@@ -477,6 +478,67 @@ pub async fn download(
         0.0
     };
     Ok(summary)
+}
+
+/// The plan's resources, taken a block at a time with the journal's verdict on each (complete
+/// on disk, with its size, or not). The verdicts of a block are found on two threads when many
+/// of its files need a `stat`: that `stat` is most of the time of a no-op re-run.
+struct LookAhead<I> {
+    source: I,
+    ready: std::collections::VecDeque<(Resource, Option<u64>)>,
+    threads: usize,
+}
+
+impl<I: Iterator<Item = Resource>> LookAhead<I> {
+    /// Resources per block.
+    const BLOCK: usize = 1024;
+
+    fn new(source: I) -> LookAhead<I> {
+        LookAhead {
+            source,
+            ready: std::collections::VecDeque::new(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        }
+    }
+
+    /// The next resource and the size it has complete on disk, if it has.
+    fn next(&mut self, ctx: &Context) -> Option<(Resource, Option<u64>)> {
+        if self.ready.is_empty() {
+            self.fill(ctx);
+        }
+        self.ready.pop_front()
+    }
+
+    /// The next resource, unchecked (the run is being cancelled).
+    fn next_unchecked(&mut self) -> Option<(Resource, Option<u64>)> {
+        self.ready
+            .pop_front()
+            .or_else(|| self.source.next().map(|r| (r, None)))
+    }
+
+    fn fill(&mut self, ctx: &Context) {
+        let block: Vec<Resource> = self.source.by_ref().take(Self::BLOCK).collect();
+        // Only files the journal knows are measured: a fresh download measures nothing.
+        let known = ctx.journal.done_count();
+        let check = |part: &[Resource]| -> Vec<Option<u64>> {
+            part.iter()
+                .map(|r| resource::journalled_size(ctx, r))
+                .collect()
+        };
+        let sizes = if self.threads > 1 && known >= 64 && block.len() >= 64 {
+            let (a, b) = block.split_at(block.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| check(b));
+                let mut sizes = check(a);
+                // A panic there is a bug; the resources are then checked here.
+                sizes.extend(other.join().unwrap_or_else(|_| check(b)));
+                sizes
+            })
+        } else {
+            check(&block)
+        };
+        self.ready.extend(block.into_iter().zip(sizes));
+    }
 }
 
 /// The resource and outcome of a finished download task. A task that panicked (or was
