@@ -435,6 +435,48 @@ fn expand_index_lists_the_subsegments_of_a_segment_base() {
     assert!(stderr.contains("cannot expand its index"), "{stderr}");
 }
 
+/// The ranged requests of `--expand-index` are retried like any other: a 503 and a connection
+/// dropped in the middle of the index cost one more request each, and the listing is the same.
+#[test]
+fn expand_index_retries_a_failing_index_request() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dash");
+    let server = dashget_testkit::TestServer::start(&fixtures);
+    server.faults_in_turn(
+        "/segment-base/video.mp4",
+        vec![
+            dashget_testkit::Fault::Unavailable("0".into()),
+            dashget_testkit::Fault::DropMidBody,
+        ],
+    );
+    let url = server.url("segment-base/manifest.mpd");
+    let output = dashget()
+        .args(["--list", "--json", "--expand-index", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let media = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"representation\":\"video\"") && l.contains("\"media\""))
+        .count();
+    let (_, clean) = expanded(&fixtures, "segment-base/manifest.mpd");
+    let want = clean
+        .iter()
+        .filter(|l| l["representation"] == "video" && l["kind"] == "media")
+        .count();
+    assert_eq!(media, want);
+    let gets = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("video.mp4"))
+        .count();
+    assert_eq!(gets, want + 2, "one more request per failure");
+}
+
 /// `--expand-index` on Bento4's on-demand output: one `sidx` with every reference, and
 /// subsegments that follow each other up to the `mfra` that ends the file.
 #[test]

@@ -169,11 +169,12 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let client = fetch::build_client(&options)?;
     // The manifest is retried like any request, silently: --list prints the plan, or one line
     // saying why there is none.
+    let cancel = fetch::Cancel::new();
     let loaded = fetch::load_plan(
         &mirror_options(&args, options.clone()),
         &client,
         &fetch::NoProgress,
-        &fetch::Cancel::new(),
+        &cancel,
     )
     .await;
     let plan = match loaded {
@@ -190,7 +191,7 @@ async fn list(args: Args) -> anyhow::Result<ExitCode> {
     let mut unexpanded = 0;
     if args.expand_index {
         for (i, rep) in plan.representations.iter().enumerate() {
-            match fetch::expand_index(&client, rep).await {
+            match fetch::expand_index(&client, rep, &options, &cancel).await {
                 Ok(Some(media)) => {
                     expanded.insert(i, media);
                 }

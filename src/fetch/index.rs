@@ -3,10 +3,15 @@
 //! box decoders (through the checker's facts, which own reading them), one media segment per
 //! subsegment with its byte range, time and duration.
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header;
 
+use super::http::Failure;
+use super::retry::{Retries, Stop};
+use super::{Cancel, FetchOptions};
 use crate::plan::{ByteRange, RepresentationPlan, Segment, SegmentKind};
 
 /// Links of a chained index followed at most (a `sidx` before each subsegment).
@@ -15,11 +20,19 @@ const MAX_LINKS: usize = 1_000_000;
 /// The subsegments of `rep`'s resource, in order, when it has an `@indexRange` (`None`
 /// otherwise); an error says why the index could not be read. One ranged request for the
 /// index; a chained index (a `sidx` before each subsegment, as ffmpeg's dash muxer writes it)
-/// costs one more small request per link.
+/// costs one more small request per link. Each request is retried like any other
+/// (`options.retries`, backoff, `Retry-After`).
 pub async fn expand_index(
     client: &reqwest::Client,
     rep: &RepresentationPlan,
+    options: &FetchOptions,
+    cancel: &Cancel,
 ) -> Result<Option<Vec<Segment>>, String> {
+    let retries = Retries {
+        retries: options.retries,
+        backoff_base: options.backoff_base,
+        cancel,
+    };
     let Some(range) = rep.index_range else {
         return Ok(None);
     };
@@ -30,7 +43,7 @@ pub async fn expand_index(
     else {
         return Ok(None);
     };
-    let (index, total) = fetch_range(client, &resource.url, range).await?;
+    let (index, total) = fetch_range(client, &resource.url, range, retries).await?;
     let mut out = Vec::new();
     let mut next = subsegments(rep, &resource, range, &index, &mut out)?;
     let mut links = 0;
@@ -42,7 +55,7 @@ pub async fn expand_index(
             first: next,
             last: next.saturating_add(4095),
         };
-        let (head, _) = fetch_range(client, &resource.url, probe).await?;
+        let (head, _) = fetch_range(client, &resource.url, probe, retries).await?;
         let size = head
             .get(0..4)
             .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
@@ -58,7 +71,7 @@ pub async fn expand_index(
         let bytes = if size as usize <= head.len() {
             head[..size as usize].to_vec()
         } else {
-            fetch_range(client, &resource.url, link).await?.0
+            fetch_range(client, &resource.url, link, retries).await?.0
         };
         next = subsegments(rep, &resource, link, &bytes, &mut out)?;
     }
@@ -72,8 +85,9 @@ pub(crate) async fn subsegment_starts(
     client: &reqwest::Client,
     url: &url::Url,
     range: ByteRange,
+    retries: Retries<'_>,
 ) -> Result<Vec<u64>, String> {
-    let (bytes, _) = fetch_range(client, url, range).await?;
+    let (bytes, _) = fetch_range(client, url, range, retries).await?;
     let facts = crate::check::facts_of_bytes(&bytes);
     let mut starts = Vec::new();
     for sidx in &facts.sidx {
@@ -87,18 +101,39 @@ pub(crate) async fn subsegment_starts(
     Ok(starts)
 }
 
-/// The bytes `range` of `url`, and the resource's total size when the answer says it.
+/// The bytes `range` of `url`, and the resource's total size when the answer says it: through
+/// the engine's retry loop.
 async fn fetch_range(
     client: &reqwest::Client,
     url: &url::Url,
     range: ByteRange,
+    retries: Retries<'_>,
 ) -> Result<(Vec<u8>, Option<u64>), String> {
+    let result = retries
+        .run(
+            &mut (client, url, range),
+            |_, _, _| {},
+            |&mut (client, url, range)| Box::pin(range_once(client, url, range)),
+        )
+        .await;
+    result.map_err(|stop| match stop {
+        Stop::Interrupted => format!("{url}: interrupted"),
+        Stop::Failure(f) => format!("{url}: {} (bytes {range})", f.reason),
+    })
+}
+
+/// One attempt of [`fetch_range`].
+async fn range_once(
+    client: &reqwest::Client,
+    url: &url::Url,
+    range: ByteRange,
+) -> Result<(Vec<u8>, Option<u64>), Stop> {
     let response = client
         .get(url.clone())
         .header(header::RANGE, format!("bytes={range}"))
         .send()
         .await
-        .map_err(|e| format!("{url}: {}", super::error_chain(&e)))?;
+        .map_err(|e| Failure::transport(&e))?;
     let (skip, total) = match response.status() {
         StatusCode::PARTIAL_CONTENT => (
             0,
@@ -108,14 +143,10 @@ async fn fetch_range(
         ),
         // The whole resource: its bytes up to the range's end are enough.
         StatusCode::OK => (range.first, super::http::content_length(response.headers())),
-        status => {
-            return Err(format!(
-                "{url}: HTTP {} for bytes {range}",
-                super::http::status_text(status)
-            ));
-        }
+        _ => return Err(Failure::status(&response, Duration::from_secs(60)).into()),
     };
-    let wanted = usize::try_from(range.len()).map_err(|_| "index too large".to_string())?;
+    let wanted =
+        usize::try_from(range.len()).map_err(|_| Failure::fatal("the index is too large"))?;
     let mut bytes: Vec<u8> = Vec::with_capacity(wanted.min(1 << 20));
     let mut skipped = 0u64;
     let mut body = response.bytes_stream();
@@ -123,7 +154,7 @@ async fn fetch_range(
         let Some(chunk) = body.next().await else {
             break;
         };
-        let chunk = chunk.map_err(|e| format!("{url}: {}", super::error_chain(&e)))?;
+        let chunk = chunk.map_err(|e| Failure::transport(&e))?;
         let mut chunk: &[u8] = &chunk;
         if skipped < skip {
             let drop = usize::try_from((skip - skipped).min(chunk.len() as u64)).unwrap_or(0);

@@ -341,9 +341,16 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
     // A fresh download of a resource with an index: pieces cut where its subsegments start
     // (one small ranged request for the index; without it, equal pieces).
     let cuts = match (&first, job.res.index) {
-        (Some(_), Some(index)) => super::index::subsegment_starts(&ctx.client, &job.url, index)
-            .await
-            .unwrap_or_default(),
+        (Some(_), Some(index)) => {
+            let retries = super::retry::Retries {
+                retries: ctx.options.retries,
+                backoff_base: ctx.options.backoff_base,
+                cancel: &ctx.cancel,
+            };
+            super::index::subsegment_starts(&ctx.client, &job.url, index, retries)
+                .await
+                .unwrap_or_default()
+        }
         _ => Vec::new(),
     };
     let mut queue = aligned(pieces.total, &pieces.have, &cuts);
