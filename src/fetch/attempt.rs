@@ -91,6 +91,9 @@ pub(crate) struct Job<'a> {
     pub pieces: Option<super::split::Pieces>,
     /// The server turned out not to serve pieces: whole downloads only.
     pub no_split: bool,
+    /// A part file of this path may be on disk (the journal records one, or an attempt of this
+    /// run wrote one): a file written whole under its final name removes it.
+    pub part_may_exist: bool,
 }
 
 /// One attempt; returns the final size.
@@ -109,6 +112,7 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
         body: kept,
         pieces,
         no_split,
+        part_may_exist,
     } = job;
     let (ctx, res, key, slot) = (*ctx, *res, *key, *slot);
     // Only a part with a validator can be resumed; without one it is emptied by the open, and
@@ -208,17 +212,28 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
             bytes: t.saturating_sub(offset),
         });
     }
-    let file = slot
-        .open_part(!fresh)
-        .map_err(|e| Failure::fatal(e.to_string()))?;
     let capacity = write_buffer(ctx.options.threads);
-    let mut writer = PartWriter::new(
-        file,
-        offset,
-        ctx.take_buffer(capacity),
-        capacity,
-        ctx.options.sync,
-    );
+    let mut writer = if fresh {
+        // No part file until bytes must reach the disk before the body is whole.
+        PartWriter::deferred(
+            slot.clone(),
+            ctx.take_buffer(capacity),
+            capacity,
+            ctx.options.sync,
+            *part_may_exist,
+        )
+    } else {
+        let file = slot
+            .open_part(true)
+            .map_err(|e| Failure::fatal(e.to_string()))?;
+        PartWriter::new(
+            file,
+            offset,
+            ctx.take_buffer(capacity),
+            capacity,
+            ctx.options.sync,
+        )
+    };
     let mut written = offset;
     // The box structure, for a reader of the whole file (`keep_boxes`): only a download from
     // its first byte, only up to the cap (media payloads are not kept).
@@ -285,6 +300,9 @@ pub(crate) async fn run(job: &mut Job<'_>) -> Result<u64, Stop> {
             Some(Err(e)) => {
                 if record_part(ctx, key, res, state, &mut recorded).is_ok() {
                     let _ = writer.flush().await;
+                }
+                if writer.has_part() {
+                    *part_may_exist = true;
                 }
                 let of = total.map_or(String::new(), |t| format!(" of {t}"));
                 return Err(Failure::retry(format!(

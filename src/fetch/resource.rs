@@ -139,6 +139,7 @@ pub(crate) async fn complete(
         body: None,
         pieces,
         no_split: false,
+        part_may_exist: ctx.journal.has_part(&key),
     };
     // The resource's URL, then the same file at the manifest's other BaseURLs; the one that
     // served the last failover from this server first.

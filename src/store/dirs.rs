@@ -101,6 +101,82 @@ impl Dir {
         Ok(unsafe { File::from_raw_fd(fd) })
     }
 
+    /// Writes `bytes` as the new file `name` in one step: an unnamed file in this folder
+    /// (`O_TMPFILE`), written (and flushed to disk when `sync`), then linked under `name`, so
+    /// the name appears only once the file is whole, at the cost of one directory entry (a part
+    /// file and its rename cost three). `Ok(false)` when that cannot be done here (a file
+    /// system or kernel without `O_TMPFILE`, `name` taken, no way to link): the caller writes a
+    /// part file and renames it instead.
+    #[cfg(target_os = "linux")]
+    pub fn write_new(&self, name: &CStr, bytes: &[u8], sync: bool) -> io::Result<bool> {
+        use std::io::Write as _;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Whether `linkat(AT_EMPTY_PATH)` is allowed (older kernels want a capability for it);
+        // the `/proc/self/fd` link is the way otherwise.
+        static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
+        static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+        if UNSUPPORTED.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let dir = self.fd.as_raw_fd();
+        let flags = libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC;
+        // SAFETY: a valid folder descriptor and a NUL-terminated name.
+        let fd = unsafe { libc::openat(dir, c".".as_ptr(), flags, 0o644) };
+        if fd < 0 {
+            let error = io::Error::last_os_error();
+            return match error.raw_os_error() {
+                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOENT) => {
+                    UNSUPPORTED.store(true, Ordering::Relaxed);
+                    Ok(false)
+                }
+                _ => Err(error),
+            };
+        }
+        // SAFETY: a descriptor just returned by openat, owned by nobody else.
+        let mut file = unsafe { File::from_raw_fd(fd) };
+        file.write_all(bytes)?;
+        if sync {
+            file.sync_all()?;
+        }
+        if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
+            // SAFETY: valid descriptors; an empty, NUL-terminated path with AT_EMPTY_PATH names
+            // the open file itself.
+            let ret =
+                unsafe { libc::linkat(fd, c"".as_ptr(), dir, name.as_ptr(), libc::AT_EMPTY_PATH) };
+            if ret == 0 {
+                return Ok(true);
+            }
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EPERM | libc::ENOENT | libc::EINVAL) => {
+                    EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
+                }
+                _ => return Ok(false),
+            }
+        }
+        let proc = CString::new(format!("/proc/self/fd/{fd}")).map_err(io::Error::other)?;
+        // SAFETY: NUL-terminated paths and a valid folder descriptor.
+        let ret = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                proc.as_ptr(),
+                dir,
+                name.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if ret != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT) {
+            // No /proc: never again.
+            UNSUPPORTED.store(true, Ordering::Relaxed);
+        }
+        Ok(ret == 0)
+    }
+
+    /// Elsewhere than Linux: always a part file and a rename.
+    #[cfg(not(target_os = "linux"))]
+    pub fn write_new(&self, _name: &CStr, _bytes: &[u8], _sync: bool) -> io::Result<bool> {
+        Ok(false)
+    }
+
     /// Renames `from` to `to`, both in this folder.
     pub fn rename(&self, from: &CStr, to: &CStr) -> io::Result<()> {
         let fd = self.fd.as_raw_fd();

@@ -260,6 +260,12 @@ impl Journal {
             .filter(|p| p.url == key_of(url))
     }
 
+    /// Whether an unfinished download of `path` is recorded (from any URL): its part file may
+    /// be on disk.
+    pub fn has_part(&self, path: &str) -> bool {
+        self.part.contains_key(&key_of(path))
+    }
+
     /// The byte ranges written of the part file of `path` fetched from `url` (merged, in
     /// order): what a download in pieces has; empty when none is recorded.
     pub fn ranges(&self, path: &str, url: &str) -> &[(u64, u64)] {

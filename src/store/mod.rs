@@ -274,6 +274,29 @@ impl FileSlot {
             .map_err(io_err(&self.part_path()))
     }
 
+    /// Writes a whole file that is all in memory under its final name, which appears only once
+    /// the file is whole (an unnamed file linked into place; else a part file renamed). Its
+    /// folders are created if needed.
+    pub fn write_whole(&self, bytes: &[u8], sync: bool) -> Result<(), StoreError> {
+        let dir = self.dir(true)?.ok_or_else(|| StoreError::Io {
+            path: self.path.clone(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        })?;
+        if dir
+            .write_new(&self.names.file, bytes, sync)
+            .map_err(io_err(&self.path))?
+        {
+            return Ok(());
+        }
+        let mut file = self.open_part(false)?;
+        io::Write::write_all(&mut file, bytes).map_err(io_err(&self.part_path()))?;
+        if sync {
+            file.sync_all().map_err(io_err(&self.part_path()))?;
+        }
+        drop(file);
+        self.rename_part()
+    }
+
     /// Renames the part file to the final name.
     pub fn rename_part(&self) -> Result<(), StoreError> {
         let Some(dir) = self.dir(false)? else {
@@ -366,6 +389,34 @@ mod tests {
         let again = OutputDir::create(dir.path()).unwrap();
         assert_eq!(again.slot(Path::new("real/x.m4s")).unwrap().size(), Some(3));
         assert_eq!(fs::read(dir.path().join("real/x.m4s")).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn a_whole_file_appears_at_once_and_replaces_what_was_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        let slot = out.slot(Path::new("a/b/x.m4s")).unwrap();
+        slot.write_whole(b"first", false).unwrap();
+        assert_eq!(fs::read(dir.path().join("a/b/x.m4s")).unwrap(), b"first");
+        assert!(!dir.path().join("a/b/x.m4s.part").exists());
+        // A file already under the name (a mismatch downloaded again) is replaced, through a
+        // part file and a rename: linking cannot replace.
+        slot.write_whole(b"second, longer", true).unwrap();
+        assert_eq!(
+            fs::read(dir.path().join("a/b/x.m4s")).unwrap(),
+            b"second, longer"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path().join("a/b"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["x.m4s"], "nothing else in the folder");
+        // Through a symlinked folder: refused, nothing written outside.
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let through = out.slot(Path::new("link/x.m4s")).unwrap();
+        assert!(through.write_whole(b"x", false).is_err());
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -13,6 +13,13 @@ const COMMIT_INLINE: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct PartWriter {
     file: Option<File>,
+    /// A fresh download whose part file is not created yet: it is created by the first write
+    /// of the buffer; a file that is whole before that is written under its final name at
+    /// once ([`FileSlot::write_whole`]), and no part file ever exists.
+    deferred: Option<FileSlot>,
+    /// A stale part file may be on disk (an earlier run's or attempt's): removed when the file
+    /// is written whole.
+    stale_part: bool,
     buffer: Vec<u8>,
     capacity: usize,
     /// Bytes of the file already written (the offset the buffer starts at).
@@ -35,11 +42,39 @@ impl PartWriter {
         buffer.clear();
         PartWriter {
             file: Some(file),
+            deferred: None,
+            stale_part: false,
             buffer,
             capacity,
             position,
             early_writeback,
         }
+    }
+
+    /// A writer for a fresh download into `slot`, whose part file is created only when bytes
+    /// must be written before the download is whole.
+    pub fn deferred(
+        slot: FileSlot,
+        mut buffer: Vec<u8>,
+        capacity: usize,
+        early_writeback: bool,
+        stale_part: bool,
+    ) -> PartWriter {
+        buffer.clear();
+        PartWriter {
+            file: None,
+            deferred: Some(slot),
+            stale_part,
+            buffer,
+            capacity,
+            position: 0,
+            early_writeback,
+        }
+    }
+
+    /// Whether a part file was created (bytes were written out before the file was whole).
+    pub fn has_part(&self) -> bool {
+        self.deferred.is_none()
     }
 
     /// Whether buffering `more` bytes would write the buffer out.
@@ -71,6 +106,9 @@ impl PartWriter {
         if self.buffer.is_empty() {
             return Ok(());
         }
+        if let Some(slot) = self.deferred.take() {
+            self.file = Some(slot.open_part(false).map_err(io::Error::other)?);
+        }
         let Some(mut file) = self.file.take() else {
             return Err(io::Error::other(
                 "part file lost by an earlier failed write",
@@ -99,6 +137,10 @@ impl PartWriter {
     /// reuse, and so that files waiting for their fsync hold no big buffers). A small remainder
     /// stays, to go in the commit's single trip (write, fsync, rename).
     pub async fn release_buffer(&mut self) -> io::Result<Option<Vec<u8>>> {
+        // A file whole in memory is written whole by the commit.
+        if self.deferred.is_some() {
+            return Ok(None);
+        }
         if self.buffer.len() > COMMIT_INLINE {
             self.flush().await?;
         }
@@ -112,6 +154,30 @@ impl PartWriter {
     /// the file to disk when `sync` (so that after a power cut the final name holds the whole
     /// file or is absent), renames it to its final name. Gives the buffer back, emptied.
     pub async fn commit(mut self, slot: &FileSlot, sync: bool) -> Result<Vec<u8>, StoreError> {
+        if self.deferred.is_some() {
+            // Never written out: the whole file is in the buffer.
+            let mut buffer = std::mem::take(&mut self.buffer);
+            let owned = slot.clone();
+            let stale = self.stale_part;
+            let finish = move || {
+                owned.write_whole(&buffer, sync)?;
+                if stale {
+                    owned.remove_part();
+                }
+                buffer.clear();
+                Ok(buffer)
+            };
+            // On the blocking pool even when small: creating a file on a journalled file
+            // system (ext4) costs tens of microseconds, which the downloads then overlap
+            // (20,002 files of 200 B on a fresh ext4: 2.65 s against 3.04 s in place, curl
+            // 2.83 s; level on tmpfs; BENCHMARKS.md).
+            let path = slot.part_path();
+            let joined = tokio::task::spawn_blocking(finish).await;
+            return joined.map_err(|e| StoreError::Io {
+                path,
+                source: io::Error::other(e),
+            })?;
+        }
         let Some(mut file) = self.file.take() else {
             return Err(StoreError::Io {
                 path: slot.part_path(),
