@@ -15,7 +15,8 @@
 # (DASHGET_FSYNC=1; compare with curl followed by `sync`, which gives the same durability).
 #
 # Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
-# Environment: WORK (default target/loopback-bench), PORT (default 18090).
+# Environment: WORK (default target/loopback-bench), PORT (default 18090), FRESH_EXT4=1 (root:
+# the outputs on a new ext4 made for the run in a RAM-backed image).
 set -euo pipefail
 
 N=${1:-4}
@@ -71,6 +72,17 @@ dashget=$here/target/release/dashget
 
 # --- timing and reporting ----------------------------------------------------------------
 out=$WORK/out
+if [ "${FRESH_EXT4:-0}" = 1 ]; then
+  # The outputs on a new ext4 (with its journal) made for the run in a RAM-backed image: what
+  # creating and renaming files costs on a journalled file system, without a busy disk's noise.
+  img=/dev/shm/dashget-loopback.$$.img
+  truncate -s 4G "$img"
+  mkfs.ext4 -q -F "$img"
+  mkdir -p "$WORK/fs"
+  mount -o loop "$img" "$WORK/fs"
+  trap 'kill $nginx_pid 2>/dev/null || true; sleep 0.5; umount "$WORK/fs"; rm -f "$img"' EXIT
+  out=$WORK/fs/out
+fi
 results=$WORK/results.txt
 : > "$results"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
