@@ -92,8 +92,10 @@ fn a_server_that_dies_mid_download_is_replaced_by_the_next_base_url() {
     assert!(b_files >= 1, "{servers:?}");
     assert_eq!(a_files + b_files, 9, "{servers:?}");
     // Once B served, later files went to B: A, back with 503s, was asked again only for the
-    // files in flight on it when it died (each through its retries, before failing over).
+    // files that started on it before the first failover told the engine it was gone (each
+    // through its retries): those in flight when it died, and a file started in a slot freed
+    // just then (a file's commit releases its slot). At most two a slot, of nine files.
     let asked_again: std::collections::BTreeSet<String> =
         a.requests().into_iter().map(|r| r.path).collect();
-    assert!(asked_again.len() <= 2, "{asked_again:?}");
+    assert!(asked_again.len() <= 4, "{asked_again:?}");
 }

@@ -345,6 +345,12 @@ fn a_long_timeline_is_listed_in_full_and_too_many_segments_are_refused_by_count(
 /// test server: the server (for its log) and the lines.
 fn expanded(root: &Path, path: &str) -> (dashget_testkit::TestServer, Vec<serde_json::Value>) {
     let server = dashget_testkit::TestServer::start(root);
+    let lines = expanded_from(&server, path);
+    (server, lines)
+}
+
+/// `dashget --list --json --expand-index` of the manifest at `path` on `server`: the lines.
+fn expanded_from(server: &dashget_testkit::TestServer, path: &str) -> Vec<serde_json::Value> {
     let url = server.url(path);
     let output = dashget()
         .args(["--list", "--json", "--expand-index", &url])
@@ -355,12 +361,11 @@ fn expanded(root: &Path, path: &str) -> (dashget_testkit::TestServer, Vec<serde_
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines = String::from_utf8(output.stdout)
+    String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (server, lines)
+        .collect()
 }
 
 /// `--expand-index`: the SegmentBase of the on-demand fixture (ffmpeg's dash muxer,
@@ -448,26 +453,14 @@ fn expand_index_retries_a_failing_index_request() {
             dashget_testkit::Fault::DropMidBody,
         ],
     );
-    let url = server.url("segment-base/manifest.mpd");
-    let output = dashget()
-        .args(["--list", "--json", "--expand-index", &url])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let media = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"representation\":\"video\"") && l.contains("\"media\""))
-        .count();
-    let (_, clean) = expanded(&fixtures, "segment-base/manifest.mpd");
-    let want = clean
-        .iter()
-        .filter(|l| l["representation"] == "video" && l["kind"] == "media")
-        .count();
+    let video_media = |lines: &[serde_json::Value]| {
+        lines
+            .iter()
+            .filter(|l| l["representation"] == "video" && l["kind"] == "media")
+            .count()
+    };
+    let media = video_media(&expanded_from(&server, "segment-base/manifest.mpd"));
+    let want = video_media(&expanded(&fixtures, "segment-base/manifest.mpd").1);
     assert_eq!(media, want);
     let gets = server
         .requests()
