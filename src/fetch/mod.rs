@@ -521,8 +521,9 @@ impl<I: Iterator<Item = Resource>> LookAhead<I> {
         // Only files the journal knows are measured: a fresh download measures nothing.
         let known = ctx.journal.done_count();
         let check = |part: &[Resource]| -> Vec<Option<u64>> {
+            let mut sizes = ctx.out.sizes();
             part.iter()
-                .map(|r| resource::journalled_size(ctx, r))
+                .map(|r| resource::journalled_size(ctx, r, &mut sizes))
                 .collect()
         };
         let sizes = if self.threads > 1 && known >= 64 && block.len() >= 64 {

@@ -234,23 +234,27 @@ fn served_by(ctx: &Context, res: &Resource, url: &url::Url) {
 /// `Some` when the journal records the resource as complete and its file still has the recorded
 /// size: no request, no task (the no-op re-run of a large presentation is made of these).
 pub(crate) fn journalled(ctx: &Context, res: &Resource) -> Option<Outcome> {
-    let size = journalled_size(ctx, res)?;
+    let size = journalled_size(ctx, res, &mut ctx.out.sizes())?;
     Some(already_complete(ctx, size))
 }
 
 /// The size of a resource the journal records as complete whose file still has that size (one
 /// `stat`, only for files the journal knows); no event, so that it may run on any thread.
-pub(crate) fn journalled_size(ctx: &Context, res: &Resource) -> Option<u64> {
+pub(crate) fn journalled_size(
+    ctx: &Context,
+    res: &Resource,
+    sizes: &mut store::SizeProbe<'_>,
+) -> Option<u64> {
     if ctx.options.verify {
         return None;
     }
     let key = store::journal_key(&res.path);
     // A lookup in memory first: the `stat` only for files the journal knows.
     let done = ctx.journal.done(&key)?;
-    if done.size < res.min_size || !ctx.journal.is_done(&key, res.url.as_str(), done.size) {
+    if done.size < res.min_size || !done.is_from(res.url.as_str()) {
         return None;
     }
-    let size = ctx.out.slot(&res.path).ok()?.size()?;
+    let size = sizes.size(&res.path)?;
     (size == done.size).then_some(size)
 }
 

@@ -80,6 +80,13 @@ pub struct DoneFile {
     pub size: u64,
 }
 
+impl DoneFile {
+    /// Whether it was fetched from `url`.
+    pub fn is_from(&self, url: &str) -> bool {
+        self.url == key_of(url)
+    }
+}
+
 /// A download that began: what a later run resumes its part file with.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PartFile {

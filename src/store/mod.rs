@@ -15,8 +15,10 @@ mod part;
 mod record;
 mod sources;
 
+use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -154,6 +156,16 @@ impl OutputDir {
             parent,
             names,
         })
+    }
+
+    /// A measurer of the final files of the tree, for many in a row (a re-run's check of what
+    /// the journal records): it keeps the folder handle of the last file it measured, since
+    /// the files of a folder come together in a plan.
+    pub fn sizes(&self) -> SizeProbe<'_> {
+        SizeProbe {
+            out: self,
+            last: None,
+        }
     }
 
     /// Writes a whole file of the tool's own under `.dashget/` (a recording's state, its
@@ -315,6 +327,28 @@ impl FileSlot {
     }
 }
 
+/// Sizes of final files of the tree, one after the other ([`OutputDir::sizes`]).
+pub struct SizeProbe<'a> {
+    out: &'a OutputDir,
+    /// The folder of the last file measured, and its handle (`None`: no such folder).
+    last: Option<(PathBuf, Option<Arc<dirs::Dir>>)>,
+}
+
+impl SizeProbe<'_> {
+    /// What [`FileSlot::size`] says of the file at `relative`: its size, `None` when there is
+    /// no regular file (or in a folder this run created), or when the path is not a safe one.
+    pub fn size(&mut self, relative: &Path) -> Option<u64> {
+        let checked = OutputDir::check(relative).ok()?;
+        let parent = checked.parent().unwrap_or(Path::new(""));
+        let name = CString::new(checked.file_name()?.as_bytes()).ok()?;
+        if self.last.as_ref().is_none_or(|(p, _)| p != parent) {
+            let dir = self.out.dirs.get(parent, false).ok()?;
+            self.last = Some((parent.to_path_buf(), dir));
+        }
+        self.last.as_ref()?.1.as_ref()?.size(&name, true)
+    }
+}
+
 /// `NAME.part` for a final path `NAME`.
 pub fn part_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
@@ -417,6 +451,33 @@ mod tests {
         let through = out.slot(Path::new("link/x.m4s")).unwrap();
         assert!(through.write_whole(b"x", false).is_err());
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_size_probe_measures_files_folder_after_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, bytes) in [("a/1", "x"), ("a/2", "yy"), ("b/1", "zzz")] {
+            fs::create_dir_all(dir.path().join(path).parent().unwrap()).unwrap();
+            fs::write(dir.path().join(path), bytes).unwrap();
+        }
+        fs::create_dir(dir.path().join("a/sub")).unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        let mut sizes = out.sizes();
+        let size = |sizes: &mut SizeProbe, p: &str| sizes.size(Path::new(p));
+        assert_eq!(size(&mut sizes, "a/1"), Some(1));
+        assert_eq!(size(&mut sizes, "a/2"), Some(2));
+        assert_eq!(size(&mut sizes, "a/3"), None);
+        assert_eq!(size(&mut sizes, "a/sub"), None, "a folder is not a file");
+        assert_eq!(size(&mut sizes, "b/1"), Some(3));
+        assert_eq!(size(&mut sizes, "c/1"), None, "no such folder");
+        assert_eq!(
+            size(&mut sizes, "a/1"),
+            Some(1),
+            "back to a folder met before"
+        );
+        assert_eq!(size(&mut sizes, "../a/1"), None, "not a path of the tree");
+        // The same answers as a slot's.
+        assert_eq!(out.slot(Path::new("b/1")).unwrap().size(), Some(3));
     }
 
     #[test]
