@@ -70,8 +70,9 @@ once() {
 tools=("dashget-t16" "dashget-t4-nosplit" "curl-parallel-4" "aria2c-x4-s4")
 rm -f "$WORK"/*.times
 for run in $(seq "$RUNS"); do
-  n=${#tools[@]}; shift_by=$(( (run - 1) % n ))
-  for tool in "${tools[@]:shift_by}" "${tools[@]:0:shift_by}"; do
+  # A new order in each round (as in loopback.sh: a rotation keeps each tool behind the same one).
+  mapfile -t order < <(printf '%s\n' "${tools[@]}" | shuf --random-source=<(yes "$(echo "large $run" | sha256sum)"))
+  for tool in "${order[@]}"; do
     case $tool in
       dashget-t16) once "$tool" "$dashget" -q -t 16 -o "$out" "$base/manifest.mpd" ;;
       dashget-t4-nosplit) once "$tool" "$dashget" -q -t 4 --split-size 0 -o "$out" "$base/manifest.mpd" ;;

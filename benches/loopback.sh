@@ -9,14 +9,15 @@
 #   big:   ~100 segments of ~4 MB (640x360 noise, near-incompressible, 1 s segments)
 #
 # For each tool and presentation: RUNS timed runs into a fresh folder, median wall time, peak
-# RSS (/usr/bin/time), segments/s and MB/s. The tools take turns (a different one first in each
+# RSS (/usr/bin/time), segments/s and MB/s. The tools take turns (in a new order in each
 # round) and the file system settles after each deletion. Then dashget's no-op re-run of the small one (time
 # and requests counted in nginx's access log), and the cost of an fsync before each rename
 # (DASHGET_FSYNC=1; compare with curl followed by `sync`, which gives the same durability).
 #
 # Usage: benches/loopback.sh [N] [RUNS]      (N = requests in flight, default 4; RUNS default 5)
 # Environment: WORK (default target/loopback-bench), PORT (default 18090), FRESH_EXT4=1 (root:
-# the outputs on a new ext4 made for the run in a RAM-backed image).
+# the outputs on a new ext4 made for the run in a RAM-backed image), PRESENTATIONS (default
+# "small big": which to time; the no-op re-run needs small).
 set -euo pipefail
 
 N=${1:-4}
@@ -118,7 +119,7 @@ report() {
 }
 
 rm -rf "$WORK/runs"
-for pres in small big; do
+for pres in ${PRESENTATIONS:-small big}; do
   base=http://127.0.0.1:$PORT/$pres
   # The same URL list for every tool: the plan's segments.
   "$dashget" --list --json "$base/manifest.mpd" | python3 -c '
@@ -136,9 +137,13 @@ for line in sys.stdin:
   need dash-mpd-cli && tools+=("dash-mpd-cli")
   for run in $(seq "$RUNS"); do
     check=no; [ "$run" = "$RUNS" ] && check=yes
-    # A different tool goes first in each round.
-    n=${#tools[@]}; shift_by=$(( (run - 1) % n ))
-    order=("${tools[@]:shift_by}" "${tools[@]:0:shift_by}")
+    # A new order in each round (shuffled, the same shuffles in every run of the script): a
+    # rotation keeps each tool behind the same one in every round, and a tool's time depends
+    # on what the one before it left the machine to do (rotated, dashget always ran right
+    # after aria2c's long run: its median on big was 0.45-0.52 s in two runs of 15 rounds,
+    # against 0.38 s for the same build shuffled, curl alike in all three).
+    mapfile -t order < <(printf '%s\n' "${tools[@]}" \
+      | shuf --random-source=<(yes "$(echo "$pres $run" | sha256sum)"))
     for tool in "${order[@]}"; do
       case $tool in
         "dashget -t $N") once "$tool" "$pres" $check "$dashget" -q -t "$N" -o "$out" "$base/manifest.mpd" ;;
