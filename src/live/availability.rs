@@ -374,6 +374,11 @@ impl LivePresentation {
                             nanos: Some(0),
                             complete: true,
                         });
+                    for what in &resolved.left_out {
+                        warnings.push(format!(
+                            "period {label}, representation \"{id}\": {what} not recorded (a live recording fetches init and media segments)"
+                        ));
+                    }
                     let track = track_key(set, a, rep.id.as_deref(), &id);
                     representations.push(LiveRepresentation {
                         period: place,
@@ -435,6 +440,8 @@ struct Followed {
     init: Option<(Url, Option<ByteRange>)>,
     media: Media,
     runs: Vec<Run>,
+    /// Files the manifest names beside init and media, which a recording does not fetch.
+    left_out: Vec<&'static str>,
 }
 
 /// Resolves the first non-empty BaseURL of a level against `parent`, by the plan's rule.
@@ -475,6 +482,19 @@ fn follow(levels: [&crate::mpd::SegmentInfo; 3], ctx: &Context) -> Result<Follow
         index_range: _,
     } = resolved;
     let pto_e9 = i128::from(presentation_time_offset) * E9;
+    let mut left_out = Vec::new();
+    if generated.as_ref().is_some_and(|g| g.index.is_some()) {
+        left_out.push("its Index Segments (SegmentTemplate@index, one per media segment)");
+    }
+    if listed.iter().any(|a| a.kind == SegmentKind::Index) {
+        left_out.push("its Index Segments (RepresentationIndex or @index)");
+    }
+    if listed
+        .iter()
+        .any(|a| a.kind == SegmentKind::BitstreamSwitching)
+    {
+        left_out.push("its Bitstream Switching Segment");
+    }
     let init = listed
         .iter()
         .find(|a| a.kind == SegmentKind::Init)
@@ -519,6 +539,7 @@ fn follow(levels: [&crate::mpd::SegmentInfo; 3], ctx: &Context) -> Result<Follow
         init,
         media,
         runs,
+        left_out,
     })
 }
 

@@ -522,3 +522,31 @@ fn several_base_urls_give_the_recorder_its_failover_order() {
         vec![Url::parse("https://b.test/x/r/init.m4s").unwrap()]
     );
 }
+
+#[test]
+fn files_beside_init_and_media_are_named_as_not_recorded() {
+    // Index Segments, one per media segment (ISO/IEC 23009-1 §5.3.9.4.2), and a Bitstream
+    // Switching Segment: the media is still recorded, and what is not is said by name.
+    let with_index = NUMBER_2S.replace(
+        r#"initialization="$RepresentationID$/init.m4s""#,
+        r#"initialization="$RepresentationID$/init.m4s" index="$RepresentationID$/$Number$.sidx""#,
+    );
+    let p = live(&dynamic("", &with_index));
+    assert_eq!(p.representations.len(), 1);
+    assert!(p.skipped.is_empty());
+    assert_eq!(
+        p.warnings,
+        [
+            "period p, representation \"r\": its Index Segments (SegmentTemplate@index, one per media segment) not recorded (a live recording fetches init and media segments)"
+        ]
+    );
+    let with_switching = NUMBER_2S.replace(
+        r#"initialization="$RepresentationID$/init.m4s""#,
+        r#"initialization="$RepresentationID$/init.m4s" bitstreamSwitching="$RepresentationID$/bss.m4s""#,
+    );
+    let p = live(&dynamic("", &with_switching));
+    assert_eq!(p.warnings.len(), 1);
+    assert!(p.warnings[0].contains("its Bitstream Switching Segment not recorded"));
+    // Without them, no warning.
+    assert!(live(&dynamic("", NUMBER_2S)).warnings.is_empty());
+}

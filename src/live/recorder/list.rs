@@ -52,7 +52,7 @@ pub async fn available_now(
         &mut EngineTime(client.clone()),
     )
     .await?;
-    for warning in &sync.warnings {
+    for warning in sync.warnings.iter().chain(&live.warnings) {
         sink.event(&LiveEvent::Warning(warning));
     }
     let now = sync.server_time(LocalClock::new().now()) - i128::from(sync.uncertainty);
