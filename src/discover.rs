@@ -193,32 +193,68 @@ pub fn discover(
 }
 
 /// The local files of a representation whose Periods' plans are `parts`, each once, in plan
-/// order: a run of segments in one file (byte ranges) gives it once, and so does a file the
-/// plan says several segments share (several Periods naming it). Lazy: only the shared files
-/// seen so far are remembered.
+/// order (see [`FileStarts`]). Lazy: only the shared files seen so far are remembered.
 pub fn local_files<'a>(
     plan: &'a Plan,
     parts: impl Iterator<Item = &'a RepresentationPlan> + 'a,
     folder: &'a Path,
 ) -> impl Iterator<Item = SegmentFile> + 'a {
-    let mut last: Option<PathBuf> = None;
-    let mut shared_seen: HashSet<u128> = HashSet::new();
+    let mut starts = FileStarts::new(plan);
     parts.flat_map(|r| r.segments()).filter_map(move |segment| {
-        if last.as_deref() == Some(segment.path.as_path()) {
-            return None;
-        }
-        if let Some((key, _)) = plan.shared_file(&segment.path)
-            && !shared_seen.insert(key)
-        {
-            return None;
-        }
-        let file = SegmentFile {
+        matches!(starts.place(&segment.path), Place::Begins(_)).then(|| SegmentFile {
             display_path: display_path(&segment.path),
             fs_path: folder.join(&segment.path),
-        };
-        last = Some(segment.path);
-        Some(file)
+        })
     })
+}
+
+/// Where each segment of a representation, in plan order, falls among its local files: the
+/// one rule by which the files are listed (`local_files`) and their planned segments gathered
+/// (the checker's `PlannedFiles`). A run of segments in one file (byte ranges) is that file
+/// once; so is a file the plan says several segments share (several Periods naming it), where
+/// it first appears.
+pub(crate) struct FileStarts<'a> {
+    plan: &'a Plan,
+    /// The file begun last.
+    last: Option<PathBuf>,
+    /// The shared files begun so far (only those: memory does not grow with the segments).
+    shared_seen: HashSet<u128>,
+}
+
+/// Where a segment falls (see [`FileStarts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the file begun last (a run of byte ranges).
+    Continues,
+    /// In a shared file begun earlier.
+    Seen,
+    /// It begins a file; with the plan's key of that file when several segments share it.
+    Begins(Option<u128>),
+}
+
+impl<'a> FileStarts<'a> {
+    pub(crate) fn new(plan: &'a Plan) -> FileStarts<'a> {
+        FileStarts {
+            plan,
+            last: None,
+            shared_seen: HashSet::new(),
+        }
+    }
+
+    /// Where the next segment, at `path`, falls.
+    pub(crate) fn place(&mut self, path: &Path) -> Place {
+        if self.last.as_deref() == Some(path) {
+            return Place::Continues;
+        }
+        let shared = self.plan.shared_file(path).map(|(key, _)| key);
+        if let Some(key) = shared
+            && !self.shared_seen.insert(key)
+        {
+            return Place::Seen;
+        }
+        self.last = Some(path.to_path_buf());
+        Place::Begins(shared)
+    }
 }
 
 /// How a segment's local path (relative to the manifest's folder) is shown: its components

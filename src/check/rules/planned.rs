@@ -4,13 +4,13 @@
 //! several segments share out of order (several Periods naming them) have their entries
 //! gathered ahead, in one extra pass over the plan.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Planned;
 use crate::check::manifest::RepresentationTiming;
-use crate::discover::{SegmentFile, display_path};
+use crate::discover::{FileStarts, Place, SegmentFile, display_path};
 use crate::plan::{Plan, RepresentationPlan, Segment, SegmentKind, Segments};
 
 /// What `Planned` needs of the segments before it in its Period.
@@ -70,15 +70,15 @@ impl PartWalk {
     }
 }
 
-/// The files of a representation, each once and in plan order (as
-/// [`crate::discover::local_files`] lists them), with the planned segments each holds.
+/// The files of a representation, each once and in plan order (by the rule
+/// [`crate::discover::local_files`] lists them by, [`FileStarts`]), with the planned segments
+/// each holds.
 pub(crate) struct PlannedFiles<'a> {
-    plan: &'a Plan,
     parts: &'a [(Arc<RepresentationPlan>, RepresentationTiming)],
     folder: &'a Path,
     /// Entries of the files the plan says several segments share, gathered ahead.
     shared: HashMap<u128, Vec<Planned>>,
-    emitted: HashSet<u128>,
+    starts: FileStarts<'a>,
     part: usize,
     segments: Option<Segments<'a>>,
     walk: Option<PartWalk>,
@@ -106,11 +106,10 @@ impl<'a> PlannedFiles<'a> {
             }
         }
         PlannedFiles {
-            plan,
             parts,
             folder,
             shared,
-            emitted: HashSet::new(),
+            starts: FileStarts::new(plan),
             part: 0,
             segments: None,
             walk: None,
@@ -154,25 +153,23 @@ impl Iterator for PlannedFiles<'_> {
                 let (path, entries, _) = self.pending.take()?;
                 return Some(self.file(&path, entries));
             };
-            if let Some((path, entries, gathered)) = self.pending.as_mut()
-                && *path == segment.path
-            {
+            let place = self.starts.place(&segment.path);
+            if place == Place::Continues {
                 // A run of segments in one file (byte ranges).
-                if !*gathered {
+                if let Some((_, entries, false)) = self.pending.as_mut() {
                     entries.push(planned);
                 }
                 continue;
             }
             let ready = self.pending.take();
-            match self.plan.shared_file(&segment.path) {
+            match place {
                 // Read once, where it first appears, with every segment of it.
-                Some((key, _)) => {
-                    if self.emitted.insert(key) {
-                        let entries = self.shared.remove(&key).unwrap_or_default();
-                        self.pending = Some((segment.path, entries, true));
-                    }
+                Place::Begins(Some(key)) => {
+                    let entries = self.shared.remove(&key).unwrap_or_default();
+                    self.pending = Some((segment.path, entries, true));
                 }
-                None => self.pending = Some((segment.path, vec![planned], false)),
+                Place::Begins(None) => self.pending = Some((segment.path, vec![planned], false)),
+                Place::Seen | Place::Continues => {}
             }
             if let Some((path, entries, _)) = ready {
                 return Some(self.file(&path, entries));
