@@ -139,12 +139,16 @@ impl PartWriter {
         self.settle().await
     }
 
-    /// Waits for the write under way, if any.
+    /// Waits for the write under way, if any. Cancel-safe: the write stays the writer's until
+    /// it has returned, so a writer dropped meanwhile still waits for it.
     async fn settle(&mut self) -> io::Result<()> {
-        let Some(InFlight { handle, len, .. }) = self.in_flight.take() else {
+        let Some(write) = self.in_flight.as_mut() else {
             return Ok(());
         };
-        let (file, mut buffer, result) = handle.await.map_err(io::Error::other)?;
+        let joined = (&mut write.handle).await;
+        let len = write.len;
+        self.in_flight = None;
+        let (file, mut buffer, result) = joined.map_err(io::Error::other)?;
         self.file = Some(file);
         result?;
         self.position += len as u64;
@@ -351,5 +355,26 @@ mod tests {
             );
         });
         assert_eq!(std::fs::read(&path).unwrap(), data[..capacity]);
+    }
+
+    #[test]
+    fn a_wait_for_a_write_that_is_given_up_still_leaves_the_write_whole() {
+        // The future waiting for the write is dropped (a cancelled attempt), then the writer:
+        // the write it was waiting for has landed whole when the drop returns.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.part");
+        let file = File::create(&path).unwrap();
+        let capacity = 32 << 20;
+        let data = bytes(capacity, 5);
+        runtime().block_on(async {
+            let mut w = PartWriter::new(file, 0, Vec::new(), capacity, false);
+            w.write(&data).await.unwrap();
+            // Polled once (the write is under way), then dropped.
+            let flush = w.flush();
+            let _ = tokio::time::timeout(std::time::Duration::ZERO, flush).await;
+            drop(w);
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), capacity as u64);
+        });
+        assert_eq!(std::fs::read(&path).unwrap(), data);
     }
 }
