@@ -140,8 +140,8 @@ for line in sys.stdin:
     # A new order in each round (shuffled, the same shuffles in every run of the script): a
     # rotation keeps each tool behind the same one in every round, and a tool's time depends
     # on what the one before it left the machine to do (rotated, dashget always ran right
-    # after aria2c's long run: its median on big was 0.45-0.52 s in two runs of 15 rounds,
-    # against 0.38 s for the same build shuffled, curl alike in all three).
+    # after aria2c's long run: its median on big was 0.45 s and 0.52 s in two runs of 15
+    # rounds, against 0.38 s shuffled, curl's alike in all three; BENCHMARKS.md).
     mapfile -t order < <(printf '%s\n' "${tools[@]}" \
       | shuf --random-source=<(yes "$(echo "$pres $run" | sha256sum)"))
     for tool in "${order[@]}"; do

@@ -18,8 +18,7 @@ use super::retry::Stop;
 use super::{Context, Resource};
 use crate::store::{FileSlot, PartFile, PartWriter};
 
-/// All write buffers together (two per request in flight: one filling, one being written) stay
-/// within this.
+/// All write buffers together (one per request in flight) stay within this.
 const MAX_BUFFERS: usize = 32 * 1024 * 1024;
 
 /// Longest time received bytes wait in the buffer before being written to the part file.
@@ -378,7 +377,7 @@ fn record_part(
 /// bytes to be copied twice out of cache, and made large downloads slower and erratic), less with
 /// very many requests in flight, so that all buffers together stay within 32 MiB.
 fn write_buffer(threads: usize) -> usize {
-    (MAX_BUFFERS / 2 / threads.max(1)).clamp(16 * 1024, 128 * 1024)
+    (MAX_BUFFERS / threads.max(1)).clamp(16 * 1024, 128 * 1024)
 }
 
 /// A part file written at its offsets (a download in pieces) and complete: flushed to disk
