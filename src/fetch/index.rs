@@ -28,11 +28,7 @@ pub async fn expand_index(
     options: &FetchOptions,
     cancel: &Cancel,
 ) -> Result<Option<Vec<Segment>>, String> {
-    let retries = Retries {
-        retries: options.retries,
-        backoff_base: options.backoff_base,
-        cancel,
-    };
+    let retries = Retries::of(options, cancel);
     let Some(range) = rep.index_range else {
         return Ok(None);
     };

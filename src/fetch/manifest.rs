@@ -86,11 +86,7 @@ pub async fn fetch_manifest(
     cancel: &Cancel,
 ) -> Result<FetchedManifest, ManifestError> {
     let name = file_name_of(url);
-    let retries = Retries {
-        retries: options.retries,
-        backoff_base: options.backoff_base,
-        cancel,
-    };
+    let retries = Retries::of(options, cancel);
     let announce = |attempt, delay, reason: &str| {
         sink.event(&Event::Retrying {
             path: Path::new(&name),

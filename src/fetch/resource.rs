@@ -51,11 +51,7 @@ pub(crate) fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>
 
 /// The retry loop of a resource: its retries announced as events.
 pub(crate) fn retries(ctx: &Context) -> Retries<'_> {
-    Retries {
-        retries: ctx.options.retries,
-        backoff_base: ctx.options.backoff_base,
-        cancel: &ctx.cancel,
-    }
+    Retries::of(&ctx.options, &ctx.cancel)
 }
 
 fn announce<'a>(

@@ -38,6 +38,17 @@ pub(crate) struct Retries<'a> {
     pub cancel: &'a Cancel,
 }
 
+impl<'a> Retries<'a> {
+    /// The run's settings (`--retries`, the backoff), stopped by `cancel`.
+    pub(crate) fn of(options: &super::FetchOptions, cancel: &'a Cancel) -> Retries<'a> {
+        Retries {
+            retries: options.retries,
+            backoff_base: options.backoff_base,
+            cancel,
+        }
+    }
+}
+
 impl Retries<'_> {
     /// Runs `attempt` on `state` until it succeeds, fails for good (not retryable, or out of
     /// retries) or the run is cancelled. Before each retry `on_retry(next attempt number, delay,

@@ -342,11 +342,7 @@ pub(crate) async fn run(job: &mut Job<'_>, first: Option<reqwest::Response>) -> 
     // (one small ranged request for the index; without it, equal pieces).
     let cuts = match (&first, job.res.index) {
         (Some(_), Some(index)) => {
-            let retries = super::retry::Retries {
-                retries: ctx.options.retries,
-                backoff_base: ctx.options.backoff_base,
-                cancel: &ctx.cancel,
-            };
+            let retries = super::resource::retries(ctx);
             super::index::subsegment_starts(&ctx.client, &job.url, index, retries)
                 .await
                 .unwrap_or_default()

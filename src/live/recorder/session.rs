@@ -973,15 +973,9 @@ impl<'a> Session<'a> {
     /// as it comes: the journal, the log and the recording know of a segment as soon as its
     /// file is in place.
     async fn download(&mut self, jobs: Vec<Job>) -> Result<(), RecordError> {
-        if let Some(check) = self.check.as_mut() {
-            // Checked in the order asked for, whatever order the downloads end in.
-            for job in &jobs {
-                let rep = &self.live.representations[job.rep];
-                check.expect(
-                    &check_info(&self.live, rep),
-                    job.segment.as_ref().map(|s| s.time),
-                );
-            }
+        // Checked in the order asked for, whatever order the downloads end in.
+        for job in &jobs {
+            self.expect_checked(job);
         }
         let threads = self.options.fetch.threads.max(1);
         // Low latency: a segment being written takes until its end to arrive, so the batch
@@ -1048,13 +1042,7 @@ impl<'a> Session<'a> {
                     let more = self.jobs(t)?.unwrap_or_default();
                     for job in more {
                         if asked.insert(job.identity.clone()) {
-                            if let Some(check) = self.check.as_mut() {
-                                let rep = &self.live.representations[job.rep];
-                                check.expect(
-                                    &check_info(&self.live, rep),
-                                    job.segment.as_ref().map(|s| s.time),
-                                );
-                            }
+                            self.expect_checked(&job);
                             queue.push_back(job);
                         }
                     }
@@ -1062,6 +1050,17 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `--check`: tells the checker a download was asked for (it checks in that order).
+    fn expect_checked(&mut self, job: &Job) {
+        if let Some(check) = self.check.as_mut() {
+            let rep = &self.live.representations[job.rep];
+            check.expect(
+                &check_info(&self.live, rep),
+                job.segment.as_ref().map(|s| s.time),
+            );
+        }
     }
 
     /// `--check`: a segment (or init segment) that landed, checked; findings reported.
@@ -1169,18 +1168,24 @@ impl<'a> Session<'a> {
         self.lag.add(now - end);
     }
 
+    /// The largest `availabilityTimeOffset` of the recorded Representations whose segments
+    /// are asked for early (low latency); `None` when none is.
+    pub(super) fn low_latency_offset(&self) -> Option<u64> {
+        self.selected_reps()
+            .filter(|r| self.live.chunked(r))
+            .filter_map(|r| r.availability_time_offset.nanos)
+            .max()
+    }
+
     /// Says once how segments are asked for when some are sent as they are written, with the
     /// latency the service aims at.
     fn say_low_latency(&mut self) {
         if self.low_latency_said {
             return;
         }
-        let offset = self
-            .selected_reps()
-            .filter(|r| self.live.chunked(r))
-            .filter_map(|r| r.availability_time_offset.nanos)
-            .max();
-        let Some(offset) = offset else { return };
+        let Some(offset) = self.low_latency_offset() else {
+            return;
+        };
         self.low_latency_said = true;
         let mut text = format!(
             "low latency: segments are asked for {:.3} s before they end (availabilityTimeOffset) and taken in as they are written",

@@ -223,15 +223,9 @@ impl Session<'_> {
             manifest_snapshots: self.archive.count(),
             manifest_traffic: self.traffic.clone(),
             lag: self.lag.summary().map(|mut lag| {
-                let chunked: Vec<&LiveRepresentation> = self
-                    .selected_reps()
-                    .filter(|r| self.live.chunked(r))
-                    .collect();
-                lag.low_latency = !chunked.is_empty();
-                lag.availability_time_offset_seconds = chunked
-                    .iter()
-                    .filter_map(|r| r.availability_time_offset.nanos)
-                    .max()
+                lag.low_latency = self.selected_reps().any(|r| self.live.chunked(r));
+                lag.availability_time_offset_seconds = self
+                    .low_latency_offset()
                     .map_or(0.0, |n| seconds(i128::from(n)));
                 lag.service_latency = self.live.attributes.latency.map(|l| l.describe());
                 lag
